@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Wire decoder: header first (it decides whether the stream still has frame
+ * boundaries), then the body of the one type the header names. Every field a
+ * peer can set is checked, so nothing downstream trusts a raw byte.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include <zcsign/shard.h>
+#include <zcsign/wire.h>
+
+static const size_t frame_sizes[] = {
+	[ZCS_FT_HELLO] = sizeof(struct zcs_wire_hello),
+	[ZCS_FT_HELLO_REPLY] = sizeof(struct zcs_wire_hello_reply),
+	[ZCS_FT_SIGN] = sizeof(struct zcs_wire_sign),
+	[ZCS_FT_SIGN_REPLY] = sizeof(struct zcs_wire_sign_reply),
+	[ZCS_FT_PUBKEY] = sizeof(struct zcs_wire_pubkey),
+	[ZCS_FT_PUBKEY_REPLY] = sizeof(struct zcs_wire_pubkey_reply),
+	[ZCS_FT_ERROR] = sizeof(struct zcs_wire_error),
+};
+
+size_t
+zcs_wire_frame_size(unsigned int type)
+{
+	if (type >= sizeof(frame_sizes) / sizeof(frame_sizes[0]))
+		return 0;
+	return frame_sizes[type];
+}
+
+static int
+all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+static int
+check_hello(struct zcs_wire_hello *f)
+{
+	f->shard_id = le16toh(f->shard_id);
+	f->shard_count = le16toh(f->shard_count);
+	f->reserved = le32toh(f->reserved);
+	if (f->reserved != 0)
+		return ZCS_ERR_BAD_RESERVED;
+	if (f->shard_id == ZCS_SHARD_ANY)
+		return f->shard_count == 0 ? 0 : ZCS_ERR_BAD_REQUEST;
+	if (f->shard_count == 0 || f->shard_count > ZCS_MAX_SHARDS ||
+			f->shard_id >= f->shard_count)
+		return ZCS_ERR_BAD_REQUEST;
+	return 0;
+}
+
+static int
+check_hello_reply(struct zcs_wire_hello_reply *f)
+{
+	f->shard_id = le16toh(f->shard_id);
+	f->shard_count = le16toh(f->shard_count);
+	f->key_count = le32toh(f->key_count);
+	if (!all_zero(f->reserved, sizeof(f->reserved)))
+		return ZCS_ERR_BAD_RESERVED;
+	if (zcs_nonce_mode_name(f->nonce_mode) == NULL)
+		return ZCS_ERR_BAD_REQUEST;
+	if (f->shard_count == 0 || f->shard_count > ZCS_MAX_SHARDS ||
+			f->shard_id >= f->shard_count)
+		return ZCS_ERR_BAD_REQUEST;
+	return 0;
+}
+
+static int
+check_sign(struct zcs_wire_sign *f)
+{
+	f->seq = le64toh(f->seq);
+	f->account = le64toh(f->account);
+	if (!zcs_algo_valid(f->algo))
+		return ZCS_ERR_BAD_ALGO;
+	if (!all_zero(f->reserved, sizeof(f->reserved)))
+		return ZCS_ERR_BAD_RESERVED;
+	return 0;
+}
+
+static int
+check_sign_reply(struct zcs_wire_sign_reply *f)
+{
+	f->seq = le64toh(f->seq);
+	f->status = le16toh(f->status);
+	f->service_ns = le64toh(f->service_ns);
+	if (!all_zero(f->reserved, sizeof(f->reserved)))
+		return ZCS_ERR_BAD_RESERVED;
+	if (f->status >= ZCS_STATUS_MAX || f->recid > 3)
+		return ZCS_ERR_BAD_REQUEST;
+	if (f->status != ZCS_OK && (f->recid != 0 || !all_zero(f->sig, sizeof(f->sig))))
+		return ZCS_ERR_BAD_REQUEST;
+	return 0;
+}
+
+static int
+check_pubkey(struct zcs_wire_pubkey *f)
+{
+	f->seq = le64toh(f->seq);
+	f->account = le64toh(f->account);
+	return 0;
+}
+
+static int
+check_pubkey_reply(struct zcs_wire_pubkey_reply *f)
+{
+	f->seq = le64toh(f->seq);
+	f->status = le16toh(f->status);
+	if (!all_zero(f->reserved, sizeof(f->reserved)) || !all_zero(f->pad, sizeof(f->pad)))
+		return ZCS_ERR_BAD_RESERVED;
+	if (f->status >= ZCS_STATUS_MAX)
+		return ZCS_ERR_BAD_REQUEST;
+	if (f->status == ZCS_OK && f->compressed[0] != 2 && f->compressed[0] != 3)
+		return ZCS_ERR_BAD_REQUEST;
+	return 0;
+}
+
+static int
+check_error(struct zcs_wire_error *f)
+{
+	f->seq = le64toh(f->seq);
+	f->status = le16toh(f->status);
+	if (!all_zero(f->reserved, sizeof(f->reserved)))
+		return ZCS_ERR_BAD_RESERVED;
+	if (f->status == ZCS_OK || f->status >= ZCS_STATUS_MAX)
+		return ZCS_ERR_BAD_REQUEST;
+	return 0;
+}
+
+int
+zcs_wire_decode(const void *buf, size_t len, union zcs_wire_frame *out, size_t *consumed)
+{
+	struct zcs_wire_hdr h;
+	size_t size;
+
+	if (len < sizeof(h))
+		return ZCS_WIRE_NEED_MORE;
+	memcpy(&h, buf, sizeof(h));
+	h.magic = le32toh(h.magic);
+	h.length = le16toh(h.length);
+	if (h.magic != ZCS_WIRE_MAGIC)
+		return ZCS_ERR_BAD_MAGIC;
+	if (h.version != ZCS_WIRE_VERSION)
+		return ZCS_ERR_BAD_VERSION;
+	size = zcs_wire_frame_size(h.type);
+	if (size == 0)
+		return ZCS_ERR_BAD_TYPE;
+	if (h.length != size)
+		return ZCS_ERR_BAD_LENGTH;
+	if (len < size)
+		return ZCS_WIRE_NEED_MORE;
+
+	memcpy(out, buf, size);
+	out->hdr = h;
+	*consumed = size;
+	switch (h.type) {
+	case ZCS_FT_HELLO:
+		return check_hello(&out->hello);
+	case ZCS_FT_HELLO_REPLY:
+		return check_hello_reply(&out->hello_reply);
+	case ZCS_FT_SIGN:
+		return check_sign(&out->sign);
+	case ZCS_FT_SIGN_REPLY:
+		return check_sign_reply(&out->sign_reply);
+	case ZCS_FT_PUBKEY:
+		return check_pubkey(&out->pubkey);
+	case ZCS_FT_PUBKEY_REPLY:
+		return check_pubkey_reply(&out->pubkey_reply);
+	case ZCS_FT_ERROR:
+		return check_error(&out->error);
+	}
+	return ZCS_ERR_BAD_TYPE; /* unreachable: frame_size() knew the type */
+}
+
+static const char *const algo_names[] = {
+	[ZCS_ALGO_ECDSA] = "ecdsa",
+	[ZCS_ALGO_ECDSA_RECOVERABLE] = "ecdsa-recoverable",
+	[ZCS_ALGO_SCHNORR] = "schnorr",
+};
+
+static const char *const nonce_names[] = {
+	[ZCS_NONCE_RFC6979] = "rfc6979",
+	[ZCS_NONCE_PRECOMPUTED] = "precomputed",
+	[ZCS_NONCE_HEDGED] = "hedged",
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *
+name_of(const char *const *names, size_t n, unsigned int v)
+{
+	return v < n ? names[v] : NULL;
+}
+
+static unsigned int
+parse_name(const char *const *names, size_t n, const char *s)
+{
+	unsigned int i;
+
+	for (i = 1; s != NULL && i < n; i++)
+		if (names[i] != NULL && strcmp(names[i], s) == 0)
+			return i;
+	return 0;
+}
+
+const char *
+zcs_algo_name(unsigned int algo)
+{
+	return name_of(algo_names, NELEM(algo_names), algo);
+}
+
+unsigned int
+zcs_algo_parse(const char *name)
+{
+	return parse_name(algo_names, NELEM(algo_names), name);
+}
+
+const char *
+zcs_nonce_mode_name(unsigned int mode)
+{
+	return name_of(nonce_names, NELEM(nonce_names), mode);
+}
+
+unsigned int
+zcs_nonce_mode_parse(const char *name)
+{
+	return parse_name(nonce_names, NELEM(nonce_names), name);
+}

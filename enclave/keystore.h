@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Key store of one shard's signer: the only place key material lives.
+ *
+ * Key file format (written by zcsign-keygen, mode 0600):
+ *
+ *   # comment lines and blank lines are ignored anywhere
+ *   zcsign-keys v1 shard=<id> shards=<count>      <- first non-comment line
+ *   <account> <secret>                            <- one per account
+ *
+ * <account> is a decimal uint64, <secret> 64 hex digits (a valid secp256k1
+ * secret key). Every account must map to <id> under zcs_shard_of(account,
+ * <count>). The loader refuses, naming file and line: a file readable or
+ * writable by group or others, a missing or malformed header, a malformed line,
+ * an account of another shard, a duplicate account, an invalid secret key.
+ *
+ * The file is read with read(2) straight into locked memory (no stdio buffer
+ * holds a secret); keys live in one mmap'ed region that is mlock'ed,
+ * MADV_DONTDUMP and MADV_WIPEONFORK, sorted by account, and wiped by
+ * zcs_keystore_wipe().
+ */
+#ifndef ZCS_KEYSTORE_H
+#define ZCS_KEYSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <secp256k1.h>
+#include <secp256k1_extrakeys.h>
+
+struct zcs_key {
+	uint64_t account;
+	unsigned char seckey[32];
+	secp256k1_keypair keypair; /* for BIP-340 */
+	unsigned char pub_compressed[33];
+	unsigned char pub_xonly[32];
+};
+
+struct zcs_keystore {
+	struct zcs_key *keys; /* sorted by account; in secure memory */
+	uint32_t count;
+	uint16_t shard_id;
+	uint16_t shard_count;
+	size_t map_len; /* bytes of the secure region behind keys */
+};
+
+/*
+ * Load a key file. ctx must allow signing (keypair creation, pubkey derivation).
+ * Returns 0, or a negative errno with a one-line message in err naming the file
+ * (and line, for a content error). On error nothing stays allocated and every
+ * partial secret is wiped.
+ */
+int zcs_keystore_load(struct zcs_keystore *ks, const secp256k1_context *ctx, const char *path,
+	char *err, size_t errlen);
+
+/* Key of an account, or NULL. Binary search on the (public) account id. */
+const struct zcs_key *zcs_keystore_find(const struct zcs_keystore *ks, uint64_t account);
+
+/* Wipe every key, unlock and unmap. Safe on a zeroed or already-wiped store. */
+void zcs_keystore_wipe(struct zcs_keystore *ks);
+
+/*
+ * Secure memory for secrets: anonymous mmap, mlock'ed, MADV_DONTDUMP,
+ * MADV_WIPEONFORK, zero-filled. Returns NULL with errno set (mlock failure
+ * included: secrets must not be swappable).
+ */
+void *zcs_secure_alloc(size_t len);
+
+/* Wipe (a clear the compiler cannot drop), munlock, munmap. NULL is a no-op. */
+void zcs_secure_free(void *p, size_t len);
+
+#endif /* ZCS_KEYSTORE_H */
