@@ -48,7 +48,7 @@ parse_vsock(const char *text, const char *rest, bool listen, struct zcs_addr *a,
 		return -EINVAL;
 	}
 	if (colon != NULL && parse_u32(rest, (size_t)(colon - rest), &a->cid) == 0 &&
-			parse_u32(colon + 1, strlen(colon + 1), &a->port) == 0)
+		parse_u32(colon + 1, strlen(colon + 1), &a->port) == 0)
 		return 0;
 	snprintf(err, errlen, "'%s': a vsock address to connect to is vsock:CID:PORT (decimal)",
 		text);

@@ -20,10 +20,10 @@
 #define ZCS_ADDR_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path) */
 
 struct zcs_addr {
-	int kind;		     /* ZCS_ADDR_UNIX or ZCS_ADDR_VSOCK */
+	int kind; /* ZCS_ADDR_UNIX or ZCS_ADDR_VSOCK */
 	char path[ZCS_ADDR_PATH_MAX]; /* unix */
-	uint32_t cid;		     /* vsock; VMADDR_CID_ANY when listening */
-	uint32_t port;		     /* vsock */
+	uint32_t cid; /* vsock; VMADDR_CID_ANY when listening */
+	uint32_t port; /* vsock */
 };
 
 /*

@@ -27,7 +27,7 @@ zcs_hex_decode(const char *text, size_t n, uint8_t *out)
 			return -1;
 		lo = hex_digit((unsigned char)text[2 * i + 1]);
 		bad |= hi | lo;
-		out[i] = (uint8_t)((hi << 4) | (lo & 0xf));
+		out[i] = (uint8_t)(((unsigned int)hi << 4) | ((unsigned int)lo & 0xfu));
 	}
 	return bad < 0 ? -1 : 0;
 }

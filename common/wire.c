@@ -49,8 +49,7 @@ check_hello(struct zcs_wire_hello *f)
 		return ZCS_ERR_BAD_RESERVED;
 	if (f->shard_id == ZCS_SHARD_ANY)
 		return f->shard_count == 0 ? 0 : ZCS_ERR_BAD_REQUEST;
-	if (f->shard_count == 0 || f->shard_count > ZCS_MAX_SHARDS ||
-			f->shard_id >= f->shard_count)
+	if (f->shard_count == 0 || f->shard_count > ZCS_MAX_SHARDS || f->shard_id >= f->shard_count)
 		return ZCS_ERR_BAD_REQUEST;
 	return 0;
 }
@@ -65,8 +64,7 @@ check_hello_reply(struct zcs_wire_hello_reply *f)
 		return ZCS_ERR_BAD_RESERVED;
 	if (zcs_nonce_mode_name(f->nonce_mode) == NULL)
 		return ZCS_ERR_BAD_REQUEST;
-	if (f->shard_count == 0 || f->shard_count > ZCS_MAX_SHARDS ||
-			f->shard_id >= f->shard_count)
+	if (f->shard_count == 0 || f->shard_count > ZCS_MAX_SHARDS || f->shard_id >= f->shard_count)
 		return ZCS_ERR_BAD_REQUEST;
 	return 0;
 }

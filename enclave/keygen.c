@@ -1,1 +1,535 @@
-int main(void) { return 1; } /* placeholder: being written */
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * zcsign-keygen: secret keys for N accounts, split over S shards.
+ *
+ *   DIR/shard-<i>.keys  mode 0600, the accounts zcs_shard_of() maps to shard i
+ *                       (format in keystore.h); loaded by that shard's signer
+ *   DIR/manifest.json   mode 0644, public keys of every account, one per line
+ *
+ * Existing output files are never overwritten: an operator must not lose keys
+ * by re-running a command. Keys are generated and written one account at a
+ * time, so memory stays small for any N and a secret exists only in locked
+ * memory (zcs_secure_alloc) until write(2) puts it in its file. If anything
+ * fails, every file this run created is removed: its keys were never handed
+ * out, and a half-written key set must not be mistaken for a whole one.
+ *
+ * Exit status: 0 done, 1 runtime failure, 2 bad usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <secp256k1.h>
+#include <secp256k1_extrakeys.h>
+#include <zcsign/shard.h>
+
+#include "hex.h"
+#include "keystore.h"
+
+#define PROG "zcsign-keygen"
+#define MAX_ACCOUNTS 10000000u
+/* Longest key line: 20-digit account, space, 64 hex digits, newline. */
+#define KEY_LINE_MAX (20 + 1 + 64 + 1)
+/* Per-shard buffer of key lines, flushed with write(2) when nearly full. */
+#define SHARD_BUF 4096
+
+_Static_assert((uint64_t)MAX_ACCOUNTS *KEY_LINE_MAX + 256 <= ZCS_KEYFILE_MAX,
+	"the largest key file keygen writes must load");
+
+struct opts {
+	uint64_t accounts;
+	uint64_t first;
+	uint32_t shards;
+	const char *out;
+};
+
+/* Locked memory: one line buffer per shard, then the key being generated. */
+struct secret_area {
+	struct {
+		size_t used;
+		char buf[SHARD_BUF];
+	} shard[ZCS_MAX_SHARDS];
+	unsigned char seckey[32];
+	secp256k1_keypair keypair;
+	unsigned char seed[32];
+};
+
+struct outputs {
+	int dirfd;
+	int keyfd[ZCS_MAX_SHARDS];
+	int created[ZCS_MAX_SHARDS]; /* by this run, so ours to remove on failure */
+	uint64_t size[ZCS_MAX_SHARDS];
+	FILE *manifest;
+	int manifest_created;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: " PROG " --accounts N --shards S --out DIR [--first-account A]\n"
+		"\n"
+		"Generates secret keys for accounts A..A+N-1 (A defaults to 1).\n"
+		"  --accounts N        number of accounts, 1..%u\n"
+		"  --shards S          number of shards, 1..%d\n"
+		"  --out DIR           output directory, created (mode 0700) if missing\n"
+		"  --first-account A   first account id (default 1)\n"
+		"  --help              this text\n"
+		"\n"
+		"Writes DIR/shard-<i>.keys (mode 0600, SECRET) and DIR/manifest.json (public\n"
+		"keys). Refuses to overwrite existing files.\n",
+		MAX_ACCOUNTS, ZCS_MAX_SHARDS);
+}
+
+/* Strict decimal: digits only, no sign, no overflow, nothing after. */
+static int
+parse_u64(const char *s, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (d > 9 || x > (UINT64_MAX - d) / 10)
+			return -1;
+		x = x * 10 + d;
+	}
+	*v = x;
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{"accounts", required_argument, NULL, 'a'},
+		{"shards", required_argument, NULL, 's'},
+		{"out", required_argument, NULL, 'o'},
+		{"first-account", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int have_accounts = 0, have_shards = 0, c;
+	uint64_t v;
+
+	o->first = 1;
+	opterr = 0; /* our own messages, one line each */
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (parse_u64(optarg, &v) != 0 || v < 1 || v > MAX_ACCOUNTS) {
+				fprintf(stderr, PROG ": --accounts must be 1..%u, got '%s'\n",
+					MAX_ACCOUNTS, optarg);
+				return 2;
+			}
+			o->accounts = v;
+			have_accounts = 1;
+			break;
+		case 's':
+			if (parse_u64(optarg, &v) != 0 || v < 1 || v > ZCS_MAX_SHARDS) {
+				fprintf(stderr, PROG ": --shards must be 1..%d, got '%s'\n",
+					ZCS_MAX_SHARDS, optarg);
+				return 2;
+			}
+			o->shards = (uint32_t)v;
+			have_shards = 1;
+			break;
+		case 'o':
+			if (optarg[0] == '\0') {
+				fprintf(stderr, PROG ": --out must name a directory\n");
+				return 2;
+			}
+			o->out = optarg;
+			break;
+		case 'f':
+			if (parse_u64(optarg, &v) != 0) {
+				fprintf(stderr,
+					PROG ": --first-account must be a decimal account id, "
+					     "got '%s'\n",
+					optarg);
+				return 2;
+			}
+			o->first = v;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case ':':
+			fprintf(stderr, PROG ": option '%s' needs a value\n", argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr, PROG ": unknown option '%s' (try --help)\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, PROG ": unexpected argument '%s' (try --help)\n", argv[optind]);
+		return 2;
+	}
+	if (!have_accounts || !have_shards || o->out == NULL) {
+		fprintf(stderr, PROG ": missing %s (try --help)\n",
+			!have_accounts	       ? "--accounts N"
+				: !have_shards ? "--shards S"
+					       : "--out DIR");
+		return 2;
+	}
+	if (o->accounts - 1 > UINT64_MAX - o->first) {
+		fprintf(stderr,
+			PROG ": --first-account %" PRIu64 " with --accounts %" PRIu64
+			     " runs past the largest account id\n",
+			o->first, o->accounts);
+		return 2;
+	}
+	return 0;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t r = write(fd, p, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int
+fill_random(unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t r = getrandom(p, n, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* hex.c indexes a table by each nibble; a secret must not pick cache lines. */
+static void
+hex_encode_ct(const unsigned char *in, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned hi = in[i] >> 4, lo = in[i] & 0xf;
+
+		/* (9 - x) >> 8 is all ones exactly when x > 9 */
+		out[2 * i] = (char)('0' + hi + (((9u - hi) >> 8) & ('a' - '0' - 10)));
+		out[2 * i + 1] = (char)('0' + lo + (((9u - lo) >> 8) & ('a' - '0' - 10)));
+	}
+}
+
+/* Returns how many files it removed. */
+static int
+remove_created(const struct opts *o, struct outputs *out)
+{
+	char name[32];
+	uint32_t i;
+	int removed = 0;
+
+	for (i = 0; i < o->shards; i++) {
+		if (out->keyfd[i] >= 0)
+			close(out->keyfd[i]);
+		out->keyfd[i] = -1;
+		if (out->created[i]) {
+			snprintf(name, sizeof(name), "shard-%" PRIu32 ".keys", i);
+			removed += unlinkat(out->dirfd, name, 0) == 0;
+		}
+	}
+	if (out->manifest != NULL)
+		fclose(out->manifest);
+	out->manifest = NULL;
+	if (out->manifest_created)
+		removed += unlinkat(out->dirfd, "manifest.json", 0) == 0;
+	return removed;
+}
+
+/* Create one output file; an existing one is refused, never truncated. */
+static int
+create_file(const struct opts *o, int dirfd, const char *name, mode_t mode)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+
+	if (fd < 0) {
+		if (errno == EEXIST)
+			fprintf(stderr,
+				PROG ": %s/%s already exists; refusing to overwrite key files "
+				     "(move the old set away first)\n",
+				o->out, name);
+		else
+			fprintf(stderr, PROG ": cannot create %s/%s: %s\n", o->out, name,
+				strerror(errno));
+		return -1;
+	}
+	/* The mode is part of the contract, whatever the umask says. */
+	if (fchmod(fd, mode) != 0) {
+		fprintf(stderr, PROG ": cannot chmod %s/%s: %s\n", o->out, name, strerror(errno));
+		close(fd);
+		unlinkat(dirfd, name, 0);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+open_dir(const struct opts *o)
+{
+	int fd;
+
+	if (mkdir(o->out, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, PROG ": cannot create directory %s: %s\n", o->out, strerror(errno));
+		return -1;
+	}
+	fd = open(o->out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		fprintf(stderr, PROG ": cannot open directory %s: %s\n", o->out, strerror(errno));
+	return fd;
+}
+
+/* Create every output file and write the key-file headers and manifest start. */
+static int
+open_outputs(const struct opts *o, struct outputs *out)
+{
+	char name[32], head[256];
+	uint32_t i;
+	int fd, n;
+
+	for (i = 0; i < o->shards; i++) {
+		snprintf(name, sizeof(name), "shard-%" PRIu32 ".keys", i);
+		out->keyfd[i] = create_file(o, out->dirfd, name, 0600);
+		if (out->keyfd[i] < 0)
+			return -1;
+		out->created[i] = 1;
+		n = snprintf(head, sizeof(head),
+			"# SECRET: zcsign secret keys of shard %" PRIu32 " of %" PRIu32
+			". Keep mode 0600; never copy off the signer host.\n"
+			"zcsign-keys v1 shard=%" PRIu32 " shards=%" PRIu32 "\n",
+			i, o->shards, i, o->shards);
+		if (write_all(out->keyfd[i], head, (size_t)n) != 0) {
+			fprintf(stderr, PROG ": cannot write %s/%s: %s\n", o->out, name,
+				strerror(errno));
+			return -1;
+		}
+	}
+	fd = create_file(o, out->dirfd, "manifest.json", 0644);
+	if (fd < 0)
+		return -1;
+	out->manifest_created = 1;
+	out->manifest = fdopen(fd, "w");
+	if (out->manifest == NULL) {
+		fprintf(stderr, PROG ": cannot open %s/manifest.json: %s\n", o->out,
+			strerror(errno));
+		close(fd);
+		return -1;
+	}
+	fprintf(out->manifest, "{\"version\":1,\"shards\":%" PRIu32 ",\"accounts\":[\n", o->shards);
+	return 0;
+}
+
+static int
+flush_shard(const struct opts *o, struct outputs *out, struct secret_area *sa, uint32_t i)
+{
+	int rc = write_all(out->keyfd[i], sa->shard[i].buf, sa->shard[i].used);
+
+	explicit_bzero(sa->shard[i].buf, sa->shard[i].used);
+	sa->shard[i].used = 0;
+	if (rc != 0) {
+		fprintf(stderr, PROG ": cannot write %s/shard-%" PRIu32 ".keys: %s\n", o->out, i,
+			strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* One account: a fresh valid secret, its key line, its manifest entry. */
+static int
+gen_account(const struct opts *o, struct outputs *out, struct secret_area *sa,
+	const secp256k1_context *ctx, uint64_t account, int last)
+{
+	uint32_t i = zcs_shard_of(account, o->shards);
+	unsigned char pub33[33], xonly32[32];
+	char pubhex[67], xonlyhex[65], *line;
+	secp256k1_xonly_pubkey xonly;
+	secp256k1_pubkey pub;
+	size_t len = sizeof(pub33);
+	int rc, n;
+
+	do {
+		rc = fill_random(sa->seckey, sizeof(sa->seckey));
+		if (rc != 0) {
+			fprintf(stderr, PROG ": getrandom: %s\n", strerror(-rc));
+			return -1;
+		}
+	} while (!secp256k1_ec_seckey_verify(ctx, sa->seckey));
+	if (!secp256k1_keypair_create(ctx, &sa->keypair, sa->seckey) ||
+		!secp256k1_keypair_pub(ctx, &pub, &sa->keypair) ||
+		!secp256k1_ec_pubkey_serialize(ctx, pub33, &len, &pub, SECP256K1_EC_COMPRESSED) ||
+		!secp256k1_keypair_xonly_pub(ctx, &xonly, NULL, &sa->keypair) ||
+		!secp256k1_xonly_pubkey_serialize(ctx, xonly32, &xonly)) {
+		fprintf(stderr, PROG ": cannot derive the public key of account %" PRIu64 "\n",
+			account);
+		return -1;
+	}
+
+	if (SHARD_BUF - sa->shard[i].used < KEY_LINE_MAX + 1 && flush_shard(o, out, sa, i) != 0)
+		return -1;
+	line = sa->shard[i].buf + sa->shard[i].used;
+	n = snprintf(line, KEY_LINE_MAX + 1, "%" PRIu64 " ", account);
+	hex_encode_ct(sa->seckey, sizeof(sa->seckey), line + n);
+	line[n + 64] = '\n';
+	sa->shard[i].used += (size_t)n + 65;
+	out->size[i]++;
+	explicit_bzero(sa->seckey, sizeof(sa->seckey));
+	explicit_bzero(&sa->keypair, sizeof(sa->keypair));
+
+	zcs_hex_encode(pub33, sizeof(pub33), pubhex);
+	zcs_hex_encode(xonly32, sizeof(xonly32), xonlyhex);
+	fprintf(out->manifest,
+		"{\"account\":%" PRIu64 ",\"shard\":%" PRIu32
+		",\"pubkey\":\"%s\",\"xonly\":\"%s\"}%s\n",
+		account, i, pubhex, xonlyhex, last ? "" : ",");
+	return 0;
+}
+
+/* Flush, fsync and close every file, then the directory: keys must be durable. */
+static int
+finish_outputs(const struct opts *o, struct outputs *out, struct secret_area *sa)
+{
+	uint32_t i;
+	int fd;
+
+	for (i = 0; i < o->shards; i++) {
+		if (flush_shard(o, out, sa, i) != 0)
+			return -1;
+		if (fsync(out->keyfd[i]) != 0 || close(out->keyfd[i]) != 0) {
+			out->keyfd[i] = -1;
+			fprintf(stderr, PROG ": cannot sync %s/shard-%" PRIu32 ".keys: %s\n",
+				o->out, i, strerror(errno));
+			return -1;
+		}
+		out->keyfd[i] = -1;
+	}
+	fputs("]}\n", out->manifest);
+	fd = fileno(out->manifest);
+	if (fflush(out->manifest) != 0 || ferror(out->manifest) || fsync(fd) != 0) {
+		fprintf(stderr, PROG ": cannot write %s/manifest.json: %s\n", o->out,
+			strerror(errno));
+		return -1;
+	}
+	if (fclose(out->manifest) != 0) {
+		out->manifest = NULL;
+		fprintf(stderr, PROG ": cannot write %s/manifest.json: %s\n", o->out,
+			strerror(errno));
+		return -1;
+	}
+	out->manifest = NULL;
+	if (fsync(out->dirfd) != 0) {
+		fprintf(stderr, PROG ": cannot sync directory %s: %s\n", o->out, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+generate(const struct opts *o, struct outputs *out, struct secret_area *sa,
+	const secp256k1_context *ctx)
+{
+	uint64_t k;
+
+	if (open_outputs(o, out) != 0)
+		return -1;
+	for (k = 0; k < o->accounts; k++) {
+		if (gen_account(o, out, sa, ctx, o->first + k, k + 1 == o->accounts) != 0)
+			return -1;
+	}
+	return finish_outputs(o, out, sa);
+}
+
+static void
+print_summary(const struct opts *o, const struct outputs *out)
+{
+	uint32_t i;
+
+	printf(PROG ": %" PRIu64 " accounts in %" PRIu32 " shard%s -> %s (shard sizes", o->accounts,
+		o->shards, o->shards == 1 ? "" : "s", o->out);
+	for (i = 0; i < o->shards; i++)
+		printf(" %" PRIu64, out->size[i]);
+	printf(")\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = {0};
+	struct outputs out = {.dirfd = -1};
+	struct secret_area *sa;
+	secp256k1_context *ctx;
+	uint32_t i;
+	int rc;
+
+	rc = parse_args(argc, argv, &o);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < ZCS_MAX_SHARDS; i++)
+		out.keyfd[i] = -1;
+
+	sa = zcs_secure_alloc(sizeof(*sa));
+	if (sa == NULL) {
+		fprintf(stderr, PROG ": cannot allocate locked memory: %s\n", strerror(errno));
+		return 1;
+	}
+	ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+	/* Blinding protects the scalar multiplications from side channels. */
+	if (ctx == NULL || fill_random(sa->seed, sizeof(sa->seed)) != 0 ||
+		!secp256k1_context_randomize(ctx, sa->seed)) {
+		fprintf(stderr, PROG ": cannot set up a randomized secp256k1 context\n");
+		rc = 1;
+		goto done;
+	}
+	explicit_bzero(sa->seed, sizeof(sa->seed));
+
+	out.dirfd = open_dir(&o);
+	if (out.dirfd < 0) {
+		rc = 1;
+		goto done;
+	}
+	if (generate(&o, &out, sa, ctx) != 0) {
+		if (remove_created(&o, &out))
+			fprintf(stderr, PROG ": removed the files this run had created in %s\n",
+				o.out);
+		rc = 1;
+		goto done;
+	}
+	print_summary(&o, &out);
+	rc = 0;
+done:
+	if (out.dirfd >= 0)
+		close(out.dirfd);
+	if (ctx != NULL)
+		secp256k1_context_destroy(ctx);
+	zcs_secure_free(sa, sizeof(*sa));
+	return rc;
+}

@@ -13,6 +13,14 @@
  * <count>). The loader refuses, naming file and line: a file readable or
  * writable by group or others, a missing or malformed header, a malformed line,
  * an account of another shard, a duplicate account, an invalid secret key.
+ * A file bigger than ZCS_KEYFILE_MAX or empty is refused too. A header with no
+ * key lines is a valid, empty key set: with few accounts and many shards a
+ * shard can own none, and zcsign-keygen writes such files; the signer reports
+ * its key count in the HELLO reply, so an empty shard is visible, not silent.
+ * Content errors are found in three passes and reported in that order: line
+ * syntax and shard membership (in line order), duplicate accounts, then the
+ * secret keys' digits and validity (in account order). No error message ever
+ * quotes text from the file: a misplaced field could be a secret.
  *
  * The file is read with read(2) straight into locked memory (no stdio buffer
  * holds a secret); keys live in one mmap'ed region that is mlock'ed,
@@ -27,6 +35,13 @@
 
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
+
+/*
+ * Largest key file the loader reads (it holds the whole file in locked memory
+ * while parsing). zcsign-keygen's worst case, 10,000,000 accounts in one shard,
+ * is about 860 MB of text (a line is at most 20 + 1 + 64 + 1 bytes).
+ */
+#define ZCS_KEYFILE_MAX (UINT64_C(1) << 30)
 
 struct zcs_key {
 	uint64_t account;
@@ -66,7 +81,7 @@ void zcs_keystore_wipe(struct zcs_keystore *ks);
  */
 void *zcs_secure_alloc(size_t len);
 
-/* Wipe (a clear the compiler cannot drop), munlock, munmap. NULL is a no-op. */
+/* Wipe (a clear the compiler cannot drop), then munmap (which unlocks). NULL is a no-op. */
 void zcs_secure_free(void *p, size_t len);
 
 #endif /* ZCS_KEYSTORE_H */

@@ -94,21 +94,21 @@ static void
 parse_vsock_refused(void **state)
 {
 	struct zcs_addr a;
-	const char *bad_listen[] = {"vsock:", "vsock:16:5005", "vsock:-1", "vsock:5x",
-		"vsock:4294967296", "vsock: 5"};
+	const char *bad_listen[] = {
+		"vsock:", "vsock:16:5005", "vsock:-1", "vsock:5x", "vsock:4294967296", "vsock: 5"};
 	const char *bad_connect[] = {"vsock:5005", "vsock:16:", "vsock::5", "vsock:a:5",
 		"vsock:16:5:6", "vsock:16:99999999999"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad_listen) / sizeof(bad_listen[0]); i++) {
-		assert_int_equal(zcs_addr_parse(bad_listen[i], true, &a, err, sizeof(err)),
-			-EINVAL);
+		assert_int_equal(
+			zcs_addr_parse(bad_listen[i], true, &a, err, sizeof(err)), -EINVAL);
 		assert_non_null(strstr(err, bad_listen[i]));
 		assert_non_null(strstr(err, "vsock:PORT"));
 	}
 	for (size_t i = 0; i < sizeof(bad_connect) / sizeof(bad_connect[0]); i++) {
-		assert_int_equal(zcs_addr_parse(bad_connect[i], false, &a, err, sizeof(err)),
-			-EINVAL);
+		assert_int_equal(
+			zcs_addr_parse(bad_connect[i], false, &a, err, sizeof(err)), -EINVAL);
 		assert_non_null(strstr(err, "vsock:CID:PORT"));
 	}
 }

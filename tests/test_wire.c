@@ -156,7 +156,7 @@ sign_bad_algo_and_reserved_are_not_fatal(void **state)
 	assert_int_equal(st, ZCS_ERR_BAD_ALGO);
 	assert_false(zcs_wire_status_fatal(st));
 	assert_int_equal(used, sizeof(s)); /* consumed: the stream goes on */
-	assert_true(f.sign.seq == 77);	   /* and the reply can name it */
+	assert_true(f.sign.seq == 77); /* and the reply can name it */
 
 	zcs_wire_sign(&s, 78, 1, 4, hash32);
 	assert_int_equal(decode(&s, sizeof(s), &f, &used), ZCS_ERR_BAD_ALGO);

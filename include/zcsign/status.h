@@ -16,26 +16,26 @@ extern "C" {
 #endif
 
 enum zcs_status {
-	ZCS_OK = 0,		   /**< signed / done */
-	ZCS_ERR_BAD_MAGIC = 1,	   /**< frame magic is not ZCS_WIRE_MAGIC */
-	ZCS_ERR_BAD_VERSION = 2,   /**< protocol version not spoken by this side */
-	ZCS_ERR_BAD_TYPE = 3,	   /**< unknown frame type */
-	ZCS_ERR_BAD_LENGTH = 4,	   /**< length field does not match the frame type */
-	ZCS_ERR_BAD_ALGO = 5,	   /**< unknown signature algorithm */
-	ZCS_ERR_BAD_RESERVED = 6,  /**< a reserved field or bit is not zero */
+	ZCS_OK = 0, /**< signed / done */
+	ZCS_ERR_BAD_MAGIC = 1, /**< frame magic is not ZCS_WIRE_MAGIC */
+	ZCS_ERR_BAD_VERSION = 2, /**< protocol version not spoken by this side */
+	ZCS_ERR_BAD_TYPE = 3, /**< unknown frame type */
+	ZCS_ERR_BAD_LENGTH = 4, /**< length field does not match the frame type */
+	ZCS_ERR_BAD_ALGO = 5, /**< unknown signature algorithm */
+	ZCS_ERR_BAD_RESERVED = 6, /**< a reserved field or bit is not zero */
 	ZCS_ERR_UNKNOWN_ACCOUNT = 7, /**< no key for this account on this shard */
-	ZCS_ERR_WRONG_SHARD = 8,   /**< shard id or count differs from the signer's */
-	ZCS_ERR_SIGN_FAILED = 9,   /**< libsecp256k1 refused to sign */
-	ZCS_ERR_EXPIRED = 10,	   /**< deadline passed before the request was sent */
-	ZCS_ERR_SIGNER_DOWN = 11,  /**< no usable signer connection for the shard */
-	ZCS_ERR_MEASUREMENT = 12,  /**< signer measurement differs from the expected one */
-	ZCS_ERR_BAD_REQUEST = 13,  /**< a request field is out of range */
-	ZCS_ERR_BUSY = 14,	   /**< signer already serves another connection */
-	ZCS_ERR_UNEXPECTED = 15,   /**< frame type not valid in this state (e.g. SIGN before HELLO) */
+	ZCS_ERR_WRONG_SHARD = 8, /**< shard id or count differs from the signer's */
+	ZCS_ERR_SIGN_FAILED = 9, /**< libsecp256k1 refused to sign */
+	ZCS_ERR_EXPIRED = 10, /**< deadline passed before the request was sent */
+	ZCS_ERR_SIGNER_DOWN = 11, /**< no usable signer connection for the shard */
+	ZCS_ERR_MEASUREMENT = 12, /**< signer measurement differs from the expected one */
+	ZCS_ERR_BAD_REQUEST = 13, /**< a request field is out of range */
+	ZCS_ERR_BUSY = 14, /**< signer already serves another connection */
+	ZCS_ERR_UNEXPECTED = 15, /**< frame type not valid in this state (e.g. SIGN before HELLO) */
 	ZCS_ERR_BAD_SEQUENCE = 16, /**< reply names a sequence number not in flight */
-	ZCS_ERR_SHUTDOWN = 17,	   /**< the engine or signer is stopping */
-	ZCS_ERR_INTERNAL = 18,	   /**< a bug or resource failure; see the log */
-	ZCS_STATUS_MAX		   /**< number of codes; not a status */
+	ZCS_ERR_SHUTDOWN = 17, /**< the engine or signer is stopping */
+	ZCS_ERR_INTERNAL = 18, /**< a bug or resource failure; see the log */
+	ZCS_STATUS_MAX /**< number of codes; not a status */
 };
 
 /**

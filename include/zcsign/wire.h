@@ -60,29 +60,29 @@ enum zcs_frame_type {
 
 /** Signature algorithms (over a 32-byte hash, secp256k1). */
 enum zcs_algo {
-	ZCS_ALGO_ECDSA = 1,		/**< low-S, compact r||s */
+	ZCS_ALGO_ECDSA = 1, /**< low-S, compact r||s */
 	ZCS_ALGO_ECDSA_RECOVERABLE = 2, /**< low-S, compact r||s, plus recid */
-	ZCS_ALGO_SCHNORR = 3,		/**< BIP-340, R.x||s */
+	ZCS_ALGO_SCHNORR = 3, /**< BIP-340, R.x||s */
 };
 
 /** Signer nonce modes, reported in HELLO_REPLY. */
 enum zcs_nonce_mode {
-	ZCS_NONCE_RFC6979 = 1,	   /**< deterministic, libsecp256k1 default */
+	ZCS_NONCE_RFC6979 = 1, /**< deterministic, libsecp256k1 default */
 	ZCS_NONCE_PRECOMPUTED = 2, /**< random nonces, k*G done ahead of the request */
-	ZCS_NONCE_HEDGED = 3,	   /**< RFC 6979 with 32 bytes of fresh randomness */
+	ZCS_NONCE_HEDGED = 3, /**< RFC 6979 with 32 bytes of fresh randomness */
 };
 
 struct zcs_wire_hdr {
-	uint32_t magic;	  /**< ZCS_WIRE_MAGIC */
-	uint8_t version;  /**< ZCS_WIRE_VERSION */
-	uint8_t type;	  /**< enum zcs_frame_type */
-	uint16_t length;  /**< whole frame, header included; fixed by type */
+	uint32_t magic; /**< ZCS_WIRE_MAGIC */
+	uint8_t version; /**< ZCS_WIRE_VERSION */
+	uint8_t type; /**< enum zcs_frame_type */
+	uint16_t length; /**< whole frame, header included; fixed by type */
 };
 
 /** client -> signer, first frame of a connection. */
 struct zcs_wire_hello {
 	struct zcs_wire_hdr hdr;
-	uint16_t shard_id;    /**< shard the client wants, or ZCS_SHARD_ANY */
+	uint16_t shard_id; /**< shard the client wants, or ZCS_SHARD_ANY */
 	uint16_t shard_count; /**< shards in the client's map; 0 with ZCS_SHARD_ANY */
 	uint32_t reserved;
 };
@@ -90,10 +90,10 @@ struct zcs_wire_hello {
 /** signer -> client, answer to HELLO. */
 struct zcs_wire_hello_reply {
 	struct zcs_wire_hdr hdr;
-	uint16_t shard_id;    /**< the signer's shard */
+	uint16_t shard_id; /**< the signer's shard */
 	uint16_t shard_count; /**< shard count its key file was made for */
-	uint32_t key_count;   /**< accounts it holds keys for */
-	uint8_t nonce_mode;   /**< enum zcs_nonce_mode */
+	uint32_t key_count; /**< accounts it holds keys for */
+	uint8_t nonce_mode; /**< enum zcs_nonce_mode */
 	uint8_t reserved[7];
 	uint8_t measurement[ZCS_MEASUREMENT_LEN];
 };
@@ -101,9 +101,9 @@ struct zcs_wire_hello_reply {
 /** client -> signer: sign a 32-byte hash with an account's key. */
 struct zcs_wire_sign {
 	struct zcs_wire_hdr hdr;
-	uint64_t seq;	  /**< echoed in the reply */
+	uint64_t seq; /**< echoed in the reply */
 	uint64_t account;
-	uint8_t algo;	  /**< enum zcs_algo */
+	uint8_t algo; /**< enum zcs_algo */
 	uint8_t reserved[7];
 	uint8_t hash[32];
 };
@@ -112,11 +112,11 @@ struct zcs_wire_sign {
 struct zcs_wire_sign_reply {
 	struct zcs_wire_hdr hdr;
 	uint64_t seq;
-	uint16_t status;     /**< enum zcs_status */
-	uint8_t recid;	     /**< 0..3 for ZCS_ALGO_ECDSA_RECOVERABLE, else 0 */
+	uint16_t status; /**< enum zcs_status */
+	uint8_t recid; /**< 0..3 for ZCS_ALGO_ECDSA_RECOVERABLE, else 0 */
 	uint8_t reserved[5];
 	uint64_t service_ns; /**< signer time from receipt of the frame to signature */
-	uint8_t sig[64];     /**< all zero unless status is ZCS_OK */
+	uint8_t sig[64]; /**< all zero unless status is ZCS_OK */
 };
 
 /** client -> signer: public keys of an account. */
@@ -241,7 +241,7 @@ static inline int
 zcs_wire_status_fatal(int st)
 {
 	return st == ZCS_ERR_BAD_MAGIC || st == ZCS_ERR_BAD_VERSION || st == ZCS_ERR_BAD_TYPE ||
-	       st == ZCS_ERR_BAD_LENGTH;
+		st == ZCS_ERR_BAD_LENGTH;
 }
 
 /** True for a valid enum zcs_algo value. */

@@ -1,0 +1,681 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Helpers for process-level tests: they start the real programs (signers,
+ * keygen, the CLI, later zcsignd) and talk to them over their sockets.
+ *
+ * Header-only, every function static inline, so a test includes it and uses
+ * what it needs without a library or unused-function warnings. Contract:
+ *   - every process started here is reaped by the caller (proc_stop / proc_wait),
+ *     also on failure paths: keep pids in the test's state, stop them in teardown;
+ *   - nothing waits without a deadline: a wedged program fails the test, it does
+ *     not hang the suite;
+ *   - readiness and "the signer has dropped its client" are read from
+ *     /proc/net/unix, never probed by connecting: a probe connection would take
+ *     the signer's one client slot and race with the test's own client.
+ * The programs are found under $ZCS_BUILD_DIR (set by tests/meson.build).
+ * Signature checks use libsecp256k1's own verify (tests link it).
+ */
+#ifndef ZCS_TESTS_PROC_UTIL_H
+#define ZCS_TESTS_PROC_UTIL_H
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <secp256k1.h>
+#include <secp256k1_extrakeys.h>
+#include <secp256k1_recovery.h>
+#include <secp256k1_schnorrsig.h>
+
+#include <zcsign/wire.h>
+
+#include "hex.h"
+
+extern char **environ;
+
+/* Deadlines for programs under test (generous: sanitizer builds on 2 shared cores). */
+#define PROC_START_MS 20000
+#define PROC_STOP_MS 10000
+#define PROC_REPLY_MS 10000
+
+static inline uint64_t
+proc_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline void
+proc_sleep_ms(unsigned int ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* dir/name into out; -1 when it does not fit. */
+static inline int
+proc_path(char *out, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(out, len, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* "unix:<path>", the address form the programs take; -1 when it does not fit. */
+static inline int
+proc_unix_arg(char *out, size_t len, const char *path)
+{
+	int n = snprintf(out, len, "unix:%s", path);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* A program of the build tree, e.g. "enclave/zcsign-enclave"; -1 without ZCS_BUILD_DIR. */
+static inline int
+proc_build_path(char *out, size_t len, const char *rel)
+{
+	const char *root = getenv("ZCS_BUILD_DIR");
+
+	if (root == NULL || root[0] == '\0')
+		return -1;
+	return proc_path(out, len, root, rel);
+}
+
+/* A fresh private directory /tmp/zcs-<tag>-XXXXXX (short: unix paths max 107 bytes). */
+static inline int
+proc_tmpdir(char *out, size_t len, const char *tag)
+{
+	int n = snprintf(out, len, "/tmp/zcs-%s-XXXXXX", tag);
+
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	return mkdtemp(out) == NULL ? -1 : 0;
+}
+
+/* rm -rf path (recursing into directories, not following links); missing is fine. */
+static inline int
+proc_rmtree(const char *path)
+{
+	struct dirent *d;
+	struct stat st;
+	DIR *dir;
+	int rc = 0;
+
+	if (path == NULL || path[0] == '\0' || lstat(path, &st) != 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+	dir = opendir(path);
+	if (dir == NULL)
+		return -1;
+	while ((d = readdir(dir)) != NULL) {
+		char sub[PATH_MAX];
+
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if (proc_path(sub, sizeof(sub), path, d->d_name) != 0 || proc_rmtree(sub) != 0)
+			rc = -1;
+	}
+	closedir(dir);
+	return rmdir(path) == 0 && rc == 0 ? 0 : -1;
+}
+
+/*
+ * Start argv[0] (an absolute path) with stdin from /dev/null and stdout/stderr
+ * to the given files (NULL: inherit). Returns the pid, or -1.
+ */
+static inline pid_t
+proc_spawn(char *const argv[], const char *out_path, const char *err_path)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid = -1;
+	int rc;
+
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return -1;
+	rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (rc == 0 && out_path != NULL)
+		rc = posix_spawn_file_actions_addopen(
+			&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (rc == 0 && err_path != NULL)
+		rc = posix_spawn_file_actions_addopen(
+			&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (rc == 0)
+		rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	return rc == 0 ? pid : -1;
+}
+
+/* Reap pid within timeout_ms. Returns 0 with *status set, or -1 (still running). */
+static inline int
+proc_wait(pid_t pid, unsigned int timeout_ms, int *status)
+{
+	uint64_t deadline = proc_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	int st;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid) {
+			if (status != NULL)
+				*status = st;
+			return 0;
+		}
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (proc_now_ns() >= deadline)
+			return -1;
+		proc_sleep_ms(2);
+	}
+}
+
+/* True while pid runs (and is not a zombie waiting for us). */
+static inline bool
+proc_alive(pid_t pid)
+{
+	int st;
+
+	return pid > 0 && waitpid(pid, &st, WNOHANG) == 0;
+}
+
+/*
+ * Send sig and reap. A process that outlives timeout_ms is SIGKILLed, reaped
+ * and reported as -1, so a hang is a failure and never a leftover process.
+ */
+static inline int
+proc_stop(pid_t pid, int sig, unsigned int timeout_ms, int *status)
+{
+	if (pid <= 0)
+		return -1;
+	kill(pid, sig);
+	if (proc_wait(pid, timeout_ms, status) == 0)
+		return 0;
+	kill(pid, SIGKILL);
+	proc_wait(pid, PROC_STOP_MS, NULL);
+	return -1;
+}
+
+/* True when a wait status is a normal exit with code 0. */
+static inline bool
+proc_exited_ok(int status)
+{
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* Exit code of a normal exit, or -1 (signal). */
+static inline int
+proc_exit_code(int status)
+{
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Run to completion (killed after timeout_ms). Returns the exit code, or -1. */
+static inline int
+proc_run(char *const argv[], const char *out_path, const char *err_path, unsigned int timeout_ms)
+{
+	pid_t pid = proc_spawn(argv, out_path, err_path);
+	int st;
+
+	if (pid < 0)
+		return -1;
+	if (proc_wait(pid, timeout_ms, &st) != 0) {
+		proc_stop(pid, SIGKILL, PROC_STOP_MS, NULL);
+		return -1;
+	}
+	return proc_exit_code(st);
+}
+
+/* Whole file into buf (NUL-terminated, truncated to len-1). Returns its length or -1. */
+static inline ssize_t
+proc_read_file(const char *path, char *buf, size_t len)
+{
+	size_t have = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while (have + 1 < len) {
+		ssize_t n = read(fd, buf + have, len - 1 - have);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	close(fd);
+	buf[have] = '\0';
+	return (ssize_t)have;
+}
+
+/* True when the file exists and contains needle. */
+static inline bool
+proc_file_contains(const char *path, const char *needle)
+{
+	static char buf[65536];
+
+	return proc_read_file(path, buf, sizeof(buf)) >= 0 && strstr(buf, needle) != NULL;
+}
+
+/*
+ * State of the unix stream sockets bound to path, from /proc/net/unix:
+ * *listening = 1 when one listens on it, *conns = server-side connections
+ * (accepted or still in the backlog: both carry the listener's name).
+ * Returns 0 or -1.
+ */
+static inline int
+proc_unix_state(const char *path, int *listening, int *conns)
+{
+	char line[512];
+	FILE *f = fopen("/proc/net/unix", "re");
+
+	*listening = 0;
+	*conns = 0;
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned int refs, proto, flags, type, st;
+		char name[256];
+		int n = sscanf(line, "%*s %x %x %x %x %x %*u %255s", &refs, &proto, &flags, &type,
+			&st, name);
+
+		if (n != 6 || type != SOCK_STREAM || strcmp(name, path) != 0)
+			continue;
+		if (flags & 0x10000) /* __SO_ACCEPTCON: a listening socket */
+			*listening = 1;
+		else
+			(*conns)++;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Wait until something listens on path; -1 when pid dies first or on timeout. */
+static inline int
+proc_wait_listen(const char *path, pid_t pid, unsigned int timeout_ms)
+{
+	uint64_t deadline = proc_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	int listening, conns;
+
+	while (proc_now_ns() < deadline) {
+		if (proc_unix_state(path, &listening, &conns) == 0 && listening)
+			return 0;
+		if (!proc_alive(pid))
+			return -1;
+		proc_sleep_ms(5);
+	}
+	return -1;
+}
+
+/*
+ * Wait until the server on path holds no connection: after a client closes,
+ * the signer needs a moment to notice, and a client arriving before that is
+ * (rightly) told BUSY.
+ */
+static inline int
+proc_wait_unix_idle(const char *path, unsigned int timeout_ms)
+{
+	uint64_t deadline = proc_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	int listening, conns;
+
+	while (proc_now_ns() < deadline) {
+		if (proc_unix_state(path, &listening, &conns) == 0 && conns == 0)
+			return 0;
+		proc_sleep_ms(2);
+	}
+	return -1;
+}
+
+/* Blocking AF_UNIX connect, retried until timeout_ms. Returns the fd or -1. */
+static inline int
+proc_connect_unix(const char *path, unsigned int timeout_ms)
+{
+	uint64_t deadline = proc_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	strcpy(sa.sun_path, path);
+	for (;;) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (fd < 0)
+			return -1;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			return fd;
+		close(fd);
+		if (proc_now_ns() >= deadline)
+			return -1;
+		proc_sleep_ms(5);
+	}
+}
+
+/* All of buf; 0 or -errno (MSG_NOSIGNAL: a closed peer is a result, not SIGPIPE). */
+static inline int
+proc_send_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Read exactly one frame (header, then the rest its type fixes) within
+ * timeout_ms and decode it. Returns 0, a positive wire status (malformed),
+ * -ECONNRESET when the peer closed (orderly or not), -ETIMEDOUT, or -errno.
+ */
+static inline int
+proc_recv_frame(int fd, union zcs_wire_frame *f, unsigned int timeout_ms)
+{
+	uint64_t deadline = proc_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	uint8_t buf[ZCS_WIRE_MAX_FRAME];
+	size_t have = 0, need = sizeof(struct zcs_wire_hdr), used;
+	int rc;
+
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		uint64_t now = proc_now_ns();
+		ssize_t n;
+
+		rc = zcs_wire_decode(buf, have, f, &used);
+		if (rc != ZCS_WIRE_NEED_MORE)
+			return rc;
+		if (have >= sizeof(struct zcs_wire_hdr))
+			need = zcs_wire_frame_size(buf[offsetof(struct zcs_wire_hdr, type)]);
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		rc = poll(&p, 1, (int)((deadline - now) / 1000000u) + 1);
+		if (rc < 0 && errno != EINTR)
+			return -errno;
+		if (rc <= 0)
+			continue;
+		n = recv(fd, buf + have, need - have, 0);
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return -ECONNRESET;
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			return -errno;
+		if (n > 0)
+			have += (size_t)n;
+	}
+}
+
+/* True when the peer has closed: EOF (or reset) within timeout_ms, no data first. */
+static inline bool
+proc_peer_closed(int fd, unsigned int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	uint8_t b;
+	ssize_t n;
+
+	if (poll(&p, 1, (int)timeout_ms) <= 0)
+		return false;
+	n = recv(fd, &b, 1, MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+/*
+ * Connect to a signer and do the HELLO exchange. Returns the fd with the
+ * HELLO_REPLY in *reply, or -1 with whatever came back (an ERROR frame, or
+ * f->hdr.type 0 when nothing did) in *reply.
+ */
+static inline int
+proc_signer_hello(
+	const char *path, uint16_t shard_id, uint16_t shard_count, union zcs_wire_frame *reply)
+{
+	struct zcs_wire_hello hello;
+	int fd = proc_connect_unix(path, PROC_REPLY_MS);
+
+	memset(reply, 0, sizeof(*reply));
+	if (fd < 0)
+		return -1;
+	zcs_wire_hello(&hello, shard_id, shard_count);
+	/* A refusing signer may close before reading HELLO: its ERROR is still queued. */
+	(void)proc_send_all(fd, &hello, sizeof(hello));
+	if (proc_recv_frame(fd, reply, PROC_REPLY_MS) != 0 ||
+		reply->hdr.type != ZCS_FT_HELLO_REPLY) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* keygen --accounts N --shards S --out dir; returns its exit code (0) or -1. */
+static inline int
+proc_keygen(const char *dir, unsigned int accounts, unsigned int shards)
+{
+	char prog[PATH_MAX], na[16], ns[16], log[PATH_MAX];
+	char *argv[] = {prog, "--accounts", na, "--shards", ns, "--out", (char *)dir, NULL};
+
+	if (proc_build_path(prog, sizeof(prog), "enclave/zcsign-keygen") != 0 ||
+		proc_path(log, sizeof(log), dir, "keygen.log") != 0)
+		return -1;
+	snprintf(na, sizeof(na), "%u", accounts);
+	snprintf(ns, sizeof(ns), "%u", shards);
+	return proc_run(argv, log, log, PROC_START_MS);
+}
+
+/*
+ * Start zcsign-enclave on unix:sock with key file keys (--idle backoff: tests
+ * share 2 cores) and wait until it listens. Its stderr goes to err_path.
+ * Returns the pid, or -1 (a started process that never listened is reaped).
+ */
+static inline pid_t
+proc_signer_start(const char *keys, const char *sock, const char *err_path)
+{
+	char prog[PATH_MAX], listen[160];
+	char *argv[] = {
+		prog, "--listen", listen, "--keys", (char *)keys, "--idle", "backoff", NULL};
+	pid_t pid;
+
+	if (proc_build_path(prog, sizeof(prog), "enclave/zcsign-enclave") != 0 ||
+		proc_unix_arg(listen, sizeof(listen), sock) != 0)
+		return -1;
+	pid = proc_spawn(argv, NULL, err_path);
+	if (pid < 0)
+		return -1;
+	if (proc_wait_listen(sock, pid, PROC_START_MS) != 0) {
+		proc_stop(pid, SIGKILL, PROC_STOP_MS, NULL);
+		return -1;
+	}
+	return pid;
+}
+
+/* One account of a keygen manifest.json. */
+struct proc_account {
+	uint64_t account;
+	uint32_t shard;
+	uint8_t pubkey[33];
+	uint8_t xonly[32];
+};
+
+/* Value after "key": in obj (which ends at end), past blanks; NULL when absent. */
+static inline const char *
+proc_json_field(const char *obj, const char *end, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\"", key);
+	p = strstr(obj, pat);
+	if (p == NULL || p >= end)
+		return NULL;
+	p += strlen(pat);
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p++ != ':')
+		return NULL;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p < end ? p : NULL;
+}
+
+static inline int
+proc_json_u64(const char *obj, const char *end, const char *key, uint64_t *v)
+{
+	const char *p = proc_json_field(obj, end, key);
+	char *e;
+
+	if (p == NULL || *p < '0' || *p > '9')
+		return -1;
+	errno = 0;
+	*v = strtoull(p, &e, 10);
+	return errno != 0 || e > end ? -1 : 0;
+}
+
+/* A "key":"<2n hex>" field decoded into n bytes. */
+static inline int
+proc_json_hex(const char *obj, const char *end, const char *key, uint8_t *out, size_t n)
+{
+	const char *p = proc_json_field(obj, end, key);
+	size_t i;
+
+	if (p == NULL || *p != '"' || p + 2 * n + 2 > end || p[2 * n + 1] != '"')
+		return -1;
+	for (i = 1; i <= 2 * n; i++)
+		if (!isxdigit((unsigned char)p[i]))
+			return -1;
+	return zcs_hex_decode(p + 1, n, out);
+}
+
+/*
+ * Read dir/manifest.json (zcsign-keygen's) into out[max]. Returns the number
+ * of accounts, or -1 when the file is missing or any object is malformed.
+ * *shards gets the top-level "shards".
+ */
+static inline int
+proc_manifest_load(const char *dir, struct proc_account *out, size_t max, uint32_t *shards)
+{
+	static char buf[1 << 22];
+	char path[PATH_MAX];
+	const char *p, *end;
+	uint64_t v;
+	size_t n = 0;
+
+	if (proc_path(path, sizeof(path), dir, "manifest.json") != 0 ||
+		proc_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	p = strstr(buf, "\"accounts\"");
+	if (p == NULL || proc_json_u64(buf, p, "shards", &v) != 0)
+		return -1;
+	*shards = (uint32_t)v;
+	/* "accounts" never matches "\"account\"": the closing quote differs. */
+	while ((p = strstr(p, "\"account\"")) != NULL) {
+		end = strchr(p, '}');
+		if (end == NULL || n == max || proc_json_u64(p, end, "account", &v) != 0)
+			return -1;
+		out[n].account = v;
+		if (proc_json_u64(p, end, "shard", &v) != 0 ||
+			proc_json_hex(p, end, "pubkey", out[n].pubkey, 33) != 0 ||
+			proc_json_hex(p, end, "xonly", out[n].xonly, 32) != 0)
+			return -1;
+		out[n].shard = (uint32_t)v;
+		n++;
+		p = end;
+	}
+	return (int)n;
+}
+
+/* The account's entry in a manifest array, or NULL. */
+static inline const struct proc_account *
+proc_account_find(const struct proc_account *a, size_t n, uint64_t account)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i].account == account)
+			return &a[i];
+	return NULL;
+}
+
+/* Why proc_verify() refused a signature. */
+enum proc_verify_result {
+	PROC_VERIFY_OK = 0,
+	PROC_VERIFY_BAD_KEY = -1, /* manifest key does not parse */
+	PROC_VERIFY_BAD_SIG = -2, /* signature does not parse */
+	PROC_VERIFY_HIGH_S = -3, /* ECDSA s is not low (the protocol promises low-S) */
+	PROC_VERIFY_INVALID = -4, /* verify failed */
+	PROC_VERIFY_RECOVER = -5, /* recovery fails or gives another key */
+	PROC_VERIFY_BAD_RECID = -6, /* recid out of range, or set for a non-recoverable algo */
+	PROC_VERIFY_BAD_ALGO = -7,
+};
+
+/*
+ * Verify a signer's signature with libsecp256k1 against the manifest's keys:
+ * ECDSA and recoverable ECDSA against the compressed key (low-S required),
+ * recoverable ECDSA must also recover exactly that key, BIP-340 against the
+ * x-only key. Returns PROC_VERIFY_OK or the reason.
+ */
+static inline int
+proc_verify(const secp256k1_context *ctx, unsigned int algo, const uint8_t hash[32],
+	const uint8_t sig[64], unsigned int recid, const struct proc_account *acct)
+{
+	secp256k1_ecdsa_recoverable_signature rsig;
+	secp256k1_ecdsa_signature esig, norm;
+	secp256k1_xonly_pubkey xpk;
+	secp256k1_pubkey pk, rec;
+	uint8_t ser[33];
+	size_t serlen = sizeof(ser);
+
+	if (algo == ZCS_ALGO_SCHNORR) {
+		if (recid != 0)
+			return PROC_VERIFY_BAD_RECID;
+		if (!secp256k1_xonly_pubkey_parse(ctx, &xpk, acct->xonly))
+			return PROC_VERIFY_BAD_KEY;
+		return secp256k1_schnorrsig_verify(ctx, sig, hash, 32, &xpk) ? PROC_VERIFY_OK
+									     : PROC_VERIFY_INVALID;
+	}
+	if (algo != ZCS_ALGO_ECDSA && algo != ZCS_ALGO_ECDSA_RECOVERABLE)
+		return PROC_VERIFY_BAD_ALGO;
+	if (!secp256k1_ec_pubkey_parse(ctx, &pk, acct->pubkey, 33))
+		return PROC_VERIFY_BAD_KEY;
+	if (!secp256k1_ecdsa_signature_parse_compact(ctx, &esig, sig))
+		return PROC_VERIFY_BAD_SIG;
+	if (secp256k1_ecdsa_signature_normalize(ctx, &norm, &esig))
+		return PROC_VERIFY_HIGH_S;
+	if (!secp256k1_ecdsa_verify(ctx, &esig, hash, &pk))
+		return PROC_VERIFY_INVALID;
+	if (algo == ZCS_ALGO_ECDSA)
+		return recid == 0 ? PROC_VERIFY_OK : PROC_VERIFY_BAD_RECID;
+	if (recid > 3)
+		return PROC_VERIFY_BAD_RECID;
+	if (!secp256k1_ecdsa_recoverable_signature_parse_compact(ctx, &rsig, sig, (int)recid))
+		return PROC_VERIFY_BAD_SIG;
+	if (!secp256k1_ecdsa_recover(ctx, &rec, &rsig, hash) ||
+		!secp256k1_ec_pubkey_serialize(ctx, ser, &serlen, &rec, SECP256K1_EC_COMPRESSED) ||
+		memcmp(ser, acct->pubkey, 33) != 0)
+		return PROC_VERIFY_RECOVER;
+	return PROC_VERIFY_OK;
+}
+
+#endif /* ZCS_TESTS_PROC_UTIL_H */

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * enclave/sign.c: every signature zcs_sign() produces verifies with
+ * libsecp256k1's own verify (a separate context), ECDSA is low-S and
+ * deterministic, recovery gives back the signer's key, Schnorr uses fresh
+ * auxiliary randomness, and the self measurement is the SHA-384 of the binary.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <secp256k1.h>
+#include <secp256k1_extrakeys.h>
+#include <secp256k1_recovery.h>
+#include <secp256k1_schnorrsig.h>
+
+#include <zcsign/status.h>
+#include <zcsign/wire.h>
+
+#include "keystore.h"
+#include "sign.h"
+
+#define NKEYS 8
+#define NRANDOM 64
+
+struct fixture {
+	secp256k1_context *ctx; /* zcs_sign_ctx_create(): the signer's */
+	secp256k1_context *vctx; /* an independent one, for verify and key derivation */
+	struct zcs_key keys[NKEYS];
+};
+
+/* The group order n: a hash equal to it (or above) must still sign and verify. */
+static const uint8_t order_n[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf,
+	0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
+
+static void
+random_bytes(uint8_t *buf, size_t len)
+{
+	assert_int_equal(getrandom(buf, len, 0), (ssize_t)len);
+}
+
+/* A key built the way the key store builds it, from a random valid secret. */
+static void
+make_key(const secp256k1_context *ctx, struct zcs_key *k, uint64_t account)
+{
+	secp256k1_pubkey pub;
+	secp256k1_xonly_pubkey xpub;
+	size_t len = 33;
+
+	memset(k, 0, sizeof(*k));
+	k->account = account;
+	do
+		random_bytes(k->seckey, 32);
+	while (!secp256k1_ec_seckey_verify(ctx, k->seckey));
+	assert_true(secp256k1_keypair_create(ctx, &k->keypair, k->seckey));
+	assert_true(secp256k1_ec_pubkey_create(ctx, &pub, k->seckey));
+	assert_true(secp256k1_ec_pubkey_serialize(
+		ctx, k->pub_compressed, &len, &pub, SECP256K1_EC_COMPRESSED));
+	assert_true(secp256k1_keypair_xonly_pub(ctx, &xpub, NULL, &k->keypair));
+	assert_true(secp256k1_xonly_pubkey_serialize(ctx, k->pub_xonly, &xpub));
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	int i;
+
+	assert_non_null(f);
+	f->ctx = zcs_sign_ctx_create();
+	assert_non_null(f->ctx);
+	f->vctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+	assert_non_null(f->vctx);
+	for (i = 0; i < NKEYS; i++)
+		make_key(f->vctx, &f->keys[i], 1000 + (uint64_t)i);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	zcs_sign_ctx_destroy(f->ctx);
+	secp256k1_context_destroy(f->vctx);
+	explicit_bzero(f->keys, sizeof(f->keys));
+	free(f);
+	return 0;
+}
+
+/* Hash number i of the test set: the edge cases first, then random ones. */
+static void
+test_hash(unsigned int i, uint8_t hash[32])
+{
+	switch (i) {
+	case 0:
+		memset(hash, 0, 32);
+		break;
+	case 1:
+		memset(hash, 0xff, 32);
+		break;
+	case 2:
+		memcpy(hash, order_n, 32);
+		break;
+	case 3: /* n - 1 */
+		memcpy(hash, order_n, 32);
+		hash[31] = 0x40;
+		break;
+	case 4: /* n + 1 */
+		memcpy(hash, order_n, 32);
+		hash[31] = 0x42;
+		break;
+	case 5: /* 1 */
+		memset(hash, 0, 32);
+		hash[31] = 1;
+		break;
+	default:
+		random_bytes(hash, 32);
+		break;
+	}
+}
+
+#define NHASHES (6 + NRANDOM)
+
+static void
+pubkey_of(const struct fixture *f, const struct zcs_key *k, secp256k1_pubkey *pub)
+{
+	assert_true(secp256k1_ec_pubkey_parse(f->vctx, pub, k->pub_compressed, 33));
+}
+
+static void
+test_ecdsa_verifies_low_s(void **state)
+{
+	struct fixture *f = *state;
+	unsigned int i, k;
+
+	for (k = 0; k < NKEYS; k++) {
+		secp256k1_pubkey pub;
+
+		pubkey_of(f, &f->keys[k], &pub);
+		for (i = 0; i < NHASHES; i++) {
+			secp256k1_ecdsa_signature sig, norm;
+			uint8_t hash[32], sig64[64];
+			uint8_t recid = 0xaa;
+
+			test_hash(i, hash);
+			assert_int_equal(
+				zcs_sign(f->ctx, sig64, &recid, &f->keys[k], ZCS_ALGO_ECDSA, hash),
+				ZCS_OK);
+			assert_int_equal(recid, 0);
+			assert_true(secp256k1_ecdsa_signature_parse_compact(f->vctx, &sig, sig64));
+			/* normalize returns 1 only when it had to flip a high S. */
+			assert_int_equal(
+				secp256k1_ecdsa_signature_normalize(f->vctx, &norm, &sig), 0);
+			assert_true(secp256k1_ecdsa_verify(f->vctx, &sig, hash, &pub));
+			/* And not for another hash. */
+			hash[0] ^= 1;
+			assert_false(secp256k1_ecdsa_verify(f->vctx, &sig, hash, &pub));
+		}
+	}
+}
+
+static void
+test_ecdsa_deterministic(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t hash[32], a[64], b[64];
+	uint8_t recid;
+
+	random_bytes(hash, sizeof(hash));
+	assert_int_equal(zcs_sign(f->ctx, a, &recid, &f->keys[0], ZCS_ALGO_ECDSA, hash), ZCS_OK);
+	assert_int_equal(zcs_sign(f->ctx, b, &recid, &f->keys[0], ZCS_ALGO_ECDSA, hash), ZCS_OK);
+	assert_memory_equal(a, b, 64); /* RFC 6979 */
+	assert_int_equal(zcs_sign(f->ctx, b, &recid, &f->keys[1], ZCS_ALGO_ECDSA, hash), ZCS_OK);
+	assert_memory_not_equal(a, b, 64);
+}
+
+static void
+test_recoverable(void **state)
+{
+	struct fixture *f = *state;
+	unsigned int i, k;
+	unsigned int seen[4] = {0};
+
+	for (k = 0; k < NKEYS; k++) {
+		secp256k1_pubkey pub;
+
+		pubkey_of(f, &f->keys[k], &pub);
+		for (i = 0; i < NHASHES; i++) {
+			secp256k1_ecdsa_recoverable_signature rsig;
+			secp256k1_ecdsa_signature sig, norm;
+			secp256k1_pubkey got;
+			uint8_t hash[32], sig64[64], plain[64], comp[33];
+			uint8_t recid = 0xaa, r0;
+			size_t len = sizeof(comp);
+
+			test_hash(i, hash);
+			assert_int_equal(zcs_sign(f->ctx, sig64, &recid, &f->keys[k],
+						 ZCS_ALGO_ECDSA_RECOVERABLE, hash),
+				ZCS_OK);
+			assert_in_range(recid, 0, 3);
+			seen[recid]++;
+			assert_true(secp256k1_ecdsa_recoverable_signature_parse_compact(
+				f->vctx, &rsig, sig64, recid));
+			assert_true(secp256k1_ecdsa_recover(f->vctx, &got, &rsig, hash));
+			assert_true(secp256k1_ec_pubkey_serialize(
+				f->vctx, comp, &len, &got, SECP256K1_EC_COMPRESSED));
+			assert_memory_equal(comp, f->keys[k].pub_compressed, 33);
+			assert_true(secp256k1_ecdsa_recoverable_signature_convert(
+				f->vctx, &sig, &rsig));
+			assert_int_equal(
+				secp256k1_ecdsa_signature_normalize(f->vctx, &norm, &sig), 0);
+			assert_true(secp256k1_ecdsa_verify(f->vctx, &sig, hash, &pub));
+			/* Same RFC 6979 nonce: r||s equal to the plain ECDSA signature. */
+			assert_int_equal(
+				zcs_sign(f->ctx, plain, &r0, &f->keys[k], ZCS_ALGO_ECDSA, hash),
+				ZCS_OK);
+			assert_memory_equal(plain, sig64, 64);
+		}
+	}
+	/* Low-S leaves only recid 0 and 1 in practice (2, 3 need r >= n). */
+	assert_true(seen[0] > 0 && seen[1] > 0);
+}
+
+static void
+test_schnorr(void **state)
+{
+	struct fixture *f = *state;
+	unsigned int i, k;
+
+	for (k = 0; k < NKEYS; k++) {
+		secp256k1_xonly_pubkey xpub;
+
+		assert_true(secp256k1_xonly_pubkey_parse(f->vctx, &xpub, f->keys[k].pub_xonly));
+		for (i = 0; i < NHASHES; i++) {
+			uint8_t hash[32], sig64[64], again[64];
+			uint8_t recid = 0xaa;
+
+			test_hash(i, hash);
+			assert_int_equal(zcs_sign(f->ctx, sig64, &recid, &f->keys[k],
+						 ZCS_ALGO_SCHNORR, hash),
+				ZCS_OK);
+			assert_int_equal(recid, 0);
+			assert_true(secp256k1_schnorrsig_verify(f->vctx, sig64, hash, 32, &xpub));
+			/* Fresh aux randomness per signature: a new nonce each time. */
+			assert_int_equal(zcs_sign(f->ctx, again, &recid, &f->keys[k],
+						 ZCS_ALGO_SCHNORR, hash),
+				ZCS_OK);
+			assert_memory_not_equal(sig64, again, 64);
+			assert_true(secp256k1_schnorrsig_verify(f->vctx, again, hash, 32, &xpub));
+			hash[31] ^= 0x80;
+			assert_false(secp256k1_schnorrsig_verify(f->vctx, sig64, hash, 32, &xpub));
+		}
+	}
+}
+
+static void
+test_bad_algo(void **state)
+{
+	static const unsigned int bad[] = {0, 4, 255, 0x100 | ZCS_ALGO_ECDSA};
+	struct fixture *f = *state;
+	uint8_t hash[32], sig64[64], zero[64] = {0};
+	unsigned int i;
+
+	random_bytes(hash, sizeof(hash));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t recid = 0xaa;
+
+		memset(sig64, 0xaa, sizeof(sig64));
+		assert_int_equal(zcs_sign(f->ctx, sig64, &recid, &f->keys[0], bad[i], hash),
+			ZCS_ERR_BAD_ALGO);
+		assert_memory_equal(sig64, zero, 64);
+		assert_int_equal(recid, 0);
+	}
+}
+
+/* The reference: the whole file in memory, one EVP_Digest call. */
+static void
+sha384_file(const char *path, uint8_t out[48])
+{
+	struct stat st;
+	unsigned int len = 0;
+	uint8_t *buf;
+	size_t got = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	buf = malloc((size_t)st.st_size + 1);
+	assert_non_null(buf);
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		assert_true(n > 0);
+		got += (size_t)n;
+	}
+	close(fd);
+	assert_int_equal(EVP_Digest(buf, got, out, &len, EVP_sha384(), NULL), 1);
+	assert_int_equal(len, 48);
+	free(buf);
+}
+
+static void
+test_measure_self(void **state)
+{
+	uint8_t a[48], b[48], ref[48], zero[48] = {0};
+
+	(void)state;
+	assert_int_equal(zcs_measure_self(a), 0);
+	assert_int_equal(zcs_measure_self(b), 0);
+	assert_memory_equal(a, b, 48);
+	assert_memory_not_equal(a, zero, 48);
+	sha384_file("/proc/self/exe", ref);
+	assert_memory_equal(a, ref, 48);
+}
+
+static void
+test_ctx_destroy_null(void **state)
+{
+	(void)state;
+	zcs_sign_ctx_destroy(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ecdsa_verifies_low_s, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ecdsa_deterministic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recoverable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schnorr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_algo, setup, teardown),
+		cmocka_unit_test(test_measure_self),
+		cmocka_unit_test(test_ctx_destroy_null),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
