@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * zcsign-bench-micro: what each piece of the signing path costs, in ns per
+ * operation, chosen by name like libsecp256k1's bench:
+ *
+ *   zcsign-bench-micro [--iters N] [--cpus A,B] [NAME...]     (no NAME: all)
+ *
+ * Costs of a few ns are timed in batches of BATCH operations (the clock read
+ * would dominate otherwise) and reported per operation; costs of microseconds
+ * are timed one by one, so their percentiles are real. Round trips run the
+ * real signer loop (enclave/serve.c, spin mode) in a thread pinned to the
+ * second CPU, the client busy-polling on the first: the floor the engine's
+ * worker sees, without DPDK in between.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <secp256k1.h>
+#include <secp256k1_extrakeys.h>
+
+#include <zcsign/wire.h>
+
+#include "hex.h"
+#include "keystore.h"
+#include "serve.h"
+#include "sign.h"
+
+#define BATCH 1000
+#define ACCOUNT 1
+
+struct bench_ctx {
+	unsigned int iters;
+	int cpu_client;
+	int cpu_server;
+	secp256k1_context *ctx;
+	struct zcs_keystore ks;
+	char keyfile[64];
+};
+
+struct bench {
+	const char *name;
+	const char *what;
+	int (*run)(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per);
+};
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int
+pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return 0;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static void
+random_hash(uint8_t h[32])
+{
+	if (getrandom(h, 32, 0) != 32)
+		memset(h, 0x5a, 32);
+}
+
+/* A throwaway key, through the real key-file loader (mode 0600). */
+static int
+make_keys(struct bench_ctx *b)
+{
+	uint8_t sk[32];
+	char hex[65], err[256];
+	FILE *f;
+	int fd;
+
+	do
+		random_hash(sk);
+	while (!secp256k1_ec_seckey_verify(b->ctx, sk));
+	zcs_hex_encode(sk, 32, hex);
+	snprintf(b->keyfile, sizeof(b->keyfile), "/tmp/zcsign-bench-XXXXXX");
+	fd = mkstemp(b->keyfile);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL)
+		return -1;
+	fprintf(f, "zcsign-keys v1 shard=0 shards=1\n%d %s\n", ACCOUNT, hex);
+	fclose(f);
+	memset(hex, 0, sizeof(hex));
+	memset(sk, 0, sizeof(sk));
+	if (zcs_keystore_load(&b->ks, b->ctx, b->keyfile, err, sizeof(err)) != 0) {
+		fprintf(stderr, "zcsign-bench-micro: %s\n", err);
+		unlink(b->keyfile);
+		return -1;
+	}
+	unlink(b->keyfile);
+	return 0;
+}
+
+static int
+run_sign(struct bench_ctx *b, unsigned int algo, uint64_t *ns, unsigned int n)
+{
+	const struct zcs_key *key = zcs_keystore_find(&b->ks, ACCOUNT);
+	uint8_t hash[32], sig[64], recid;
+
+	random_hash(hash);
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t t0 = now_ns();
+
+		if (zcs_sign(b->ctx, sig, &recid, key, algo, hash) != ZCS_OK)
+			return -1;
+		ns[i] = now_ns() - t0;
+		hash[i & 31] ^= sig[i & 63]; /* a new message each time */
+	}
+	return 0;
+}
+
+static int
+bench_ecdsa(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	*per = 1;
+	return run_sign(b, ZCS_ALGO_ECDSA, ns, n);
+}
+
+static int
+bench_ecdsa_rec(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	*per = 1;
+	return run_sign(b, ZCS_ALGO_ECDSA_RECOVERABLE, ns, n);
+}
+
+static int
+bench_schnorr(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	*per = 1;
+	return run_sign(b, ZCS_ALGO_SCHNORR, ns, n);
+}
+
+static int
+bench_encode(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	static struct zcs_wire_sign frames[BATCH];
+	uint8_t hash[32];
+
+	(void)b;
+	*per = BATCH;
+	random_hash(hash);
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t t0 = now_ns();
+
+		for (unsigned int j = 0; j < BATCH; j++)
+			zcs_wire_sign(&frames[j], j, i, ZCS_ALGO_ECDSA, hash);
+		ns[i] = now_ns() - t0;
+	}
+	return frames[BATCH - 1].seq == BATCH - 1 ? 0 : -1;
+}
+
+static int
+bench_decode(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	static struct zcs_wire_sign_reply frames[BATCH];
+	union zcs_wire_frame f;
+	uint8_t sig[64] = {0};
+	size_t used;
+	uint64_t sum = 0;
+
+	(void)b;
+	*per = BATCH;
+	for (unsigned int j = 0; j < BATCH; j++)
+		zcs_wire_sign_reply(&frames[j], j, ZCS_OK, 0, 1000, sig);
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t t0 = now_ns();
+
+		for (unsigned int j = 0; j < BATCH; j++) {
+			if (zcs_wire_decode(&frames[j], sizeof(frames[j]), &f, &used) != 0)
+				return -1;
+			sum += f.sign_reply.seq;
+		}
+		ns[i] = now_ns() - t0;
+	}
+	return sum > 0 ? 0 : -1;
+}
+
+/* The signer loop in a thread on the second CPU. */
+struct server_thread {
+	struct zcs_server *srv;
+	atomic_int stop;
+	int cpu;
+	pthread_t tid;
+};
+
+static void *
+server_main(void *arg)
+{
+	struct server_thread *st = arg;
+
+	pin(st->cpu);
+	zcs_serve_run(st->srv);
+	return NULL;
+}
+
+static int
+recv_exact(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t r = recv(fd, (uint8_t *)buf + got, len - got, MSG_DONTWAIT);
+
+		if (r > 0)
+			got += (size_t)r;
+		else if (r == 0 || (errno != EAGAIN && errno != EINTR))
+			return -1;
+	}
+	return 0;
+}
+
+static int
+run_roundtrip(struct bench_ctx *b, unsigned int algo, uint64_t *ns, unsigned int n)
+{
+	struct zcs_serve_conf conf = {0};
+	struct server_thread st = {0};
+	struct zcs_wire_hello hello;
+	struct zcs_wire_sign req;
+	union {
+		struct zcs_wire_hello_reply h;
+		struct zcs_wire_sign_reply s;
+	} rep;
+	uint8_t hash[32];
+	int sv[2], rc = -1;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+		return -1;
+	conf.ctx = b->ctx;
+	conf.ks = &b->ks;
+	conf.listen_fd = -1;
+	conf.idle = ZCS_IDLE_SPIN;
+	conf.stop = &st.stop;
+	st.cpu = b->cpu_server;
+	st.srv = zcs_serve_create(&conf);
+	if (st.srv == NULL || zcs_serve_conn_open(st.srv, sv[1]) != 0)
+		goto out;
+	if (pthread_create(&st.tid, NULL, server_main, &st) != 0)
+		goto out;
+	pin(b->cpu_client);
+	zcs_wire_hello(&hello, 0, 1);
+	if (send(sv[0], &hello, sizeof(hello), MSG_NOSIGNAL) != sizeof(hello) ||
+		recv_exact(sv[0], &rep.h, sizeof(rep.h)) != 0)
+		goto join;
+	random_hash(hash);
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t t0 = now_ns();
+
+		zcs_wire_sign(&req, i, ACCOUNT, (uint8_t)algo, hash);
+		if (send(sv[0], &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req) ||
+			recv_exact(sv[0], &rep.s, sizeof(rep.s)) != 0 ||
+			le16toh(rep.s.status) != ZCS_OK)
+			goto join;
+		ns[i] = now_ns() - t0;
+		hash[i & 31] ^= rep.s.sig[i & 63];
+	}
+	rc = 0;
+join:
+	atomic_store(&st.stop, 1);
+	pthread_join(st.tid, NULL);
+out:
+	zcs_serve_destroy(st.srv);
+	close(sv[0]);
+	if (st.srv == NULL)
+		close(sv[1]);
+	pin(-1);
+	return rc;
+}
+
+static int
+bench_rt_ecdsa(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	*per = 1;
+	return run_roundtrip(b, ZCS_ALGO_ECDSA, ns, n);
+}
+
+static int
+bench_rt_schnorr(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	*per = 1;
+	return run_roundtrip(b, ZCS_ALGO_SCHNORR, ns, n);
+}
+
+static const struct bench benches[] = {
+	{"ecdsa_sign", "zcs_sign ECDSA (RFC 6979, low-S)", bench_ecdsa},
+	{"ecdsa_recoverable_sign", "zcs_sign recoverable ECDSA", bench_ecdsa_rec},
+	{"schnorr_sign", "zcs_sign BIP-340 (aux randomness from the DRBG)", bench_schnorr},
+	{"wire_encode_sign", "zcs_wire_sign into a buffer", bench_encode},
+	{"wire_decode_reply", "zcs_wire_decode of a SIGN_REPLY", bench_decode},
+	{"signer_rt_ecdsa", "SIGN -> SIGN_REPLY through the signer loop, AF_UNIX", bench_rt_ecdsa},
+	{"signer_rt_schnorr", "the same, BIP-340", bench_rt_schnorr},
+};
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+report(const struct bench *bn, uint64_t *ns, unsigned int n, unsigned int per)
+{
+	double sum = 0;
+
+	qsort(ns, n, sizeof(*ns), cmp_u64);
+	for (unsigned int i = 0; i < n; i++)
+		sum += (double)ns[i];
+#define PCT(p) ((double)ns[(size_t)((double)(n - 1) * (p))] / per)
+	printf("%-24s %8u %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f\n", bn->name, n * per,
+		(double)ns[0] / per, PCT(0.5), sum / n / per, PCT(0.99), PCT(0.999),
+		(double)ns[n - 1] / per);
+#undef PCT
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "Usage: zcsign-bench-micro [--iters N] [--cpus CLIENT,SERVER] [NAME...]\n\n");
+	for (size_t i = 0; i < sizeof(benches) / sizeof(benches[0]); i++)
+		fprintf(f, "  %-24s %s\n", benches[i].name, benches[i].what);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct bench_ctx b = {.iters = 20000, .cpu_client = 0, .cpu_server = 1};
+	bool chosen[sizeof(benches) / sizeof(benches[0])] = {false};
+	bool any = false;
+	uint64_t *ns;
+	int rc = 0;
+
+	for (int i = 1; i < argc; i++) {
+		size_t k;
+
+		if (strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--iters") == 0 && i + 1 < argc) {
+			b.iters = (unsigned int)strtoul(argv[++i], NULL, 10);
+			if (b.iters == 0 || b.iters > 10000000) {
+				fprintf(stderr, "zcsign-bench-micro: --iters: 1..10000000\n");
+				return 2;
+			}
+			continue;
+		}
+		if (strcmp(argv[i], "--cpus") == 0 && i + 1 < argc) {
+			if (sscanf(argv[++i], "%d,%d", &b.cpu_client, &b.cpu_server) != 2) {
+				fprintf(stderr, "zcsign-bench-micro: --cpus: expected A,B\n");
+				return 2;
+			}
+			continue;
+		}
+		for (k = 0; k < sizeof(benches) / sizeof(benches[0]); k++)
+			if (strcmp(argv[i], benches[k].name) == 0)
+				break;
+		if (k == sizeof(benches) / sizeof(benches[0])) {
+			fprintf(stderr, "zcsign-bench-micro: unknown benchmark or option '%s'\n",
+				argv[i]);
+			usage(stderr);
+			return 2;
+		}
+		chosen[k] = any = true;
+	}
+
+	b.ctx = zcs_sign_ctx_create();
+	ns = calloc(b.iters, sizeof(*ns));
+	if (b.ctx == NULL || ns == NULL || make_keys(&b) != 0) {
+		fprintf(stderr, "zcsign-bench-micro: setup failed\n");
+		return 1;
+	}
+	printf("# ns per operation; cpus client=%d server=%d\n", b.cpu_client, b.cpu_server);
+	printf("%-24s %8s %10s %10s %10s %10s %10s %10s\n", "benchmark", "ops", "min", "p50", "avg",
+		"p99", "p99.9", "max");
+	for (size_t k = 0; k < sizeof(benches) / sizeof(benches[0]); k++) {
+		unsigned int per = 1;
+		unsigned int n = b.iters;
+
+		if (any && !chosen[k])
+			continue;
+		if (benches[k].run == bench_encode || benches[k].run == bench_decode)
+			n = b.iters / 10 > 0 ? b.iters / 10 : 1;
+		if (benches[k].run(&b, ns, n, &per) != 0) {
+			fprintf(stderr, "zcsign-bench-micro: %s failed\n", benches[k].name);
+			rc = 1;
+			continue;
+		}
+		report(&benches[k], ns, n, per);
+	}
+	zcs_keystore_wipe(&b.ks);
+	zcs_sign_ctx_destroy(b.ctx);
+	free(ns);
+	return rc;
+}
