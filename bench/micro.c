@@ -28,6 +28,7 @@
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
 
+#include <zcsign/histogram.h>
 #include <zcsign/wire.h>
 
 #include "hex.h"
@@ -195,6 +196,29 @@ bench_decode(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *pe
 	return sum > 0 ? 0 : -1;
 }
 
+static int
+bench_hist(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	static struct zcs_hist h;
+	uint64_t v = 20000;
+
+	(void)b;
+	*per = BATCH;
+	zcs_hist_init(&h);
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t t0 = now_ns();
+
+		for (unsigned int j = 0; j < BATCH; j++) {
+			zcs_hist_record(&h, v);
+			v = v * 6364136223846793005ULL +
+				1442695040888963407ULL; /* spread buckets */
+			v >>= 40;
+		}
+		ns[i] = now_ns() - t0;
+	}
+	return h.count == (uint64_t)n * BATCH ? 0 : -1;
+}
+
 /* The signer loop in a thread on the second CPU. */
 struct server_thread {
 	struct zcs_server *srv;
@@ -306,6 +330,7 @@ static const struct bench benches[] = {
 	{"schnorr_sign", "zcs_sign BIP-340 (aux randomness from the DRBG)", bench_schnorr},
 	{"wire_encode_sign", "zcs_wire_sign into a buffer", bench_encode},
 	{"wire_decode_reply", "zcs_wire_decode of a SIGN_REPLY", bench_decode},
+	{"hist_record", "zcs_hist_record of a value spread over the buckets", bench_hist},
 	{"signer_rt_ecdsa", "SIGN -> SIGN_REPLY through the signer loop, AF_UNIX", bench_rt_ecdsa},
 	{"signer_rt_schnorr", "the same, BIP-340", bench_rt_schnorr},
 };
@@ -399,7 +424,8 @@ main(int argc, char **argv)
 
 		if (any && !chosen[k])
 			continue;
-		if (benches[k].run == bench_encode || benches[k].run == bench_decode)
+		if (benches[k].run == bench_encode || benches[k].run == bench_decode ||
+			benches[k].run == bench_hist)
 			n = b.iters / 10 > 0 ? b.iters / 10 : 1;
 		if (benches[k].run(&b, ns, n, &per) != 0) {
 			fprintf(stderr, "zcsign-bench-micro: %s failed\n", benches[k].name);
