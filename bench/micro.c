@@ -11,6 +11,15 @@
  * real signer loop (enclave/serve.c, spin mode) in a thread pinned to the
  * second CPU, the client busy-polling on the first: the floor the engine's
  * worker sees, without DPDK in between.
+ *
+ * Presignatures: the online step is timed per ZCS_PRESIG_BATCH signatures
+ * from a pool refilled, untimed, in between; presig_refill_* time one refill
+ * batch (k*G per entry, plus one batched inversion for ECDSA) and report per
+ * entry, whose inverse is the signature rate one refill core sustains. The
+ * precomputed round trips keep the pool topped up from the client thread
+ * between requests (untimed; no refill thread, which at SCHED_IDLE would
+ * starve next to two spinning threads on a 2-core box), so every request
+ * takes the online path; misses, if any, are printed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +42,7 @@
 
 #include "hex.h"
 #include "keystore.h"
+#include "presig.h"
 #include "serve.h"
 #include "sign.h"
 
@@ -122,7 +132,7 @@ run_sign(struct bench_ctx *b, unsigned int algo, uint64_t *ns, unsigned int n)
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t t0 = now_ns();
 
-		if (zcs_sign(b->ctx, sig, &recid, key, algo, hash) != ZCS_OK)
+		if (zcs_sign(b->ctx, sig, &recid, key, algo, ZCS_NONCE_RFC6979, hash) != ZCS_OK)
 			return -1;
 		ns[i] = now_ns() - t0;
 		hash[i & 31] ^= sig[i & 63]; /* a new message each time */
@@ -149,6 +159,120 @@ bench_schnorr(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *p
 {
 	*per = 1;
 	return run_sign(b, ZCS_ALGO_SCHNORR, ns, n);
+}
+
+/* A pool of PRESIG_CAP entries of each kind, not started (refilled by the caller). */
+#define PRESIG_CAP 4096
+
+static struct zcs_presig *
+presig_pool(void)
+{
+	struct zcs_presig_conf conf;
+
+	zcs_presig_conf_default(&conf);
+	conf.capacity[ZCS_PRESIG_ECDSA] = PRESIG_CAP;
+	conf.capacity[ZCS_PRESIG_SCHNORR] = PRESIG_CAP;
+	return zcs_presig_create(&conf);
+}
+
+/* Add up to want entries to the pool of kind, fewer when it fills up (untimed). */
+static int
+presig_fill(struct zcs_presig *ps, unsigned int kind, unsigned int want)
+{
+	unsigned int got = 0;
+
+	while (got < want) {
+		int n = zcs_presig_refill(ps, kind, want - got);
+
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (unsigned int)n;
+	}
+	return 0;
+}
+
+static int
+run_presig_online(
+	struct bench_ctx *b, unsigned int algo, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	const struct zcs_key *key = zcs_keystore_find(&b->ks, ACCOUNT);
+	unsigned int kind = algo == ZCS_ALGO_SCHNORR ? ZCS_PRESIG_SCHNORR : ZCS_PRESIG_ECDSA;
+	struct zcs_presig *ps = presig_pool();
+	struct zcs_presig_stats st;
+	uint8_t hash[32], sig[64], recid;
+	int rc = -1;
+
+	*per = ZCS_PRESIG_BATCH;
+	if (ps == NULL)
+		return -1;
+	random_hash(hash);
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t t0;
+
+		if (presig_fill(ps, kind, ZCS_PRESIG_BATCH) != 0)
+			goto out;
+		t0 = now_ns();
+		for (unsigned int j = 0; j < ZCS_PRESIG_BATCH; j++) {
+			if (zcs_presig_sign(b->ctx, ps, sig, &recid, key, algo, hash) != ZCS_OK)
+				goto out;
+			hash[j & 31] ^= sig[32 + (j & 31)];
+		}
+		ns[i] = now_ns() - t0;
+	}
+	zcs_presig_stats(ps, &st);
+	rc = st.misses[kind] == 0 ? 0 : -1;
+out:
+	zcs_presig_destroy(ps);
+	return rc;
+}
+
+static int
+bench_presig_ecdsa(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	return run_presig_online(b, ZCS_ALGO_ECDSA, ns, n, per);
+}
+
+static int
+bench_presig_schnorr(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	return run_presig_online(b, ZCS_ALGO_SCHNORR, ns, n, per);
+}
+
+static int
+run_presig_refill(unsigned int kind, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	struct zcs_presig *ps = presig_pool();
+	int rc = 0;
+
+	*per = ZCS_PRESIG_BATCH;
+	if (ps == NULL)
+		return -1;
+	for (unsigned int i = 0; i < n && rc == 0; i++) {
+		uint64_t t0 = now_ns();
+
+		if (zcs_presig_refill(ps, kind, ZCS_PRESIG_BATCH) != ZCS_PRESIG_BATCH)
+			rc = -1;
+		ns[i] = now_ns() - t0;
+		zcs_presig_drain(ps, kind);
+	}
+	zcs_presig_destroy(ps);
+	return rc;
+}
+
+static int
+bench_refill_ecdsa(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	(void)b;
+	return run_presig_refill(ZCS_PRESIG_ECDSA, ns, n, per);
+}
+
+static int
+bench_refill_schnorr(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	(void)b;
+	return run_presig_refill(ZCS_PRESIG_SCHNORR, ns, n, per);
 }
 
 static int
@@ -254,8 +378,12 @@ recv_exact(int fd, void *buf, size_t len)
 }
 
 static int
-run_roundtrip(struct bench_ctx *b, unsigned int algo, uint64_t *ns, unsigned int n)
+run_roundtrip(
+	struct bench_ctx *b, unsigned int algo, unsigned int nonce, uint64_t *ns, unsigned int n)
 {
+	unsigned int kind = algo == ZCS_ALGO_SCHNORR ? ZCS_PRESIG_SCHNORR : ZCS_PRESIG_ECDSA;
+	struct zcs_presig *ps = NULL;
+	struct zcs_presig_stats pst;
 	struct zcs_serve_conf conf = {0};
 	struct server_thread st = {0};
 	struct zcs_wire_hello hello;
@@ -269,8 +397,15 @@ run_roundtrip(struct bench_ctx *b, unsigned int algo, uint64_t *ns, unsigned int
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
 		return -1;
+	if (nonce == ZCS_NONCE_PRECOMPUTED) {
+		ps = presig_pool();
+		if (ps == NULL || presig_fill(ps, kind, PRESIG_CAP) != 0)
+			goto out;
+	}
 	conf.ctx = b->ctx;
 	conf.ks = &b->ks;
+	conf.nonce = nonce;
+	conf.presig = ps;
 	conf.listen_fd = -1;
 	conf.idle = ZCS_IDLE_SPIN;
 	conf.stop = &st.stop;
@@ -287,8 +422,13 @@ run_roundtrip(struct bench_ctx *b, unsigned int algo, uint64_t *ns, unsigned int
 		goto join;
 	random_hash(hash);
 	for (unsigned int i = 0; i < n; i++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0;
 
+		/* This thread is the pools' producer, the signer loop their consumer. */
+		if (ps != NULL && (i % ZCS_PRESIG_BATCH) == 0 &&
+			presig_fill(ps, kind, ZCS_PRESIG_BATCH) != 0)
+			goto join;
+		t0 = now_ns();
 		zcs_wire_sign(&req, i, ACCOUNT, (uint8_t)algo, hash);
 		if (send(sv[0], &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req) ||
 			recv_exact(sv[0], &rep.s, sizeof(rep.s)) != 0 ||
@@ -307,6 +447,14 @@ out:
 	if (st.srv == NULL)
 		close(sv[1]);
 	pin(-1);
+	if (ps != NULL) {
+		zcs_presig_stats(ps, &pst);
+		if (pst.misses[kind] + pst.discards[kind] > 0)
+			fprintf(stderr, "# precomputed round trip: %llu misses, %llu discards\n",
+				(unsigned long long)pst.misses[kind],
+				(unsigned long long)pst.discards[kind]);
+		zcs_presig_destroy(ps);
+	}
 	return rc;
 }
 
@@ -314,14 +462,35 @@ static int
 bench_rt_ecdsa(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
 {
 	*per = 1;
-	return run_roundtrip(b, ZCS_ALGO_ECDSA, ns, n);
+	return run_roundtrip(b, ZCS_ALGO_ECDSA, ZCS_NONCE_RFC6979, ns, n);
 }
 
 static int
 bench_rt_schnorr(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
 {
 	*per = 1;
-	return run_roundtrip(b, ZCS_ALGO_SCHNORR, ns, n);
+	return run_roundtrip(b, ZCS_ALGO_SCHNORR, ZCS_NONCE_RFC6979, ns, n);
+}
+
+static int
+bench_rt_ecdsa_hedged(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	*per = 1;
+	return run_roundtrip(b, ZCS_ALGO_ECDSA, ZCS_NONCE_HEDGED, ns, n);
+}
+
+static int
+bench_rt_ecdsa_pre(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	*per = 1;
+	return run_roundtrip(b, ZCS_ALGO_ECDSA, ZCS_NONCE_PRECOMPUTED, ns, n);
+}
+
+static int
+bench_rt_schnorr_pre(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	*per = 1;
+	return run_roundtrip(b, ZCS_ALGO_SCHNORR, ZCS_NONCE_PRECOMPUTED, ns, n);
 }
 
 static const struct bench benches[] = {
@@ -333,6 +502,19 @@ static const struct bench benches[] = {
 	{"hist_record", "zcs_hist_record of a value spread over the buckets", bench_hist},
 	{"signer_rt_ecdsa", "SIGN -> SIGN_REPLY through the signer loop, AF_UNIX", bench_rt_ecdsa},
 	{"signer_rt_schnorr", "the same, BIP-340", bench_rt_schnorr},
+	{"presig_online_ecdsa", "zcs_presig_sign ECDSA from a full pool (online step)",
+		bench_presig_ecdsa},
+	{"presig_online_schnorr", "zcs_presig_sign BIP-340 from a full pool (online step)",
+		bench_presig_schnorr},
+	{"presig_refill", "ECDSA presignature refill, per entry (k*G + batched inversion)",
+		bench_refill_ecdsa},
+	{"presig_refill_schnorr", "BIP-340 presignature refill, per entry (k*G)",
+		bench_refill_schnorr},
+	{"signer_rt_ecdsa_precomputed", "SIGN -> SIGN_REPLY, ECDSA, precomputed nonces",
+		bench_rt_ecdsa_pre},
+	{"signer_rt_schnorr_precomputed", "the same, BIP-340", bench_rt_schnorr_pre},
+	{"signer_rt_ecdsa_hedged", "SIGN -> SIGN_REPLY, ECDSA, hedged RFC 6979",
+		bench_rt_ecdsa_hedged},
 };
 
 static int
@@ -352,7 +534,7 @@ report(const struct bench *bn, uint64_t *ns, unsigned int n, unsigned int per)
 	for (unsigned int i = 0; i < n; i++)
 		sum += (double)ns[i];
 #define PCT(p) ((double)ns[(size_t)((double)(n - 1) * (p))] / per)
-	printf("%-24s %8u %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f\n", bn->name, n * per,
+	printf("%-30s %8u %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f\n", bn->name, n * per,
 		(double)ns[0] / per, PCT(0.5), sum / n / per, PCT(0.99), PCT(0.999),
 		(double)ns[n - 1] / per);
 #undef PCT
@@ -363,7 +545,7 @@ usage(FILE *f)
 {
 	fprintf(f, "Usage: zcsign-bench-micro [--iters N] [--cpus CLIENT,SERVER] [NAME...]\n\n");
 	for (size_t i = 0; i < sizeof(benches) / sizeof(benches[0]); i++)
-		fprintf(f, "  %-24s %s\n", benches[i].name, benches[i].what);
+		fprintf(f, "  %-30s %s\n", benches[i].name, benches[i].what);
 }
 
 int
@@ -416,7 +598,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	printf("# ns per operation; cpus client=%d server=%d\n", b.cpu_client, b.cpu_server);
-	printf("%-24s %8s %10s %10s %10s %10s %10s %10s\n", "benchmark", "ops", "min", "p50", "avg",
+	printf("%-30s %8s %10s %10s %10s %10s %10s %10s\n", "benchmark", "ops", "min", "p50", "avg",
 		"p99", "p99.9", "max");
 	for (size_t k = 0; k < sizeof(benches) / sizeof(benches[0]); k++) {
 		unsigned int per = 1;
@@ -425,7 +607,10 @@ main(int argc, char **argv)
 		if (any && !chosen[k])
 			continue;
 		if (benches[k].run == bench_encode || benches[k].run == bench_decode ||
-			benches[k].run == bench_hist)
+			benches[k].run == bench_hist || benches[k].run == bench_presig_ecdsa ||
+			benches[k].run == bench_presig_schnorr ||
+			benches[k].run == bench_refill_ecdsa ||
+			benches[k].run == bench_refill_schnorr)
 			n = b.iters / 10 > 0 ? b.iters / 10 : 1;
 		if (benches[k].run(&b, ns, n, &per) != 0) {
 			fprintf(stderr, "zcsign-bench-micro: %s failed\n", benches[k].name);

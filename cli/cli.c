@@ -1,36 +1,44 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * zcsign-cli: one request to one signer, for operators and scripts.
+ * zcsign-cli: one request to one signer, or one signature checked, for
+ * operators and scripts.
  *
  *   zcsign-cli --signer ADDR sign --account A --hash HEX [--algo ALGO]
  *   zcsign-cli --signer ADDR pubkey --account A
+ *   zcsign-cli verify --manifest FILE --account A --hash HEX --signature HEX
+ *       --algo ALGO [--recid N|null]
  *
- * It speaks the engine's wire protocol (HELLO with ZCS_SHARD_ANY, so no shard
- * check) over a blocking socket: latency does not matter here, a clear answer
- * does. Output is one JSON object on stdout; any failure is one line on stderr
- * naming what failed, and the exit status says whose fault it was: 2 for the
- * command line, 1 for everything at run time (connection, signer, account).
+ * sign and pubkey speak the engine's wire protocol (HELLO with ZCS_SHARD_ANY,
+ * so no shard check) over a blocking socket: latency does not matter here, a
+ * clear answer does. verify needs no signer: it checks a signature (sign's
+ * output, passed straight through) against zcsign-keygen's public manifest
+ * with libsecp256k1 (verify.h). Output is one JSON object on stdout; any
+ * failure is one line on stderr naming what failed, and the exit status says
+ * whose fault it was: 2 for the command line, 1 for everything at run time
+ * (connection, signer, account, a signature that does not verify).
  */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <secp256k1.h>
 
 #include <zcsign/status.h>
 #include <zcsign/wire.h>
 
 #include "addr.h"
 #include "hex.h"
+#include "verify.h"
+#include "wire_io.h"
 
 #define PROG "zcsign-cli"
 #define EXIT_RUNTIME 1
@@ -38,15 +46,27 @@
 /* A signer answers in microseconds; seconds of silence mean it is wedged. */
 #define REPLY_TIMEOUT_MS 5000
 
+enum cli_cmd {
+	CMD_SIGN = 1,
+	CMD_PUBKEY = 2,
+	CMD_VERIFY = 4,
+};
+
 /* What the command line asked for. */
 struct cli_args {
 	const char *signer; /* address text as given: every message names it */
 	const char *cmd;
+	enum cli_cmd cmd_id;
 	uint64_t account;
 	bool have_account;
 	unsigned int algo;
 	const char *hash_hex;
 	uint8_t hash[32];
+	const char *manifest; /* verify */
+	const char *sig_hex;
+	uint8_t sig[64];
+	unsigned int recid; /* 0 for "none", as in SIGN_REPLY */
+	bool have_recid; /* a number was given (not "null") */
 };
 
 /* One connection to a signer, after its HELLO reply. */
@@ -60,10 +80,11 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: " PROG " --signer ADDR COMMAND [OPTIONS]\n"
+		"Usage: " PROG " [--signer ADDR] COMMAND [OPTIONS]\n"
 		"\n"
 		"Global options:\n"
 		"  -s, --signer ADDR   signer endpoint: unix:PATH or vsock:CID:PORT\n"
+		"                      (required by sign and pubkey, not used by verify)\n"
 		"  -h, --help          this text\n"
 		"\n"
 		"Commands:\n"
@@ -72,9 +93,16 @@ usage(FILE *f)
 		"      ALGO is ecdsa (default), ecdsa-recoverable or schnorr\n"
 		"  pubkey --account A\n"
 		"      print account A's compressed and x-only public keys\n"
+		"  verify --manifest FILE --account A --hash HEX --signature HEX --algo ALGO\n"
+		"         [--recid N]\n"
+		"      check a 64-byte signature (128 hex digits) against account A's key\n"
+		"      in zcsign-keygen's manifest.json, without a signer; N is 0..3 for\n"
+		"      ecdsa-recoverable, omitted or null otherwise (as sign prints it)\n"
 		"\n"
-		"Output: one JSON object on stdout. Exit status: 0 success, 1 run-time\n"
-		"error (connection, signer, unknown account), 2 bad command line.\n");
+		"Output: one JSON object on stdout. Exit status: 0 success (verify: the\n"
+		"signature is valid), 1 run-time error (connection, signer, unknown\n"
+		"account, unreadable manifest, a signature that does not verify), 2 bad\n"
+		"command line.\n");
 }
 
 static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -121,22 +149,42 @@ parse_account(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* Exactly 2n hex digits of option opt into out[n]. */
 static int
-parse_hash(struct cli_args *a)
+parse_hex_arg(const char *opt, const char *text, uint8_t *out, size_t n)
 {
-	size_t len = strlen(a->hash_hex);
+	size_t len = strlen(text);
 	size_t i;
 
-	if (len != 64)
-		return fail(EXIT_USAGE, "--hash: expected 64 hex digits, got %zu characters", len);
+	if (len != 2 * n)
+		return fail(EXIT_USAGE, "%s: expected %zu hex digits, got %zu characters", opt,
+			2 * n, len);
 	/* Checked here, not by the decoder: the message names the character (not secret). */
 	for (i = 0; i < len; i++)
-		if (!isxdigit((unsigned char)a->hash_hex[i]))
+		if (!isxdigit((unsigned char)text[i]))
 			return fail(EXIT_USAGE,
-				"--hash: expected 64 hex digits, character %zu is not a hex digit",
-				i + 1);
-	if (zcs_hex_decode(a->hash_hex, 32, a->hash) != 0)
-		return fail(EXIT_USAGE, "--hash: expected 64 hex digits");
+				"%s: expected %zu hex digits, character %zu is not a hex digit",
+				opt, 2 * n, i + 1);
+	if (zcs_hex_decode(text, n, out) != 0)
+		return fail(EXIT_USAGE, "%s: expected %zu hex digits", opt, 2 * n);
+	return 0;
+}
+
+/* --recid: a decimal 0..255 (verify judges the range), or null for "none". */
+static int
+parse_recid(const char *s, struct cli_args *a)
+{
+	uint64_t v;
+
+	if (strcmp(s, "null") == 0) {
+		a->recid = 0;
+		a->have_recid = false;
+		return 0;
+	}
+	if (parse_account(s, &v) != 0 || v > 255)
+		return fail(EXIT_USAGE, "--recid: expected 0..3 or null, got '%s'", s);
+	a->recid = (unsigned int)v;
+	a->have_recid = true;
 	return 0;
 }
 
@@ -181,12 +229,84 @@ parse_global(int argc, char **argv, struct cli_args *a)
 		}
 	}
 	if (optind >= argc)
-		return fail(EXIT_USAGE, "no command given: sign or pubkey (see --help)");
+		return fail(EXIT_USAGE, "no command given: sign, pubkey or verify (see --help)");
 	a->cmd = argv[optind];
-	if (strcmp(a->cmd, "sign") != 0 && strcmp(a->cmd, "pubkey") != 0)
-		return fail(
-			EXIT_USAGE, "unknown command '%s': sign or pubkey (see --help)", a->cmd);
+	if (strcmp(a->cmd, "sign") == 0)
+		a->cmd_id = CMD_SIGN;
+	else if (strcmp(a->cmd, "pubkey") == 0)
+		a->cmd_id = CMD_PUBKEY;
+	else if (strcmp(a->cmd, "verify") == 0)
+		a->cmd_id = CMD_VERIFY;
+	else
+		return fail(EXIT_USAGE, "unknown command '%s': sign, pubkey or verify (see --help)",
+			a->cmd);
 	return 0;
+}
+
+/*
+ * Which commands take each option (by getopt letter), so that one given to the
+ * wrong command is refused by name instead of silently ignored.
+ */
+static unsigned int
+option_cmds(int c)
+{
+	switch (c) {
+	case 'a':
+		return CMD_SIGN | CMD_PUBKEY | CMD_VERIFY;
+	case 'x':
+	case 'g':
+		return CMD_SIGN | CMD_VERIFY;
+	default: /* --manifest, --signature, --recid */
+		return CMD_VERIFY;
+	}
+}
+
+/* What a command needs beyond its options: algorithm, hash, signature, recid. */
+static int
+check_command(struct cli_args *a, const char *algo, const char *recid)
+{
+	int rc;
+
+	if (!a->have_account)
+		return fail(EXIT_USAGE, "%s: --account is required", a->cmd);
+	if (a->cmd_id == CMD_PUBKEY)
+		return 0;
+	if (a->hash_hex == NULL)
+		return fail(EXIT_USAGE, "%s: --hash is required", a->cmd);
+	if (a->cmd_id == CMD_VERIFY && (a->manifest == NULL || a->sig_hex == NULL || algo == NULL))
+		return fail(EXIT_USAGE, "verify: %s is required",
+			a->manifest == NULL	     ? "--manifest"
+				: a->sig_hex == NULL ? "--signature"
+						     : "--algo");
+	a->algo = ZCS_ALGO_ECDSA;
+	if (algo != NULL) {
+		a->algo = zcs_algo_parse(algo);
+		if (a->algo == 0)
+			return fail(EXIT_USAGE,
+				"--algo: unknown algorithm '%s' (ecdsa, ecdsa-recoverable, "
+				"schnorr)",
+				algo);
+	}
+	rc = parse_hex_arg("--hash", a->hash_hex, a->hash, sizeof(a->hash));
+	if (rc != 0 || a->cmd_id != CMD_VERIFY)
+		return rc;
+	rc = parse_hex_arg("--signature", a->sig_hex, a->sig, sizeof(a->sig));
+	if (rc == 0 && recid != NULL)
+		rc = parse_recid(recid, a);
+	/* Only a recoverable signature has one; "null" there is a script's mistake. */
+	if (rc == 0 && a->algo == ZCS_ALGO_ECDSA_RECOVERABLE && !a->have_recid)
+		return fail(EXIT_USAGE, "verify: --recid 0..3 is required for ecdsa-recoverable");
+	return rc;
+}
+
+/* Long name of the option getopt returned as c (the argument is in argv[optind - 1]). */
+static const char *
+option_name(const struct option *opts, int c)
+{
+	for (; opts->name != NULL; opts++)
+		if (opts->val == c)
+			return opts->name;
+	return "?";
 }
 
 static int
@@ -196,15 +316,21 @@ parse_command(int argc, char **argv, struct cli_args *a)
 		{"account", required_argument, NULL, 'a'},
 		{"hash", required_argument, NULL, 'x'},
 		{"algo", required_argument, NULL, 'g'},
+		{"manifest", required_argument, NULL, 'm'},
+		{"signature", required_argument, NULL, 'S'},
+		{"recid", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	bool sign = strcmp(a->cmd, "sign") == 0;
-	const char *algo = NULL;
+	const char *algo = NULL, *recid = NULL;
 	int c;
 
 	optind = 0; /* glibc: restart scanning, argv[0] is the command name */
-	while ((c = getopt_long(argc, argv, ":a:x:g:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":a:x:g:m:S:r:h", opts, NULL)) != -1) {
+		if (c != 'h' && c != ':' && c != '?' && !(option_cmds(c) & a->cmd_id))
+			return fail(EXIT_USAGE,
+				"%s: --%s does not apply to this command (see --help)", a->cmd,
+				option_name(opts, c));
 		switch (c) {
 		case 'a':
 			if (parse_account(optarg, &a->account) != 0)
@@ -219,6 +345,15 @@ parse_command(int argc, char **argv, struct cli_args *a)
 		case 'g':
 			algo = optarg;
 			break;
+		case 'm':
+			a->manifest = optarg;
+			break;
+		case 'S':
+			a->sig_hex = optarg;
+			break;
+		case 'r':
+			recid = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -232,91 +367,24 @@ parse_command(int argc, char **argv, struct cli_args *a)
 	}
 	if (optind < argc)
 		return fail(EXIT_USAGE, "%s: unexpected argument '%s'", a->cmd, argv[optind]);
-	if (!a->have_account)
-		return fail(EXIT_USAGE, "%s: --account is required", a->cmd);
-	if (!sign) {
-		if (a->hash_hex != NULL || algo != NULL)
-			return fail(EXIT_USAGE, "pubkey: --hash and --algo apply to sign only");
-		return 0;
-	}
-	if (a->hash_hex == NULL)
-		return fail(EXIT_USAGE, "sign: --hash is required");
-	a->algo = ZCS_ALGO_ECDSA;
-	if (algo != NULL) {
-		a->algo = zcs_algo_parse(algo);
-		if (a->algo == 0)
-			return fail(EXIT_USAGE,
-				"--algo: unknown algorithm '%s' (ecdsa, ecdsa-recoverable, "
-				"schnorr)",
-				algo);
-	}
-	return parse_hash(a);
+	return check_command(a, algo, recid);
 }
 
 static int
 send_frame(struct cli_conn *c, const void *frame, size_t len)
 {
-	const uint8_t *p = frame;
+	int rc = zcs_wire_send_all(c->fd, frame, len);
 
-	while (len > 0) {
-		/* MSG_NOSIGNAL: a signer that hung up is an error message, not SIGPIPE. */
-		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		/*
-		 * A signer that refuses (BUSY) may close before reading our frame: its
-		 * ERROR is still queued for us, and await_reply() reads it, or reports
-		 * the close. The reason beats "Broken pipe".
-		 */
-		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
-			return 0;
-		if (n < 0)
-			return fail(
-				EXIT_RUNTIME, "signer at %s: send: %s", c->signer, strerror(errno));
-		p += n;
-		len -= (size_t)n;
-	}
+	/*
+	 * A signer that refuses (BUSY) may close before reading our frame: its
+	 * ERROR is still queued for us, and await_reply() reads it, or reports the
+	 * close. The reason beats "Broken pipe".
+	 */
+	if (rc == -EPIPE || rc == -ECONNRESET)
+		return 0;
+	if (rc != 0)
+		return fail(EXIT_RUNTIME, "signer at %s: send: %s", c->signer, strerror(-rc));
 	return 0;
-}
-
-/*
- * Read exactly one frame: the header first, then the rest of the size its type
- * fixes, so nothing of a later frame is ever consumed. Returns 0, a wire status
- * (malformed reply), -ETIMEDOUT, -ECONNRESET (closed by the signer) or -errno.
- */
-static int
-recv_frame(int fd, union zcs_wire_frame *f, uint64_t deadline)
-{
-	uint8_t buf[ZCS_WIRE_MAX_FRAME];
-	size_t have = 0, need = sizeof(struct zcs_wire_hdr), used;
-	int rc;
-
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		uint64_t now = now_ns();
-		ssize_t n;
-
-		rc = zcs_wire_decode(buf, have, f, &used);
-		if (rc != ZCS_WIRE_NEED_MORE)
-			return rc;
-		if (have >= sizeof(struct zcs_wire_hdr))
-			need = zcs_wire_frame_size(buf[offsetof(struct zcs_wire_hdr, type)]);
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		rc = poll(&p, 1, (int)((deadline - now + 999999) / 1000000));
-		if (rc < 0 && errno != EINTR)
-			return -errno;
-		if (rc <= 0)
-			continue;
-		n = recv(fd, buf + have, need - have, 0);
-		if (n == 0)
-			return -ECONNRESET;
-		if (n < 0 && errno != EINTR && errno != EAGAIN)
-			return errno == ECONNRESET ? -ECONNRESET : -errno;
-		if (n > 0)
-			have += (size_t)n;
-	}
 }
 
 /*
@@ -327,7 +395,8 @@ static int
 await_reply(struct cli_conn *c, unsigned int want, uint64_t seq, const char *what,
 	union zcs_wire_frame *f)
 {
-	int rc = recv_frame(c->fd, f, now_ns() + (uint64_t)REPLY_TIMEOUT_MS * 1000000u);
+	int rc = zcs_wire_recv_frame(c->fd, f, REPLY_TIMEOUT_MS);
+	uint64_t got;
 
 	if (rc == -ETIMEDOUT)
 		return fail(EXIT_RUNTIME, "signer at %s: no reply to %s within %d ms", c->signer,
@@ -352,14 +421,14 @@ await_reply(struct cli_conn *c, unsigned int want, uint64_t seq, const char *wha
 	if (f->hdr.type != want)
 		return fail(EXIT_RUNTIME, "signer at %s: frame type %u in reply to %s", c->signer,
 			f->hdr.type, what);
-	if (want == ZCS_FT_SIGN_REPLY && f->sign_reply.seq != seq)
+	/* HELLO_REPLY carries no seq: it matches by being the only reply. */
+	got = want == ZCS_FT_SIGN_REPLY	      ? f->sign_reply.seq
+		: want == ZCS_FT_PUBKEY_REPLY ? f->pubkey_reply.seq
+					      : seq;
+	if (got != seq)
 		return fail(EXIT_RUNTIME,
 			"signer at %s: reply to %s carries seq %" PRIu64 ", expected %" PRIu64,
-			c->signer, what, f->sign_reply.seq, seq);
-	if (want == ZCS_FT_PUBKEY_REPLY && f->pubkey_reply.seq != seq)
-		return fail(EXIT_RUNTIME,
-			"signer at %s: reply to %s carries seq %" PRIu64 ", expected %" PRIu64,
-			c->signer, what, f->pubkey_reply.seq, seq);
+			c->signer, what, got, seq);
 	return 0;
 }
 
@@ -493,6 +562,40 @@ cmd_pubkey(struct cli_conn *c, const struct cli_args *a)
 	return flush_stdout();
 }
 
+/* A signature against the manifest: exit 0 valid, 1 invalid or unknown account. */
+static int
+cmd_verify(const struct cli_args *a)
+{
+	const struct zcs_manifest_account *acct;
+	struct zcs_manifest m;
+	secp256k1_context *ctx;
+	char err[512];
+	int rc;
+
+	rc = zcs_manifest_load(&m, err, sizeof(err), a->manifest);
+	if (rc != 0)
+		return fail(EXIT_RUNTIME, "%s", err);
+	acct = zcs_manifest_find(&m, a->account);
+	ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+	if (acct == NULL)
+		rc = fail(EXIT_RUNTIME, "account %" PRIu64 ": not in %s", a->account, a->manifest);
+	else if (ctx == NULL)
+		rc = fail(EXIT_RUNTIME, "cannot create a libsecp256k1 context");
+	else
+		rc = zcs_verify(ctx, a->algo, a->hash, a->sig, a->recid, acct);
+	if (rc < 0)
+		rc = fail(EXIT_RUNTIME, "account %" PRIu64 ": signature does not verify (%s)",
+			a->account, zcs_verify_strerror(rc));
+	if (rc == 0) {
+		printf("{\"account\":%" PRIu64 ",\"algo\":\"%s\",\"valid\":true}\n", a->account,
+			zcs_algo_name(a->algo));
+		rc = flush_stdout();
+	}
+	secp256k1_context_destroy(ctx);
+	zcs_manifest_free(&m);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -508,12 +611,14 @@ main(int argc, char **argv)
 		return 0; /* --help */
 	if (rc != 0)
 		return rc;
+	if (a.cmd_id == CMD_VERIFY)
+		return cmd_verify(&a);
 	if (a.signer == NULL)
 		return fail(EXIT_USAGE, "--signer is required (unix:PATH or vsock:CID:PORT)");
 
 	rc = open_conn(&c, &a);
 	if (rc == 0)
-		rc = strcmp(a.cmd, "sign") == 0 ? cmd_sign(&c, &a) : cmd_pubkey(&c, &a);
+		rc = a.cmd_id == CMD_SIGN ? cmd_sign(&c, &a) : cmd_pubkey(&c, &a);
 	if (c.fd >= 0)
 		close(c.fd);
 	return rc;

@@ -18,6 +18,8 @@ static const size_t frame_sizes[] = {
 	[ZCS_FT_PUBKEY] = sizeof(struct zcs_wire_pubkey),
 	[ZCS_FT_PUBKEY_REPLY] = sizeof(struct zcs_wire_pubkey_reply),
 	[ZCS_FT_ERROR] = sizeof(struct zcs_wire_error),
+	[ZCS_FT_STATS] = sizeof(struct zcs_wire_stats),
+	[ZCS_FT_STATS_REPLY] = sizeof(struct zcs_wire_stats_reply),
 };
 
 size_t
@@ -130,6 +132,39 @@ check_error(struct zcs_wire_error *f)
 	return 0;
 }
 
+static int
+check_stats(struct zcs_wire_stats *f)
+{
+	f->seq = le64toh(f->seq);
+	return 0;
+}
+
+static int
+check_stats_reply(struct zcs_wire_stats_reply *f)
+{
+	f->seq = le64toh(f->seq);
+	f->ecdsa_depth = le32toh(f->ecdsa_depth);
+	f->ecdsa_capacity = le32toh(f->ecdsa_capacity);
+	f->schnorr_depth = le32toh(f->schnorr_depth);
+	f->schnorr_capacity = le32toh(f->schnorr_capacity);
+	f->refilled = le64toh(f->refilled);
+	f->misses = le64toh(f->misses);
+	f->discards = le64toh(f->discards);
+	f->signed_ok = le64toh(f->signed_ok);
+	if (!all_zero(f->reserved, sizeof(f->reserved)))
+		return ZCS_ERR_BAD_RESERVED;
+	if (zcs_nonce_mode_name(f->nonce_mode) == NULL)
+		return ZCS_ERR_BAD_REQUEST;
+	if (f->ecdsa_depth > f->ecdsa_capacity || f->schnorr_depth > f->schnorr_capacity)
+		return ZCS_ERR_BAD_REQUEST;
+	/* Without pools there is nothing to count. */
+	if (f->nonce_mode != ZCS_NONCE_PRECOMPUTED &&
+		(f->ecdsa_capacity | f->schnorr_capacity | f->refilled | f->misses | f->discards) !=
+			0)
+		return ZCS_ERR_BAD_REQUEST;
+	return 0;
+}
+
 int
 zcs_wire_decode(const void *buf, size_t len, union zcs_wire_frame *out, size_t *consumed)
 {
@@ -171,6 +206,10 @@ zcs_wire_decode(const void *buf, size_t len, union zcs_wire_frame *out, size_t *
 		return check_pubkey_reply(&out->pubkey_reply);
 	case ZCS_FT_ERROR:
 		return check_error(&out->error);
+	case ZCS_FT_STATS:
+		return check_stats(&out->stats);
+	case ZCS_FT_STATS_REPLY:
+		return check_stats_reply(&out->stats_reply);
 	}
 	return ZCS_ERR_BAD_TYPE; /* unreachable: frame_size() knew the type */
 }

@@ -20,6 +20,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,11 +196,16 @@ parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/*
+ * write(2) and getrandom(2) may both do part of the job or be interrupted by a
+ * signal: one loop sees either through. from_rng: fill p from getrandom(2) (fd
+ * unused); else write p to fd. Returns 0 or -errno.
+ */
 static int
-write_all(int fd, const char *p, size_t n)
+full_io(bool from_rng, int fd, unsigned char *p, size_t n)
 {
 	while (n > 0) {
-		ssize_t r = write(fd, p, n);
+		ssize_t r = from_rng ? getrandom(p, n, 0) : write(fd, p, n);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -212,19 +218,15 @@ write_all(int fd, const char *p, size_t n)
 }
 
 static int
+write_all(int fd, char *p, size_t n)
+{
+	return full_io(false, fd, (unsigned char *)p, n);
+}
+
+static int
 fill_random(unsigned char *p, size_t n)
 {
-	while (n > 0) {
-		ssize_t r = getrandom(p, n, 0);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
+	return full_io(true, -1, p, n);
 }
 
 /* hex.c indexes a table by each nibble; a secret must not pick cache lines. */

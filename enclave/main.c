@@ -4,14 +4,21 @@
  * one endpoint, serves one client (the engine's worker) at a time.
  *
  *   zcsign-enclave --listen unix:PATH|vsock:PORT --keys FILE [--idle spin|backoff]
+ *                  [--nonce precomputed|rfc6979|hedged] [--presig-ecdsa N]
+ *                  [--presig-schnorr N] [--presig-low PCT] [--presig-high PCT]
+ *                  [--refill-cpu CPU] [--verify]
  *
- * Exit status: 0 after SIGINT/SIGTERM, 1 on a setup failure (keys, address,
- * socket), 2 on a usage error.
+ * Exit status: 0 after SIGINT/SIGTERM, 1 on a setup failure (self-test, keys,
+ * address, socket, presignature pools), 2 on a usage error.
  */
+#define _GNU_SOURCE /* CPU_SETSIZE */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +30,7 @@
 #include "addr.h"
 #include "hex.h"
 #include "keystore.h"
+#include "presig.h"
 #include "serve.h"
 #include "sign.h"
 
@@ -34,6 +42,9 @@ struct options {
 	const char *listen;
 	const char *keys;
 	int idle;
+	unsigned int nonce;
+	bool verify;
+	struct zcs_presig_conf presig;
 };
 
 static void
@@ -48,11 +59,78 @@ usage(FILE *out)
 {
 	fprintf(out,
 		"usage: " PROG " --listen unix:PATH|vsock:PORT --keys FILE [--idle spin|backoff]\n"
-		"  --listen ADDR   endpoint to serve: unix:PATH (dev) or vsock:PORT (enclave)\n"
-		"  --keys FILE     this shard's key file (mode 0600, from zcsign-keygen)\n"
-		"  --idle MODE     spin: busy-poll, lowest latency (default);\n"
-		"                  backoff: sleep in poll() after ~50 us idle (shared cores)\n"
-		"  --help          this text\n");
+		"       [--nonce precomputed|rfc6979|hedged] [--presig-ecdsa N] [--presig-schnorr "
+		"N]\n"
+		"       [--presig-low PCT] [--presig-high PCT] [--refill-cpu CPU] [--verify]\n"
+		"  --listen ADDR        endpoint to serve: unix:PATH (dev) or vsock:PORT "
+		"(enclave)\n"
+		"  --keys FILE          this shard's key file (mode 0600, from zcsign-keygen)\n"
+		"  --idle MODE          spin: busy-poll, lowest latency (default);\n"
+		"                       backoff: sleep in poll() after ~50 us idle (shared cores)\n"
+		"  --nonce MODE         precomputed (default): random nonces, k*G done ahead by a\n"
+		"                       refill thread, RFC 6979 when a pool is empty;\n"
+		"                       rfc6979: deterministic (BIP-340 with zero aux);\n"
+		"                       hedged: RFC 6979 / BIP-340 with 32 fresh random bytes\n"
+		"  --presig-ecdsa N     ECDSA presignature pool capacity (default %u, 0: none)\n"
+		"  --presig-schnorr N   BIP-340 presignature pool capacity (default %u, 0: none)\n"
+		"  --presig-low PCT     refill a pool below PCT %% of capacity (default %u)\n"
+		"  --presig-high PCT    ... up to PCT %% (default %u)\n"
+		"  --refill-cpu CPU     pin the refill thread (SCHED_IDLE, else nice 19) to CPU\n"
+		"  --verify             verify every signature before replying (~25 us each)\n"
+		"  --help               this text\n",
+		ZCS_PRESIG_DEFAULT_CAPACITY, ZCS_PRESIG_DEFAULT_CAPACITY,
+		ZCS_PRESIG_DEFAULT_LOW_PCT, ZCS_PRESIG_DEFAULT_HIGH_PCT);
+}
+
+/* A decimal in [0, max] for option name. Returns 0, or -1 after a usage error. */
+static int
+parse_uint(const char *name, const char *text, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(text, &end, 10);
+	if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 || *out > max) {
+		fprintf(stderr, PROG ": --%s '%s': expected an integer from 0 to %lu\n", name, text,
+			max);
+		return -1;
+	}
+	return 0;
+}
+
+/* The numeric options of the presignature pools. */
+static int
+parse_presig(int c, const char *arg, struct options *o)
+{
+	unsigned long v;
+
+	switch (c) {
+	case 'E':
+		if (parse_uint("presig-ecdsa", arg, ZCS_PRESIG_MAX_CAPACITY, &v) < 0)
+			return -1;
+		o->presig.capacity[ZCS_PRESIG_ECDSA] = (uint32_t)v;
+		return 0;
+	case 'S':
+		if (parse_uint("presig-schnorr", arg, ZCS_PRESIG_MAX_CAPACITY, &v) < 0)
+			return -1;
+		o->presig.capacity[ZCS_PRESIG_SCHNORR] = (uint32_t)v;
+		return 0;
+	case 'L':
+		if (parse_uint("presig-low", arg, 99, &v) < 0)
+			return -1;
+		o->presig.low_pct = (uint32_t)v;
+		return 0;
+	case 'H':
+		if (parse_uint("presig-high", arg, 100, &v) < 0)
+			return -1;
+		o->presig.high_pct = (uint32_t)v;
+		return 0;
+	default: /* 'C' */
+		if (parse_uint("refill-cpu", arg, CPU_SETSIZE - 1, &v) < 0)
+			return -1;
+		o->presig.refill_cpu = (int)v;
+		return 0;
+	}
 }
 
 /* Returns 0, 1 for --help, or -1 after printing a one-line usage error. */
@@ -63,12 +141,21 @@ parse_args(int argc, char **argv, struct options *o)
 		{"listen", required_argument, NULL, 'l'},
 		{"keys", required_argument, NULL, 'k'},
 		{"idle", required_argument, NULL, 'i'},
+		{"nonce", required_argument, NULL, 'n'},
+		{"presig-ecdsa", required_argument, NULL, 'E'},
+		{"presig-schnorr", required_argument, NULL, 'S'},
+		{"presig-low", required_argument, NULL, 'L'},
+		{"presig-high", required_argument, NULL, 'H'},
+		{"refill-cpu", required_argument, NULL, 'C'},
+		{"verify", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 
 	o->idle = ZCS_IDLE_SPIN;
+	o->nonce = ZCS_NONCE_PRECOMPUTED;
+	zcs_presig_conf_default(&o->presig);
 	opterr = 0; /* our own messages: one line, naming the option */
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -85,6 +172,27 @@ parse_args(int argc, char **argv, struct options *o)
 					optarg);
 				return -1;
 			}
+			break;
+		case 'n':
+			o->nonce = zcs_nonce_mode_parse(optarg);
+			if (o->nonce == 0) {
+				fprintf(stderr,
+					PROG ": --nonce '%s': expected precomputed, rfc6979 or "
+					     "hedged\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'E':
+		case 'S':
+		case 'L':
+		case 'H':
+		case 'C':
+			if (parse_presig(c, optarg, o) < 0)
+				return -1;
+			break;
+		case 'v':
+			o->verify = true;
 			break;
 		case 'h':
 			return 1;
@@ -105,6 +213,11 @@ parse_args(int argc, char **argv, struct options *o)
 	if (o->listen == NULL || o->keys == NULL) {
 		fprintf(stderr, PROG ": missing %s (see --help)\n",
 			o->listen == NULL ? "--listen ADDR" : "--keys FILE");
+		return -1;
+	}
+	if (o->presig.low_pct >= o->presig.high_pct) {
+		fprintf(stderr, PROG ": --presig-low (%u) must be below --presig-high (%u)\n",
+			o->presig.low_pct, o->presig.high_pct);
 		return -1;
 	}
 	return 0;
@@ -129,24 +242,37 @@ install_signals(void)
 }
 
 static void
-print_ready(const struct zcs_keystore *ks, const struct zcs_addr *addr, int idle,
-	const uint8_t measurement[ZCS_MEASUREMENT_LEN])
+print_ready(const struct zcs_keystore *ks, const struct zcs_addr *addr, const struct options *o,
+	const struct zcs_presig *presig, const uint8_t measurement[ZCS_MEASUREMENT_LEN])
 {
-	char name[160];
+	char name[160], pools[160] = "";
 	char hex[2 * ZCS_MEASUREMENT_LEN + 1];
 
 	zcs_hex_encode(measurement, ZCS_MEASUREMENT_LEN, hex);
 	hex[16] = '\0';
+	if (presig != NULL) {
+		char cpu[32] = "any cpu";
+
+		if (o->presig.refill_cpu >= 0)
+			snprintf(cpu, sizeof(cpu), "cpu %d", o->presig.refill_cpu);
+		snprintf(pools, sizeof(pools),
+			" (pools: ecdsa %u, schnorr %u, refill %u..%u %%, %s, %s)",
+			o->presig.capacity[ZCS_PRESIG_ECDSA],
+			o->presig.capacity[ZCS_PRESIG_SCHNORR], o->presig.low_pct,
+			o->presig.high_pct, zcs_presig_priority(presig), cpu);
+	}
 	fprintf(stderr,
-		PROG ": shard %u/%u, %u keys, listening on %s, idle %s, measurement %s...\n",
+		PROG ": shard %u/%u, %u keys, listening on %s, idle %s, nonce %s%s, verify %s, "
+		     "measurement %s...\n",
 		ks->shard_id, ks->shard_count, ks->count, zcs_addr_format(addr, name, sizeof(name)),
-		zcs_idle_name(idle), hex);
+		zcs_idle_name(o->idle), zcs_nonce_mode_name(o->nonce), pools,
+		o->verify ? "on" : "off", hex);
 }
 
 /* Everything after the key store is loaded; returns the exit status. */
 static int
 serve(const secp256k1_context *ctx, const struct zcs_keystore *ks, const struct zcs_addr *addr,
-	int idle)
+	const struct options *o, struct zcs_presig *presig)
 {
 	struct zcs_serve_conf conf;
 	struct zcs_server *srv;
@@ -171,15 +297,18 @@ serve(const secp256k1_context *ctx, const struct zcs_keystore *ks, const struct 
 	}
 	conf.ctx = ctx;
 	conf.ks = ks;
+	conf.nonce = o->nonce;
+	conf.presig = presig;
+	conf.verify = o->verify;
 	conf.listen_fd = lfd;
-	conf.idle = idle;
+	conf.idle = o->idle;
 	conf.stop = &stop_flag;
 	srv = zcs_serve_create(&conf);
 	if (srv == NULL) {
 		fprintf(stderr, PROG ": cannot create the server: %s\n", strerror(errno));
 		rc = 1;
 	} else {
-		print_ready(ks, addr, idle, conf.measurement);
+		print_ready(ks, addr, o, presig, conf.measurement);
 		zcs_serve_run(srv);
 		zcs_serve_destroy(srv);
 		fprintf(stderr, PROG ": stopping\n");
@@ -191,10 +320,38 @@ serve(const secp256k1_context *ctx, const struct zcs_keystore *ks, const struct 
 	return rc;
 }
 
+/* Precomputed mode: the pools and their refill thread. NULL after a logged error. */
+static struct zcs_presig *
+start_presig(const struct options *o)
+{
+	struct zcs_presig *ps;
+	int rc;
+
+	ps = zcs_presig_create(&o->presig);
+	if (ps == NULL) {
+		fprintf(stderr, PROG ": cannot create the presignature pools: %s%s\n",
+			strerror(errno),
+			errno == EAGAIN || errno == EPERM || errno == ENOMEM
+				? " (locked memory: see ulimit -l, or lower "
+				  "--presig-ecdsa/-schnorr)"
+				: "");
+		return NULL;
+	}
+	rc = zcs_presig_start(ps);
+	if (rc < 0) {
+		fprintf(stderr, PROG ": cannot start the refill thread%s: %s\n",
+			o->presig.refill_cpu >= 0 ? " on --refill-cpu" : "", strerror(-rc));
+		zcs_presig_destroy(ps);
+		return NULL;
+	}
+	return ps;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct zcs_keystore ks;
+	struct zcs_presig *presig = NULL;
 	struct options o;
 	struct zcs_addr addr;
 	secp256k1_context *ctx;
@@ -224,13 +381,25 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": cannot create the signing context: %s\n", strerror(errno));
 		return 1;
 	}
+	/* A signer that cannot make a good signature must not make any. */
+	if (zcs_selftest(ctx, o.nonce, err, sizeof(err)) < 0) {
+		fprintf(stderr, PROG ": %s: refusing to serve\n", err);
+		zcs_sign_ctx_destroy(ctx);
+		return 1;
+	}
 	memset(&ks, 0, sizeof(ks));
 	if (zcs_keystore_load(&ks, ctx, o.keys, err, sizeof(err)) < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		zcs_sign_ctx_destroy(ctx);
 		return 1;
 	}
-	rc = serve(ctx, &ks, &addr, o.idle);
+	if (o.nonce == ZCS_NONCE_PRECOMPUTED)
+		presig = start_presig(&o);
+	if (o.nonce == ZCS_NONCE_PRECOMPUTED && presig == NULL)
+		rc = 1;
+	else
+		rc = serve(ctx, &ks, &addr, &o, presig);
+	zcs_presig_destroy(presig);
 	zcs_keystore_wipe(&ks);
 	zcs_sign_ctx_destroy(ctx);
 	return rc;

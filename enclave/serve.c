@@ -18,6 +18,7 @@
 #include <zcsign/wire.h>
 
 #include "keystore.h"
+#include "presig.h"
 #include "serve.h"
 #include "sign.h"
 
@@ -69,6 +70,8 @@ frame_name(unsigned int type)
 		[ZCS_FT_PUBKEY] = "PUBKEY",
 		[ZCS_FT_PUBKEY_REPLY] = "PUBKEY_REPLY",
 		[ZCS_FT_ERROR] = "ERROR",
+		[ZCS_FT_STATS] = "STATS",
+		[ZCS_FT_STATS_REPLY] = "STATS_REPLY",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type] != NULL)
@@ -91,6 +94,10 @@ frame_seq(const union zcs_wire_frame *f)
 		return f->pubkey_reply.seq;
 	case ZCS_FT_ERROR:
 		return f->error.seq;
+	case ZCS_FT_STATS:
+		return f->stats.seq;
+	case ZCS_FT_STATS_REPLY:
+		return f->stats_reply.seq;
 	default:
 		return 0;
 	}
@@ -166,24 +173,53 @@ handle_hello(struct zcs_server *srv, const struct zcs_wire_hello *h, int st)
 		return;
 	}
 	zcs_wire_hello_reply(tx_slot(srv, sizeof(struct zcs_wire_hello_reply)), ks->shard_id,
-		ks->shard_count, ks->count, ZCS_NONCE_RFC6979, srv->conf.measurement);
+		ks->shard_count, ks->count, (uint8_t)srv->conf.nonce, srv->conf.measurement);
 	srv->hello_done = true;
+}
+
+/* Sign under the configured nonce mode. */
+static inline int
+sign_one(struct zcs_server *srv, uint8_t sig[64], uint8_t *recid, const struct zcs_key *key,
+	const struct zcs_wire_sign *req)
+{
+	if (likely(srv->conf.nonce == ZCS_NONCE_PRECOMPUTED))
+		return zcs_presig_sign(
+			srv->conf.ctx, srv->conf.presig, sig, recid, key, req->algo, req->hash);
+	return zcs_sign(srv->conf.ctx, sig, recid, key, req->algo, srv->conf.nonce, req->hash);
+}
+
+/* --verify: a signature libsecp256k1 refuses is never sent (a fault, or a bug). */
+static int
+verify_one(struct zcs_server *srv, const struct zcs_key *key, const struct zcs_wire_sign *req,
+	const uint8_t sig[64], uint8_t recid)
+{
+	if (likely(zcs_sign_verify_var(srv->conf.ctx, key, req->algo, req->hash, sig, recid)))
+		return ZCS_OK;
+	srv->stats.verify_failed++;
+	fprintf(stderr,
+		LOG_PREFIX "verify-after-sign failed: account %llu, algo %s, seq %llu "
+			   "(signature withheld)\n",
+		(unsigned long long)req->account, zcs_algo_name(req->algo),
+		(unsigned long long)req->seq);
+	return ZCS_ERR_SIGN_FAILED;
 }
 
 static void
 handle_sign(struct zcs_server *srv, const struct zcs_wire_sign *req, int st)
 {
 	struct zcs_wire_sign_reply *rep = tx_slot(srv, sizeof(*rep));
-	const struct zcs_key *key;
+	const struct zcs_key *key = NULL;
 	uint8_t recid = 0;
 	uint8_t sig[64];
 
 	if (likely(st == 0)) {
 		key = zcs_keystore_find(srv->conf.ks, req->account);
 		if (likely(key != NULL))
-			st = zcs_sign(srv->conf.ctx, sig, &recid, key, req->algo, req->hash);
+			st = sign_one(srv, sig, &recid, key, req);
 		else
 			st = ZCS_ERR_UNKNOWN_ACCOUNT;
+		if (unlikely(srv->conf.verify) && st == ZCS_OK)
+			st = verify_one(srv, key, req, sig, recid);
 	}
 	if (likely(st == ZCS_OK)) {
 		srv->stats.signed_ok++;
@@ -214,6 +250,33 @@ handle_pubkey(struct zcs_server *srv, const struct zcs_wire_pubkey *req, int st)
 	}
 }
 
+/* Counters of the nonce mode and the pools (zero without pools), and signatures made. */
+static void
+handle_stats(struct zcs_server *srv, const struct zcs_wire_stats *req)
+{
+	struct zcs_wire_stats_reply r;
+	struct zcs_presig_stats ps;
+	unsigned int k;
+
+	memset(&r, 0, sizeof(r));
+	r.nonce_mode = (uint8_t)srv->conf.nonce;
+	if (srv->conf.nonce == ZCS_NONCE_PRECOMPUTED) {
+		zcs_presig_stats(srv->conf.presig, &ps);
+		r.ecdsa_depth = ps.depth[ZCS_PRESIG_ECDSA];
+		r.ecdsa_capacity = ps.capacity[ZCS_PRESIG_ECDSA];
+		r.schnorr_depth = ps.depth[ZCS_PRESIG_SCHNORR];
+		r.schnorr_capacity = ps.capacity[ZCS_PRESIG_SCHNORR];
+		for (k = 0; k < ZCS_PRESIG_KINDS; k++) {
+			r.refilled += ps.refilled[k];
+			r.misses += ps.misses[k];
+			r.discards += ps.discards[k];
+		}
+	}
+	r.signed_ok = srv->stats.signed_ok;
+	zcs_wire_stats_reply(tx_slot(srv, sizeof(struct zcs_wire_stats_reply)), req->seq, &r);
+	srv->stats.stats_replies++;
+}
+
 /* st: 0 or the non-fatal decode status of f. */
 static void
 handle_frame(struct zcs_server *srv, const union zcs_wire_frame *f, int st)
@@ -231,6 +294,10 @@ handle_frame(struct zcs_server *srv, const union zcs_wire_frame *f, int st)
 		break;
 	case ZCS_FT_PUBKEY:
 		handle_pubkey(srv, &f->pubkey, st);
+		break;
+	case ZCS_FT_STATS:
+		/* A STATS frame has no body to be wrong: st is 0. */
+		handle_stats(srv, &f->stats);
 		break;
 	default:
 		/* A second HELLO, or a frame only the signer sends. */
@@ -586,7 +653,9 @@ zcs_serve_create(const struct zcs_serve_conf *conf)
 	struct zcs_server *srv;
 
 	if (conf == NULL || conf->ctx == NULL || conf->ks == NULL || conf->stop == NULL ||
-		zcs_idle_name(conf->idle) == NULL) {
+		zcs_idle_name(conf->idle) == NULL ||
+		(conf->nonce != 0 && zcs_nonce_mode_name(conf->nonce) == NULL) ||
+		(conf->nonce == ZCS_NONCE_PRECOMPUTED && conf->presig == NULL)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -597,6 +666,8 @@ zcs_serve_create(const struct zcs_serve_conf *conf)
 	}
 	memset(srv, 0, sizeof(*srv));
 	srv->conf = *conf;
+	if (srv->conf.nonce == 0)
+		srv->conf.nonce = ZCS_NONCE_RFC6979;
 	srv->fd = -1;
 	return srv;
 }

@@ -5,7 +5,15 @@
  * One client connection at a time: the engine's worker for this shard (or
  * zcsign-cli). A newcomer while one is served is accepted, answered
  * ERROR(ZCS_ERR_BUSY) and closed. A connection opens with HELLO (shard check
- * unless ZCS_SHARD_ANY), then carries SIGN / PUBKEY requests answered in order.
+ * unless ZCS_SHARD_ANY), then carries SIGN / PUBKEY / STATS requests answered
+ * in order.
+ *
+ * Signing follows the nonce mode of the configuration (reported in HELLO_REPLY
+ * and STATS_REPLY): RFC 6979 or hedged through zcs_sign(), precomputed through
+ * zcs_presig_sign() (the serve loop is its pools' one consumer; an empty pool
+ * falls back to RFC 6979). With verify set, every signature is checked with
+ * libsecp256k1 before the reply: a failure is answered ZCS_ERR_SIGN_FAILED,
+ * logged and counted.
  *
  * Hot path, per connection: one non-blocking recv() into a 64 KiB buffer, every
  * whole frame in it decoded and answered into the send buffer in place, then
@@ -71,10 +79,15 @@ enum zcs_idle {
 #define ZCS_SERVE_IDLE 0
 #define ZCS_SERVE_BUSY 1
 
+struct zcs_presig;
+
 /* What the loop needs; every pointer must outlive the server. */
 struct zcs_serve_conf {
 	const secp256k1_context *ctx; /* randomized signing context */
 	const struct zcs_keystore *ks; /* this shard's keys */
+	unsigned int nonce; /* enum zcs_nonce_mode; 0 means ZCS_NONCE_RFC6979 */
+	struct zcs_presig *presig; /* pools: required with ZCS_NONCE_PRECOMPUTED, else unused */
+	bool verify; /* verify every signature before replying */
 	uint8_t measurement[ZCS_MEASUREMENT_LEN]; /* sent in HELLO_REPLY */
 	int listen_fd; /* non-blocking listener, or -1 (tests) */
 	int idle; /* enum zcs_idle */
@@ -89,6 +102,8 @@ struct zcs_serve_stats {
 	uint64_t signed_ok; /* SIGN requests answered ZCS_OK */
 	uint64_t sign_errors; /* SIGN / PUBKEY requests answered with an error status */
 	uint64_t pubkeys; /* PUBKEY requests answered ZCS_OK */
+	uint64_t stats_replies; /* STATS requests answered */
+	uint64_t verify_failed; /* signatures refused by verify-after-sign */
 	uint64_t send_short; /* send() took less than pending (client slow to read) */
 	uint64_t rx_stalls; /* batches cut short because the send buffer was full */
 };
@@ -120,7 +135,8 @@ int zcs_idle_parse(const char *name);
 
 /*
  * Create a server over conf (copied). No connection yet.
- * Returns NULL with errno: EINVAL (missing ctx, ks or stop, bad idle mode), ENOMEM.
+ * Returns NULL with errno: EINVAL (missing ctx, ks or stop, bad idle or nonce
+ * mode, precomputed without presig), ENOMEM.
  * With listen_fd -1 the server only serves connections given to zcs_serve_conn_open().
  */
 struct zcs_server *zcs_serve_create(const struct zcs_serve_conf *conf);

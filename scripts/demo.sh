@@ -41,7 +41,8 @@ for account in 1 2 3 17 42 99; do
 			--account $account --hash "$hash" --algo $algo)
 		sig=$(sed 's/.*"signature":"\([0-9a-f]*\)".*/\1/' <<<"$out")
 		lat=$(sed 's/.*"latency_ns":\([0-9]*\).*/\1/' <<<"$out")
-		recid=$(sed 's/.*"recid":\([0-9]*\).*/\1/' <<<"$out")
+		# a number for ecdsa-recoverable, null otherwise: verify takes either
+		recid=$(sed 's/.*"recid":\([0-9]*\|null\),.*/\1/' <<<"$out")
 		if "$bin/cli/zcsign-cli" verify --manifest "$run/keys/manifest.json" \
 			--account $account --hash "$hash" --algo $algo --signature "$sig" \
 			--recid "$recid" >/dev/null; then

@@ -13,12 +13,13 @@
  *     /proc/net/unix, never probed by connecting: a probe connection would take
  *     the signer's one client slot and race with the test's own client.
  * The programs are found under $ZCS_BUILD_DIR (set by tests/meson.build).
- * Signature checks use libsecp256k1's own verify (tests link it).
+ * Frames go through common/wire_io.h (zcs_wire_send_all, zcs_wire_recv_frame),
+ * the CLI's own code. Signatures are checked with cli/verify.h (signer_fixture.h
+ * loads the manifest).
  */
 #ifndef ZCS_TESTS_PROC_UTIL_H
 #define ZCS_TESTS_PROC_UTIL_H
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -39,14 +40,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <secp256k1.h>
-#include <secp256k1_extrakeys.h>
-#include <secp256k1_recovery.h>
-#include <secp256k1_schnorrsig.h>
-
 #include <zcsign/wire.h>
 
-#include "hex.h"
+#include "wire_io.h"
 
 extern char **environ;
 
@@ -269,6 +265,35 @@ proc_read_file(const char *path, char *buf, size_t len)
 	return (ssize_t)have;
 }
 
+/* Write len bytes of buf to a new file path (O_EXCL: never over a file) with mode; 0 or -1. */
+static inline int
+proc_write_file(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	const char *p = buf;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int rc = 0;
+
+	if (fd < 0)
+		return -1;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = -1;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	/* fchmod, not the open mode: the umask must not loosen or tighten what a test asks. */
+	if (fchmod(fd, mode) != 0)
+		rc = -1;
+	close(fd);
+	return rc;
+}
+
 /* True when the file exists and contains needle. */
 static inline bool
 proc_file_contains(const char *path, const char *needle)
@@ -276,6 +301,41 @@ proc_file_contains(const char *path, const char *needle)
 	static char buf[65536];
 
 	return proc_read_file(path, buf, sizeof(buf)) >= 0 && strstr(buf, needle) != NULL;
+}
+
+/*
+ * True when a loader's error message is one line "<path>:<line>: ..." (line 0:
+ * "<path>: ...") that contains want: the form the key store's and the
+ * manifest's messages promise.
+ */
+static inline bool
+proc_err_names(const char *err, const char *path, int line, const char *want)
+{
+	char prefix[PATH_MAX + 16];
+
+	if (line > 0)
+		snprintf(prefix, sizeof(prefix), "%s:%d: ", path, line);
+	else
+		snprintf(prefix, sizeof(prefix), "%s: ", path);
+	return strncmp(err, prefix, strlen(prefix)) == 0 && strstr(err, want) != NULL &&
+		strchr(err, '\n') == NULL;
+}
+
+/* True when a program's stderr text holds an ASan/UBSan report. */
+static inline bool
+proc_sanitizer_report(const char *text)
+{
+	return strstr(text, "Sanitizer") != NULL || strstr(text, "runtime error") != NULL;
+}
+
+/* Print a program's stderr log into the test output: a failure must say why. */
+static inline void
+proc_dump_log(const char *what, const char *path)
+{
+	static char buf[16384];
+
+	if (proc_read_file(path, buf, sizeof(buf)) > 0)
+		fprintf(stderr, "---- %s (%s) ----\n%s---- end ----\n", what, path, buf);
 }
 
 /*
@@ -371,65 +431,6 @@ proc_connect_unix(const char *path, unsigned int timeout_ms)
 	}
 }
 
-/* All of buf; 0 or -errno (MSG_NOSIGNAL: a closed peer is a result, not SIGPIPE). */
-static inline int
-proc_send_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * Read exactly one frame (header, then the rest its type fixes) within
- * timeout_ms and decode it. Returns 0, a positive wire status (malformed),
- * -ECONNRESET when the peer closed (orderly or not), -ETIMEDOUT, or -errno.
- */
-static inline int
-proc_recv_frame(int fd, union zcs_wire_frame *f, unsigned int timeout_ms)
-{
-	uint64_t deadline = proc_now_ns() + (uint64_t)timeout_ms * 1000000u;
-	uint8_t buf[ZCS_WIRE_MAX_FRAME];
-	size_t have = 0, need = sizeof(struct zcs_wire_hdr), used;
-	int rc;
-
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		uint64_t now = proc_now_ns();
-		ssize_t n;
-
-		rc = zcs_wire_decode(buf, have, f, &used);
-		if (rc != ZCS_WIRE_NEED_MORE)
-			return rc;
-		if (have >= sizeof(struct zcs_wire_hdr))
-			need = zcs_wire_frame_size(buf[offsetof(struct zcs_wire_hdr, type)]);
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		rc = poll(&p, 1, (int)((deadline - now) / 1000000u) + 1);
-		if (rc < 0 && errno != EINTR)
-			return -errno;
-		if (rc <= 0)
-			continue;
-		n = recv(fd, buf + have, need - have, 0);
-		if (n == 0 || (n < 0 && errno == ECONNRESET))
-			return -ECONNRESET;
-		if (n < 0 && errno != EINTR && errno != EAGAIN)
-			return -errno;
-		if (n > 0)
-			have += (size_t)n;
-	}
-}
-
 /* True when the peer has closed: EOF (or reset) within timeout_ms, no data first. */
 static inline bool
 proc_peer_closed(int fd, unsigned int timeout_ms)
@@ -461,8 +462,8 @@ proc_signer_hello(
 		return -1;
 	zcs_wire_hello(&hello, shard_id, shard_count);
 	/* A refusing signer may close before reading HELLO: its ERROR is still queued. */
-	(void)proc_send_all(fd, &hello, sizeof(hello));
-	if (proc_recv_frame(fd, reply, PROC_REPLY_MS) != 0 ||
+	(void)zcs_wire_send_all(fd, &hello, sizeof(hello));
+	if (zcs_wire_recv_frame(fd, reply, PROC_REPLY_MS) != 0 ||
 		reply->hdr.type != ZCS_FT_HELLO_REPLY) {
 		close(fd);
 		return -1;
@@ -509,173 +510,6 @@ proc_signer_start(const char *keys, const char *sock, const char *err_path)
 		return -1;
 	}
 	return pid;
-}
-
-/* One account of a keygen manifest.json. */
-struct proc_account {
-	uint64_t account;
-	uint32_t shard;
-	uint8_t pubkey[33];
-	uint8_t xonly[32];
-};
-
-/* Value after "key": in obj (which ends at end), past blanks; NULL when absent. */
-static inline const char *
-proc_json_field(const char *obj, const char *end, const char *key)
-{
-	char pat[64];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	p = strstr(obj, pat);
-	if (p == NULL || p >= end)
-		return NULL;
-	p += strlen(pat);
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p++ != ':')
-		return NULL;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p < end ? p : NULL;
-}
-
-static inline int
-proc_json_u64(const char *obj, const char *end, const char *key, uint64_t *v)
-{
-	const char *p = proc_json_field(obj, end, key);
-	char *e;
-
-	if (p == NULL || *p < '0' || *p > '9')
-		return -1;
-	errno = 0;
-	*v = strtoull(p, &e, 10);
-	return errno != 0 || e > end ? -1 : 0;
-}
-
-/* A "key":"<2n hex>" field decoded into n bytes. */
-static inline int
-proc_json_hex(const char *obj, const char *end, const char *key, uint8_t *out, size_t n)
-{
-	const char *p = proc_json_field(obj, end, key);
-	size_t i;
-
-	if (p == NULL || *p != '"' || p + 2 * n + 2 > end || p[2 * n + 1] != '"')
-		return -1;
-	for (i = 1; i <= 2 * n; i++)
-		if (!isxdigit((unsigned char)p[i]))
-			return -1;
-	return zcs_hex_decode(p + 1, n, out);
-}
-
-/*
- * Read dir/manifest.json (zcsign-keygen's) into out[max]. Returns the number
- * of accounts, or -1 when the file is missing or any object is malformed.
- * *shards gets the top-level "shards".
- */
-static inline int
-proc_manifest_load(const char *dir, struct proc_account *out, size_t max, uint32_t *shards)
-{
-	static char buf[1 << 22];
-	char path[PATH_MAX];
-	const char *p, *end;
-	uint64_t v;
-	size_t n = 0;
-
-	if (proc_path(path, sizeof(path), dir, "manifest.json") != 0 ||
-		proc_read_file(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	p = strstr(buf, "\"accounts\"");
-	if (p == NULL || proc_json_u64(buf, p, "shards", &v) != 0)
-		return -1;
-	*shards = (uint32_t)v;
-	/* "accounts" never matches "\"account\"": the closing quote differs. */
-	while ((p = strstr(p, "\"account\"")) != NULL) {
-		end = strchr(p, '}');
-		if (end == NULL || n == max || proc_json_u64(p, end, "account", &v) != 0)
-			return -1;
-		out[n].account = v;
-		if (proc_json_u64(p, end, "shard", &v) != 0 ||
-			proc_json_hex(p, end, "pubkey", out[n].pubkey, 33) != 0 ||
-			proc_json_hex(p, end, "xonly", out[n].xonly, 32) != 0)
-			return -1;
-		out[n].shard = (uint32_t)v;
-		n++;
-		p = end;
-	}
-	return (int)n;
-}
-
-/* The account's entry in a manifest array, or NULL. */
-static inline const struct proc_account *
-proc_account_find(const struct proc_account *a, size_t n, uint64_t account)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (a[i].account == account)
-			return &a[i];
-	return NULL;
-}
-
-/* Why proc_verify() refused a signature. */
-enum proc_verify_result {
-	PROC_VERIFY_OK = 0,
-	PROC_VERIFY_BAD_KEY = -1, /* manifest key does not parse */
-	PROC_VERIFY_BAD_SIG = -2, /* signature does not parse */
-	PROC_VERIFY_HIGH_S = -3, /* ECDSA s is not low (the protocol promises low-S) */
-	PROC_VERIFY_INVALID = -4, /* verify failed */
-	PROC_VERIFY_RECOVER = -5, /* recovery fails or gives another key */
-	PROC_VERIFY_BAD_RECID = -6, /* recid out of range, or set for a non-recoverable algo */
-	PROC_VERIFY_BAD_ALGO = -7,
-};
-
-/*
- * Verify a signer's signature with libsecp256k1 against the manifest's keys:
- * ECDSA and recoverable ECDSA against the compressed key (low-S required),
- * recoverable ECDSA must also recover exactly that key, BIP-340 against the
- * x-only key. Returns PROC_VERIFY_OK or the reason.
- */
-static inline int
-proc_verify(const secp256k1_context *ctx, unsigned int algo, const uint8_t hash[32],
-	const uint8_t sig[64], unsigned int recid, const struct proc_account *acct)
-{
-	secp256k1_ecdsa_recoverable_signature rsig;
-	secp256k1_ecdsa_signature esig, norm;
-	secp256k1_xonly_pubkey xpk;
-	secp256k1_pubkey pk, rec;
-	uint8_t ser[33];
-	size_t serlen = sizeof(ser);
-
-	if (algo == ZCS_ALGO_SCHNORR) {
-		if (recid != 0)
-			return PROC_VERIFY_BAD_RECID;
-		if (!secp256k1_xonly_pubkey_parse(ctx, &xpk, acct->xonly))
-			return PROC_VERIFY_BAD_KEY;
-		return secp256k1_schnorrsig_verify(ctx, sig, hash, 32, &xpk) ? PROC_VERIFY_OK
-									     : PROC_VERIFY_INVALID;
-	}
-	if (algo != ZCS_ALGO_ECDSA && algo != ZCS_ALGO_ECDSA_RECOVERABLE)
-		return PROC_VERIFY_BAD_ALGO;
-	if (!secp256k1_ec_pubkey_parse(ctx, &pk, acct->pubkey, 33))
-		return PROC_VERIFY_BAD_KEY;
-	if (!secp256k1_ecdsa_signature_parse_compact(ctx, &esig, sig))
-		return PROC_VERIFY_BAD_SIG;
-	if (secp256k1_ecdsa_signature_normalize(ctx, &norm, &esig))
-		return PROC_VERIFY_HIGH_S;
-	if (!secp256k1_ecdsa_verify(ctx, &esig, hash, &pk))
-		return PROC_VERIFY_INVALID;
-	if (algo == ZCS_ALGO_ECDSA)
-		return recid == 0 ? PROC_VERIFY_OK : PROC_VERIFY_BAD_RECID;
-	if (recid > 3)
-		return PROC_VERIFY_BAD_RECID;
-	if (!secp256k1_ecdsa_recoverable_signature_parse_compact(ctx, &rsig, sig, (int)recid))
-		return PROC_VERIFY_BAD_SIG;
-	if (!secp256k1_ecdsa_recover(ctx, &rec, &rsig, hash) ||
-		!secp256k1_ec_pubkey_serialize(ctx, ser, &serlen, &rec, SECP256K1_EC_COMPRESSED) ||
-		memcmp(ser, acct->pubkey, 33) != 0)
-		return PROC_VERIFY_RECOVER;
-	return PROC_VERIFY_OK;
 }
 
 #endif /* ZCS_TESTS_PROC_UTIL_H */

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * zcsign-cli against a live zcsign-enclave: its JSON is parsed and every
- * signature it prints is verified with libsecp256k1 against keygen's manifest;
- * every refusal is checked for its exit status (2 command line, 1 run time)
- * and for a message that names what failed.
+ * signature it prints is verified with libsecp256k1 against keygen's manifest,
+ * both here (zcs_verify) and by the CLI's own verify command, which must also
+ * refuse every tampered or misattributed signature; every refusal is checked
+ * for its exit status (2 command line, 1 run time) and for a message that
+ * names what failed.
  *
  * Before each CLI run the test waits until the signer has dropped its previous
  * client (the CLI that just exited): the signer serves one connection at a
  * time and would rightly answer BUSY otherwise.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,27 +22,22 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "proc_util.h"
+#include "hex.h"
+#include "signer_fixture.h"
 
 #define N_ACCOUNTS 20
 #define CLI_MS 20000
 
 struct env {
-	char dir[64];
-	char keys[PATH_MAX];
-	char sock[PATH_MAX];
+	struct signer_fixture fx;
 	char signer_arg[PATH_MAX + 8]; /* unix:<sock> */
-	char log[PATH_MAX];
+	char manifest[PATH_MAX];
 	char out[PATH_MAX];
 	char err[PATH_MAX];
-	pid_t signer;
 	int held; /* a client connection a test holds open, closed by the teardown */
-	secp256k1_context *ctx;
-	struct proc_account accts[N_ACCOUNTS];
-	int naccts;
 };
 
-static struct env the_env = {.signer = -1, .held = -1};
+static struct env the_env = {.fx.pid = -1, .held = -1};
 
 /* Output of one CLI run. */
 struct cli_result {
@@ -48,44 +46,19 @@ struct cli_result {
 	char err[4096];
 };
 
-static void
-dump_log(const char *what, const char *path)
-{
-	static char buf[16384];
-
-	if (proc_read_file(path, buf, sizeof(buf)) > 0)
-		print_message("---- %s (%s) ----\n%s---- end ----\n", what, path, buf);
-}
-
 static int
 group_setup(void **state)
 {
 	struct env *e = &the_env;
-	uint32_t shards = 0;
 
 	*state = e;
-	e->ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-	if (e->ctx == NULL || proc_tmpdir(e->dir, sizeof(e->dir), "cli") != 0)
+	if (signer_fixture_start(&e->fx, "cli", N_ACCOUNTS) != 0)
 		return -1;
-	if (proc_path(e->keys, sizeof(e->keys), e->dir, "shard-0.keys") != 0 ||
-		proc_path(e->sock, sizeof(e->sock), e->dir, "signer.sock") != 0 ||
-		proc_path(e->log, sizeof(e->log), e->dir, "signer.log") != 0 ||
-		proc_path(e->out, sizeof(e->out), e->dir, "cli.out") != 0 ||
-		proc_path(e->err, sizeof(e->err), e->dir, "cli.err") != 0 ||
-		proc_unix_arg(e->signer_arg, sizeof(e->signer_arg), e->sock) != 0)
-		return -1;
-	if (proc_keygen(e->dir, N_ACCOUNTS, 1) != 0) {
-		print_error("zcsign-keygen failed\n");
-		return -1;
-	}
-	e->naccts = proc_manifest_load(e->dir, e->accts, N_ACCOUNTS, &shards);
-	if (e->naccts != N_ACCOUNTS || shards != 1) {
-		print_error("manifest: %d accounts, %u shards\n", e->naccts, shards);
-		return -1;
-	}
-	e->signer = proc_signer_start(e->keys, e->sock, e->log);
-	if (e->signer < 0) {
-		dump_log("signer", e->log);
+	if (proc_path(e->manifest, sizeof(e->manifest), e->fx.dir, "manifest.json") != 0 ||
+		proc_path(e->out, sizeof(e->out), e->fx.dir, "cli.out") != 0 ||
+		proc_path(e->err, sizeof(e->err), e->fx.dir, "cli.err") != 0 ||
+		proc_unix_arg(e->signer_arg, sizeof(e->signer_arg), e->fx.sock) != 0) {
+		signer_fixture_stop(&e->fx);
 		return -1;
 	}
 	return 0;
@@ -95,25 +68,10 @@ static int
 group_teardown(void **state)
 {
 	struct env *e = *state;
-	int st = 0, rc = 0;
 
 	if (e->held >= 0)
 		close(e->held);
-	if (e->signer > 0) {
-		if (proc_stop(e->signer, SIGTERM, PROC_STOP_MS, &st) != 0 || !proc_exited_ok(st)) {
-			print_error("signer did not exit 0 on SIGTERM (status 0x%x)\n", st);
-			dump_log("signer", e->log);
-			rc = -1;
-		}
-		if (access(e->sock, F_OK) == 0) {
-			print_error("signer left its socket %s behind\n", e->sock);
-			rc = -1;
-		}
-	}
-	if (e->dir[0] != '\0')
-		proc_rmtree(e->dir);
-	secp256k1_context_destroy(e->ctx);
-	return rc;
+	return signer_fixture_stop(&e->fx);
 }
 
 static int
@@ -127,9 +85,21 @@ test_teardown(void **state)
 	return 0;
 }
 
+/* Run argv (zcsign-cli first) and collect exit code, stdout and stderr. */
+static void
+run_cli_argv(struct env *e, struct cli_result *r, char *const argv[])
+{
+	r->code = proc_run(argv, e->out, e->err, CLI_MS);
+	assert_true(proc_read_file(e->out, r->out, sizeof(r->out)) >= 0);
+	assert_true(proc_read_file(e->err, r->err, sizeof(r->err)) >= 0);
+	if (proc_sanitizer_report(r->err))
+		fail_msg("zcsign-cli: sanitizer report:\n%s", r->err);
+}
+
 /*
- * Run zcsign-cli with the given arguments (NULL-terminated) and collect exit
- * code, stdout and stderr. A sanitizer report in its stderr fails the test.
+ * Run zcsign-cli with the given arguments (NULL-terminated), once the signer
+ * is idle, and collect exit code, stdout and stderr. A sanitizer report in its
+ * stderr fails the test.
  */
 static void
 run_cli(struct env *e, struct cli_result *r, ...)
@@ -146,12 +116,8 @@ run_cli(struct env *e, struct cli_result *r, ...)
 		n++;
 	va_end(ap);
 	argv[n] = NULL;
-	assert_int_equal(proc_wait_unix_idle(e->sock, PROC_REPLY_MS), 0);
-	r->code = proc_run(argv, e->out, e->err, CLI_MS);
-	assert_true(proc_read_file(e->out, r->out, sizeof(r->out)) >= 0);
-	assert_true(proc_read_file(e->err, r->err, sizeof(r->err)) >= 0);
-	if (strstr(r->err, "Sanitizer") != NULL || strstr(r->err, "runtime error") != NULL)
-		fail_msg("zcsign-cli: sanitizer report:\n%s", r->err);
+	assert_int_equal(proc_wait_unix_idle(e->fx.sock, PROC_REPLY_MS), 0);
+	run_cli_argv(e, r, argv);
 }
 
 /* The CLI failed with code, said nothing on stdout and one line naming each needle. */
@@ -183,27 +149,53 @@ assert_json_ok(const struct cli_result *r)
 	assert_ptr_equal(strchr(r->out + 1, '{'), NULL);
 }
 
+/* Value after "key": in the CLI's one-line JSON (no blanks: it prints none); NULL if absent. */
+static const char *
+json_field(const struct cli_result *r, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(r->out, pat);
+	return p == NULL ? NULL : p + strlen(pat);
+}
+
 static uint64_t
 json_u64(const struct cli_result *r, const char *key)
 {
-	uint64_t v = 0;
+	const char *p = json_field(r, key);
+	char *end;
+	uint64_t v;
 
-	if (proc_json_u64(r->out, r->out + strlen(r->out), key, &v) != 0)
+	if (p == NULL || *p < '0' || *p > '9')
 		fail_msg("no number \"%s\" in %s", key, r->out);
+	errno = 0;
+	v = strtoull(p, &end, 10);
+	if (errno != 0 || (*end != ',' && *end != '}'))
+		fail_msg("bad number \"%s\" in %s", key, r->out);
 	return v;
 }
 
+/* A "key":"<2n hex>" field into out[n]. */
 static void
 json_hex(const struct cli_result *r, const char *key, uint8_t *out, size_t n)
 {
-	if (proc_json_hex(r->out, r->out + strlen(r->out), key, out, n) != 0)
+	const char *p = json_field(r, key);
+	size_t i;
+
+	if (p == NULL || *p != '"' || strlen(p) < 2 * n + 2 || p[2 * n + 1] != '"')
 		fail_msg("no %zu-byte hex string \"%s\" in %s", n, key, r->out);
+	for (i = 1; i <= 2 * n; i++)
+		if (!isxdigit((unsigned char)p[i]))
+			fail_msg("\"%s\" is not hex in %s", key, r->out);
+	assert_int_equal(zcs_hex_decode(p + 1, n, out), 0);
 }
 
 static bool
 json_has(const struct cli_result *r, const char *key, const char *literal)
 {
-	const char *p = proc_json_field(r->out, r->out + strlen(r->out), key);
+	const char *p = json_field(r, key);
 
 	return p != NULL && strncmp(p, literal, strlen(literal)) == 0;
 }
@@ -214,13 +206,40 @@ hex_of(const uint8_t *b, size_t n, char *out)
 	zcs_hex_encode(b, n, out);
 }
 
-/* Sign through the CLI and check its whole answer. algo_name NULL: the default. */
+/* zcsign-cli verify of account acct's signature sig (hex) over hash (hex); recid as text. */
 static void
-cli_sign_check(struct env *e, const struct proc_account *acct, const char *algo_name,
+cli_verify(struct env *e, struct cli_result *r, uint64_t acct, const char *algo_name,
+	const char *hash_hex, const char *sig_hex, const char *recid)
+{
+	char account[24];
+
+	snprintf(account, sizeof(account), "%" PRIu64, acct);
+	run_cli(e, r, "verify", "--manifest", e->manifest, "--account", account, "--hash", hash_hex,
+		"--signature", sig_hex, "--algo", algo_name, "--recid", recid, NULL);
+}
+
+/* verify's answer to a valid signature: exactly this JSON, exit 0. */
+static void
+assert_verified(const struct cli_result *r, uint64_t acct, const char *algo_name)
+{
+	char want[128];
+
+	assert_json_ok(r);
+	snprintf(want, sizeof(want), "{\"account\":%" PRIu64 ",\"algo\":\"%s\",\"valid\":true}\n",
+		acct, algo_name);
+	assert_string_equal(r->out, want);
+}
+
+/*
+ * Sign through the CLI and check its whole answer, then pass it straight to
+ * the CLI's verify (recid null included). algo_name NULL: the default.
+ */
+static void
+cli_sign_check(struct env *e, const struct zcs_manifest_account *acct, const char *algo_name,
 	unsigned int algo, const uint8_t hash[32])
 {
 	struct cli_result r;
-	char account[24], hash_hex[65];
+	char account[24], hash_hex[65], sig_hex[129], recid_text[8] = "null";
 	uint8_t sig[64], pub[33], echoed[32];
 	uint64_t recid = 0;
 
@@ -245,6 +264,7 @@ cli_sign_check(struct env *e, const struct proc_account *acct, const char *algo_
 	if (algo == ZCS_ALGO_ECDSA_RECOVERABLE) {
 		recid = json_u64(&r, "recid");
 		assert_in_range(recid, 0, 3);
+		snprintf(recid_text, sizeof(recid_text), "%" PRIu64, recid);
 	} else {
 		assert_true(json_has(&r, "recid", "null"));
 	}
@@ -261,7 +281,11 @@ cli_sign_check(struct env *e, const struct proc_account *acct, const char *algo_
 	/* Signer time is part of the round trip. */
 	assert_true(json_u64(&r, "service_ns") <= json_u64(&r, "latency_ns"));
 	assert_int_equal(
-		proc_verify(e->ctx, algo, hash, sig, (unsigned int)recid, acct), PROC_VERIFY_OK);
+		zcs_verify(e->fx.ctx, algo, hash, sig, (unsigned int)recid, acct), ZCS_VERIFY_OK);
+
+	hex_of(sig, 64, sig_hex);
+	cli_verify(e, &r, acct->account, zcs_algo_name(algo), hash_hex, sig_hex, recid_text);
+	assert_verified(&r, acct->account, zcs_algo_name(algo));
 }
 
 static void
@@ -272,7 +296,7 @@ sign_each_algo(void **state)
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		const struct proc_account *acct = &e->accts[i * 7 % e->naccts];
+		const struct zcs_manifest_account *acct = &e->fx.m.accounts[i * 7 % N_ACCOUNTS];
 
 		memset(hash, 0xa0 + i, sizeof(hash));
 		hash[0] = (uint8_t)i;
@@ -283,9 +307,10 @@ sign_each_algo(void **state)
 	}
 	/* Edge hashes: zero and all ones (above the group order). */
 	memset(hash, 0, sizeof(hash));
-	cli_sign_check(e, &e->accts[0], "ecdsa-recoverable", ZCS_ALGO_ECDSA_RECOVERABLE, hash);
+	cli_sign_check(
+		e, &e->fx.m.accounts[0], "ecdsa-recoverable", ZCS_ALGO_ECDSA_RECOVERABLE, hash);
 	memset(hash, 0xff, sizeof(hash));
-	cli_sign_check(e, &e->accts[1], "schnorr", ZCS_ALGO_SCHNORR, hash);
+	cli_sign_check(e, &e->fx.m.accounts[1], "schnorr", ZCS_ALGO_SCHNORR, hash);
 }
 
 /* Upper-case hex is accepted and echoed in lower case. */
@@ -304,15 +329,15 @@ sign_uppercase_hash(void **state)
 	for (i = 0; i < 64; i++)
 		if (hash_hex[i] >= 'a')
 			hash_hex[i] = (char)(hash_hex[i] - 'a' + 'A');
-	snprintf(account, sizeof(account), "%" PRIu64, e->accts[3].account);
+	snprintf(account, sizeof(account), "%" PRIu64, e->fx.m.accounts[3].account);
 	run_cli(e, &r, "--signer", e->signer_arg, "sign", "--algo", "ecdsa", "--account", account,
 		"--hash", hash_hex, NULL);
 	assert_json_ok(&r);
 	hex_of(hash, 32, hash_hex);
 	assert_non_null(strstr(r.out, hash_hex));
 	json_hex(&r, "signature", sig, 64);
-	assert_int_equal(
-		proc_verify(e->ctx, ZCS_ALGO_ECDSA, hash, sig, 0, &e->accts[3]), PROC_VERIFY_OK);
+	assert_int_equal(zcs_verify(e->fx.ctx, ZCS_ALGO_ECDSA, hash, sig, 0, &e->fx.m.accounts[3]),
+		ZCS_VERIFY_OK);
 }
 
 static void
@@ -321,19 +346,20 @@ pubkey_matches_manifest(void **state)
 	struct env *e = *state;
 	int i;
 
-	for (i = 0; i < e->naccts; i++) {
+	for (i = 0; i < N_ACCOUNTS; i++) {
+		const struct zcs_manifest_account *acct = &e->fx.m.accounts[i];
 		struct cli_result r;
 		char account[24];
 		uint8_t pub[33], xonly[32];
 
-		snprintf(account, sizeof(account), "%" PRIu64, e->accts[i].account);
+		snprintf(account, sizeof(account), "%" PRIu64, acct->account);
 		run_cli(e, &r, "--signer", e->signer_arg, "pubkey", "--account", account, NULL);
 		assert_json_ok(&r);
-		assert_int_equal(json_u64(&r, "account"), e->accts[i].account);
+		assert_int_equal(json_u64(&r, "account"), acct->account);
 		json_hex(&r, "pubkey", pub, 33);
 		json_hex(&r, "xonly", xonly, 32);
-		assert_memory_equal(pub, e->accts[i].pubkey, 33);
-		assert_memory_equal(xonly, e->accts[i].xonly, 32);
+		assert_memory_equal(pub, acct->pubkey, 33);
+		assert_memory_equal(xonly, acct->xonly, 32);
 		assert_int_equal(json_u64(&r, "shard"), 0);
 		assert_true(json_u64(&r, "latency_ns") > 0);
 	}
@@ -345,12 +371,8 @@ unknown_account(void **state)
 	struct env *e = *state;
 	char account[24], msg[48];
 	struct cli_result r;
-	uint64_t unknown = 0;
-	int i;
+	uint64_t unknown = signer_fixture_unknown_account(&e->fx);
 
-	for (i = 0; i < e->naccts; i++)
-		if (e->accts[i].account >= unknown)
-			unknown = e->accts[i].account + 1;
 	snprintf(account, sizeof(account), "%" PRIu64, unknown);
 	snprintf(msg, sizeof(msg), "account %" PRIu64 ":", unknown);
 
@@ -370,7 +392,7 @@ bad_hash_refused(void **state)
 	/* 64 characters, one of them not hex. */
 	const char *nonhex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeegf";
 
-	snprintf(account, sizeof(account), "%" PRIu64, e->accts[0].account);
+	snprintf(account, sizeof(account), "%" PRIu64, e->fx.m.accounts[0].account);
 	run_cli(e, &r, "--signer", e->signer_arg, "sign", "--account", account, "--hash",
 		"abcdef0123", NULL);
 	assert_refused(&r, 2, "--hash", "10 characters");
@@ -394,7 +416,7 @@ bad_args_refused(void **state)
 	char account[24];
 	struct cli_result r;
 
-	snprintf(account, sizeof(account), "%" PRIu64, e->accts[0].account);
+	snprintf(account, sizeof(account), "%" PRIu64, e->fx.m.accounts[0].account);
 	run_cli(e, &r, "--signer", e->signer_arg, "sign", "--account", account, "--hash", hash,
 		"--algo", "rsa", NULL);
 	assert_refused(&r, 2, "--algo", "rsa");
@@ -428,6 +450,197 @@ bad_args_refused(void **state)
 	assert_non_null(strstr(r.out, "--hash"));
 }
 
+/* Sign hash with account acct through the CLI; sig_hex[129] and recid_text[8] get its answer. */
+static void
+cli_sign(struct env *e, uint64_t acct, const char *algo_name, const char *hash_hex, char *sig_hex,
+	char *recid_text)
+{
+	struct cli_result r;
+	char account[24];
+	uint8_t sig[64];
+
+	snprintf(account, sizeof(account), "%" PRIu64, acct);
+	run_cli(e, &r, "--signer", e->signer_arg, "sign", "--account", account, "--hash", hash_hex,
+		"--algo", algo_name, NULL);
+	assert_json_ok(&r);
+	json_hex(&r, "signature", sig, 64);
+	hex_of(sig, 64, sig_hex);
+	if (json_has(&r, "recid", "null"))
+		strcpy(recid_text, "null");
+	else
+		snprintf(recid_text, 8, "%" PRIu64, json_u64(&r, "recid"));
+}
+
+/* Flip one bit of the signature's hex digit i: still hex, no longer the signer's. */
+static void
+flip_hex(char *hex, size_t i)
+{
+	static const char digits[] = "0123456789abcdef";
+	const char *d = strchr(digits, hex[i]);
+
+	assert_non_null(d);
+	hex[i] = digits[(d - digits) ^ 1];
+}
+
+/* A tampered or misattributed signature: exit 1, one line naming the account and why. */
+static void
+verify_refuses_bad_signatures(void **state)
+{
+	struct env *e = *state;
+	const struct zcs_manifest_account *a = &e->fx.m.accounts[5], *b = &e->fx.m.accounts[6];
+	const char *hash = "5a5a5a5a00112233445566778899aabbccddeeff00112233445566778899aabb";
+	char sig[129], bad[129], recid[8], other_recid[8], msg_a[64], msg_b[64];
+	struct cli_result r;
+
+	snprintf(
+		msg_a, sizeof(msg_a), "account %" PRIu64 ": signature does not verify", a->account);
+	snprintf(
+		msg_b, sizeof(msg_b), "account %" PRIu64 ": signature does not verify", b->account);
+	cli_sign(e, a->account, "ecdsa-recoverable", hash, sig, recid);
+	assert_true(strcmp(recid, "0") == 0 || strcmp(recid, "1") == 0);
+	snprintf(other_recid, sizeof(other_recid), "%c", recid[0] == '0' ? '1' : '0');
+	cli_verify(e, &r, a->account, "ecdsa-recoverable", hash, sig, recid);
+	assert_verified(&r, a->account, "ecdsa-recoverable");
+
+	/* One bit of r flipped. */
+	strcpy(bad, sig);
+	flip_hex(bad, 20);
+	cli_verify(e, &r, a->account, "ecdsa-recoverable", hash, bad, recid);
+	assert_refused(&r, 1, msg_a, "(invalid)");
+	/* One bit of the hash flipped. */
+	strcpy(bad, hash);
+	flip_hex(bad, 63);
+	cli_verify(e, &r, a->account, "ecdsa-recoverable", bad, sig, recid);
+	assert_refused(&r, 1, msg_a, "(invalid)");
+	/* The other recovery id: a valid ECDSA signature that recovers someone else. */
+	cli_verify(e, &r, a->account, "ecdsa-recoverable", hash, sig, other_recid);
+	assert_refused(&r, 1, msg_a, "(recovers another key)");
+	/* The same r||s is plain ECDSA too, with recid none, but not with a recid. */
+	cli_verify(e, &r, a->account, "ecdsa", hash, sig, "null");
+	assert_verified(&r, a->account, "ecdsa");
+	cli_verify(e, &r, a->account, "ecdsa", hash, sig, "1");
+	assert_refused(&r, 1, msg_a, "(bad recid)");
+	/* Another account's key. */
+	cli_verify(e, &r, b->account, "ecdsa-recoverable", hash, sig, recid);
+	assert_refused(&r, 1, msg_b, "(invalid)");
+
+	/* BIP-340: tampered, wrong account, recid given. */
+	cli_sign(e, a->account, "schnorr", hash, sig, recid);
+	assert_string_equal(recid, "null");
+	cli_verify(e, &r, a->account, "schnorr", hash, sig, recid);
+	assert_verified(&r, a->account, "schnorr");
+	strcpy(bad, sig);
+	flip_hex(bad, 100);
+	cli_verify(e, &r, a->account, "schnorr", hash, bad, recid);
+	assert_refused(&r, 1, msg_a, "(invalid)");
+	cli_verify(e, &r, b->account, "schnorr", hash, sig, recid);
+	assert_refused(&r, 1, msg_b, "(invalid)");
+	cli_verify(e, &r, a->account, "schnorr", hash, sig, "2");
+	assert_refused(&r, 1, msg_a, "(bad recid)");
+	/* A BIP-340 signature is no ECDSA one. */
+	cli_verify(e, &r, a->account, "ecdsa", hash, sig, "null");
+	assert_refused(&r, 1, msg_a, "does not verify");
+}
+
+/* Unknown account, missing or malformed manifest: run-time errors (exit 1) naming them. */
+static void
+verify_refuses_bad_manifest(void **state)
+{
+	static char text[1 << 16];
+	struct env *e = *state;
+	const char *hash = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	uint64_t unknown = signer_fixture_unknown_account(&e->fx);
+	char sig[129], recid[8], msg[64], path[PATH_MAX], account[24];
+	struct cli_result r;
+	ssize_t n;
+
+	cli_sign(e, e->fx.m.accounts[0].account, "ecdsa", hash, sig, recid);
+	snprintf(msg, sizeof(msg), "account %" PRIu64 ": not in", unknown);
+	cli_verify(e, &r, unknown, "ecdsa", hash, sig, recid);
+	assert_refused(&r, 1, msg, e->manifest);
+
+	snprintf(account, sizeof(account), "%" PRIu64, e->fx.m.accounts[0].account);
+	assert_int_equal(proc_path(path, sizeof(path), e->fx.dir, "none.json"), 0);
+	run_cli(e, &r, "verify", "--manifest", path, "--account", account, "--hash", hash,
+		"--signature", sig, "--algo", "ecdsa", NULL);
+	assert_refused(&r, 1, path, "No such file");
+
+	/* keygen's manifest cut in the middle of an account. */
+	n = proc_read_file(e->manifest, text, sizeof(text));
+	assert_true(n > 200 && (size_t)n < sizeof(text) - 1);
+	assert_int_equal(proc_path(path, sizeof(path), e->fx.dir, "cut.json"), 0);
+	assert_int_equal(proc_write_file(path, text, (size_t)n - 100, 0644), 0);
+	run_cli(e, &r, "verify", "--manifest", path, "--account", account, "--hash", hash,
+		"--signature", sig, "--algo", "ecdsa", NULL);
+	assert_refused(&r, 1, path, "truncated");
+}
+
+/* verify's command line: each mistake is exit 2 naming the option. */
+static void
+verify_bad_args_refused(void **state)
+{
+	struct env *e = *state;
+	const char *hash = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	char sig[129], recid[8], account[24], short_sig[129], nonhex[129];
+	struct cli_result r;
+
+	snprintf(account, sizeof(account), "%" PRIu64, e->fx.m.accounts[0].account);
+	cli_sign(e, e->fx.m.accounts[0].account, "ecdsa", hash, sig, recid);
+	strcpy(short_sig, sig);
+	short_sig[127] = '\0';
+	strcpy(nonhex, sig);
+	nonhex[64] = 'g';
+
+	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--hash",
+		"abcdef0123", "--signature", sig, "--algo", "ecdsa", NULL);
+	assert_refused(&r, 2, "--hash", "10 characters");
+	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--hash", hash,
+		"--signature", short_sig, "--algo", "ecdsa", NULL);
+	assert_refused(&r, 2, "--signature", "127 characters");
+	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--hash", hash,
+		"--signature", nonhex, "--algo", "ecdsa", NULL);
+	assert_refused(&r, 2, "--signature", "character 65");
+	run_cli(e, &r, "verify", "--account", account, "--hash", hash, "--signature", sig, "--algo",
+		"ecdsa", NULL);
+	assert_refused(&r, 2, "--manifest", NULL);
+	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--hash", hash,
+		"--algo", "ecdsa", NULL);
+	assert_refused(&r, 2, "--signature", NULL);
+	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--hash", hash,
+		"--signature", sig, NULL);
+	assert_refused(&r, 2, "--algo", NULL);
+	run_cli(e, &r, "verify", "--manifest", e->manifest, "--hash", hash, "--signature", sig,
+		"--algo", "ecdsa", NULL);
+	assert_refused(&r, 2, "--account", NULL);
+	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--signature",
+		sig, "--algo", "ecdsa", NULL);
+	assert_refused(&r, 2, "--hash", NULL);
+	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--hash", hash,
+		"--signature", sig, "--algo", "rsa", NULL);
+	assert_refused(&r, 2, "--algo", "rsa");
+	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--hash", hash,
+		"--signature", sig, "--algo", "ecdsa", "--recid", "one", NULL);
+	assert_refused(&r, 2, "--recid", "one");
+	/* A recoverable signature without its recid cannot be checked. */
+	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--hash", hash,
+		"--signature", sig, "--algo", "ecdsa-recoverable", "--recid", "null", NULL);
+	assert_refused(&r, 2, "--recid", NULL);
+	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--hash", hash,
+		"--signature", sig, "--algo", "ecdsa", "extra", NULL);
+	assert_refused(&r, 2, "extra", NULL);
+	/* Options of another command are refused by name, not ignored. */
+	run_cli(e, &r, "--signer", e->signer_arg, "sign", "--account", account, "--hash", hash,
+		"--manifest", e->manifest, NULL);
+	assert_refused(&r, 2, "--manifest", NULL);
+	run_cli(e, &r, "--signer", e->signer_arg, "pubkey", "--account", account, "--hash", hash,
+		NULL);
+	assert_refused(&r, 2, "--hash", NULL);
+
+	run_cli(e, &r, "verify", "--help", NULL);
+	assert_int_equal(r.code, 0);
+	assert_non_null(strstr(r.out, "--signature"));
+}
+
 static void
 no_signer(void **state)
 {
@@ -435,9 +648,9 @@ no_signer(void **state)
 	char path[PATH_MAX], arg[PATH_MAX + 8], account[24];
 	struct cli_result r;
 
-	assert_int_equal(proc_path(path, sizeof(path), e->dir, "none.sock"), 0);
+	assert_int_equal(proc_path(path, sizeof(path), e->fx.dir, "none.sock"), 0);
 	assert_int_equal(proc_unix_arg(arg, sizeof(arg), path), 0);
-	snprintf(account, sizeof(account), "%" PRIu64, e->accts[0].account);
+	snprintf(account, sizeof(account), "%" PRIu64, e->fx.m.accounts[0].account);
 	run_cli(e, &r, "--signer", arg, "pubkey", "--account", account, NULL);
 	assert_refused(&r, 1, arg, "No such file");
 }
@@ -450,9 +663,9 @@ busy_signer(void **state)
 	struct cli_result r;
 	char account[24];
 
-	snprintf(account, sizeof(account), "%" PRIu64, e->accts[0].account);
-	assert_int_equal(proc_wait_unix_idle(e->sock, PROC_REPLY_MS), 0);
-	e->held = proc_signer_hello(e->sock, ZCS_SHARD_ANY, 0, &hello);
+	snprintf(account, sizeof(account), "%" PRIu64, e->fx.m.accounts[0].account);
+	assert_int_equal(proc_wait_unix_idle(e->fx.sock, PROC_REPLY_MS), 0);
+	e->held = proc_signer_hello(e->fx.sock, ZCS_SHARD_ANY, 0, &hello);
 	assert_true(e->held >= 0);
 	{
 		char prog[PATH_MAX];
@@ -461,9 +674,7 @@ busy_signer(void **state)
 
 		/* run_cli() would wait for the signer to be idle: it never is here. */
 		assert_int_equal(proc_build_path(prog, sizeof(prog), "cli/zcsign-cli"), 0);
-		r.code = proc_run(argv, e->out, e->err, CLI_MS);
-		assert_true(proc_read_file(e->out, r.out, sizeof(r.out)) >= 0);
-		assert_true(proc_read_file(e->err, r.err, sizeof(r.err)) >= 0);
+		run_cli_argv(e, &r, argv);
 	}
 	assert_refused(&r, 1, "busy", e->signer_arg);
 	close(e->held);
@@ -483,6 +694,9 @@ main(void)
 		cmocka_unit_test_teardown(unknown_account, test_teardown),
 		cmocka_unit_test_teardown(bad_hash_refused, test_teardown),
 		cmocka_unit_test_teardown(bad_args_refused, test_teardown),
+		cmocka_unit_test_teardown(verify_refuses_bad_signatures, test_teardown),
+		cmocka_unit_test_teardown(verify_refuses_bad_manifest, test_teardown),
+		cmocka_unit_test_teardown(verify_bad_args_refused, test_teardown),
 		cmocka_unit_test_teardown(no_signer, test_teardown),
 		cmocka_unit_test_teardown(busy_signer, test_teardown),
 	};

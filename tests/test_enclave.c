@@ -27,7 +27,8 @@
 
 #include <zcsign/shard.h>
 
-#include "proc_util.h"
+#include "secp_util.h"
+#include "signer_fixture.h"
 
 #define N_ACCOUNTS 100
 #define BULK_N 10000
@@ -35,99 +36,39 @@
 #define WINDOW (4 * BATCH) /* replies in flight: 24 KiB, far below a socket buffer */
 
 struct env {
-	char dir[64];
-	char keys[PATH_MAX];
-	char sock[PATH_MAX];
-	char log[PATH_MAX];
-	pid_t signer;
+	struct signer_fixture fx; /* the group's signer; the manifest checks every shard and key */
 	pid_t aux; /* a test's own process, reaped by the teardowns if the test fails */
 	char aux_dir[64]; /* a test's own directory, likewise */
-	secp256k1_context *ctx;
-	struct proc_account accts[N_ACCOUNTS];
-	int naccts;
 };
 
-static struct env the_env = {.signer = -1, .aux = -1};
-
-/* Print a program's stderr log into the test output: a failure must say why. */
-static void
-dump_log(const char *what, const char *path)
-{
-	static char buf[16384];
-
-	if (proc_read_file(path, buf, sizeof(buf)) > 0)
-		print_message("---- %s (%s) ----\n%s---- end ----\n", what, path, buf);
-}
+static struct env the_env = {.fx.pid = -1, .aux = -1};
 
 /* No sanitizer report in a program's log. */
 static void
 assert_clean_log(const char *path)
 {
-	assert_false(proc_file_contains(path, "Sanitizer"));
-	assert_false(proc_file_contains(path, "runtime error"));
+	static char text[65536];
+
+	assert_true(proc_read_file(path, text, sizeof(text)) >= 0);
+	assert_false(proc_sanitizer_report(text));
 }
 
 static int
 group_setup(void **state)
 {
-	struct env *e = &the_env;
-	uint32_t shards = 0;
-	int i;
-
-	*state = e;
-	e->ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-	if (e->ctx == NULL || proc_tmpdir(e->dir, sizeof(e->dir), "enclave") != 0)
-		return -1;
-	if (proc_path(e->keys, sizeof(e->keys), e->dir, "shard-0.keys") != 0 ||
-		proc_path(e->sock, sizeof(e->sock), e->dir, "signer.sock") != 0 ||
-		proc_path(e->log, sizeof(e->log), e->dir, "signer.log") != 0)
-		return -1;
-	if (proc_keygen(e->dir, N_ACCOUNTS, 1) != 0) {
-		print_error("zcsign-keygen failed\n");
-		return -1;
-	}
-	e->naccts = proc_manifest_load(e->dir, e->accts, N_ACCOUNTS, &shards);
-	if (e->naccts != N_ACCOUNTS || shards != 1) {
-		print_error("manifest: %d accounts, %u shards\n", e->naccts, shards);
-		return -1;
-	}
-	for (i = 0; i < e->naccts; i++)
-		if (e->accts[i].shard != 0 ||
-			memcmp(e->accts[i].pubkey + 1, e->accts[i].xonly, 32) != 0)
-			return -1;
-	e->signer = proc_signer_start(e->keys, e->sock, e->log);
-	if (e->signer < 0) {
-		dump_log("signer", e->log);
-		return -1;
-	}
-	return 0;
+	*state = &the_env;
+	return signer_fixture_start(&the_env.fx, "enclave", N_ACCOUNTS);
 }
 
 static int
 group_teardown(void **state)
 {
 	struct env *e = *state;
-	int st = 0, rc = 0;
 
 	if (e->aux > 0)
 		proc_stop(e->aux, SIGKILL, PROC_STOP_MS, NULL);
 	proc_rmtree(e->aux_dir);
-	if (e->signer > 0) {
-		if (proc_stop(e->signer, SIGTERM, PROC_STOP_MS, &st) != 0 || !proc_exited_ok(st)) {
-			print_error("signer did not exit 0 on SIGTERM (status 0x%x)\n", st);
-			dump_log("signer", e->log);
-			rc = -1;
-		}
-		e->signer = -1;
-		if (access(e->sock, F_OK) == 0) {
-			print_error("signer left its socket %s behind\n", e->sock);
-			rc = -1;
-		}
-	}
-	if (e->dir[0] != '\0')
-		proc_rmtree(e->dir);
-	secp256k1_context_destroy(e->ctx);
-	return rc;
+	return signer_fixture_stop(&e->fx);
 }
 
 /*
@@ -161,6 +102,18 @@ test_teardown(void **state)
 	return 0;
 }
 
+/* A connection to the group signer without HELLO, once the signer is idle. */
+static int
+raw_client(struct env *e)
+{
+	int fd;
+
+	assert_int_equal(proc_wait_unix_idle(e->fx.sock, PROC_REPLY_MS), 0);
+	fd = proc_connect_unix(e->fx.sock, PROC_REPLY_MS);
+	assert_true(fd >= 0);
+	return fd;
+}
+
 /* A handshaken client of the group signer (shard 0 of 1: a real shard check). */
 static int
 client(struct env *e)
@@ -168,8 +121,8 @@ client(struct env *e)
 	union zcs_wire_frame r;
 	int fd;
 
-	assert_int_equal(proc_wait_unix_idle(e->sock, PROC_REPLY_MS), 0);
-	fd = proc_signer_hello(e->sock, 0, 1, &r);
+	assert_int_equal(proc_wait_unix_idle(e->fx.sock, PROC_REPLY_MS), 0);
+	fd = proc_signer_hello(e->fx.sock, 0, 1, &r);
 	assert_true(fd >= 0);
 	assert_int_equal(r.hello_reply.shard_id, 0);
 	assert_int_equal(r.hello_reply.shard_count, 1);
@@ -179,7 +132,7 @@ client(struct env *e)
 
 /* Sign one hash with every algorithm on fd and verify each signature. */
 static void
-sign_all_algos(struct env *e, int fd, const struct proc_account *acct, uint64_t seq0)
+sign_all_algos(struct env *e, int fd, const struct zcs_manifest_account *acct, uint64_t seq0)
 {
 	struct zcs_wire_sign req;
 	union zcs_wire_frame r;
@@ -189,14 +142,14 @@ sign_all_algos(struct env *e, int fd, const struct proc_account *acct, uint64_t 
 	for (algo = ZCS_ALGO_ECDSA; algo <= ZCS_ALGO_SCHNORR; algo++) {
 		memset(hash, (int)(0x40 + algo), sizeof(hash));
 		zcs_wire_sign(&req, seq0 + algo, acct->account, (uint8_t)algo, hash);
-		assert_int_equal(proc_send_all(fd, &req, sizeof(req)), 0);
-		assert_int_equal(proc_recv_frame(fd, &r, PROC_REPLY_MS), 0);
+		assert_int_equal(zcs_wire_send_all(fd, &req, sizeof(req)), 0);
+		assert_int_equal(zcs_wire_recv_frame(fd, &r, PROC_REPLY_MS), 0);
 		assert_int_equal(r.hdr.type, ZCS_FT_SIGN_REPLY);
 		assert_int_equal(r.sign_reply.seq, seq0 + algo);
 		assert_int_equal(r.sign_reply.status, ZCS_OK);
-		assert_int_equal(
-			proc_verify(e->ctx, algo, hash, r.sign_reply.sig, r.sign_reply.recid, acct),
-			PROC_VERIFY_OK);
+		assert_int_equal(zcs_verify(e->fx.ctx, algo, hash, r.sign_reply.sig,
+					 r.sign_reply.recid, acct),
+			ZCS_VERIFY_OK);
 	}
 }
 
@@ -206,9 +159,9 @@ assert_signer_serves(struct env *e)
 {
 	int fd;
 
-	assert_true(proc_alive(e->signer));
+	assert_true(proc_alive(e->fx.pid));
 	fd = client(e);
-	sign_all_algos(e, fd, &e->accts[0], 1000);
+	sign_all_algos(e, fd, &e->fx.m.accounts[0], 1000);
 	close(fd);
 }
 
@@ -218,7 +171,7 @@ assert_error_close(int fd, int want)
 {
 	union zcs_wire_frame r;
 
-	assert_int_equal(proc_recv_frame(fd, &r, PROC_REPLY_MS), 0);
+	assert_int_equal(zcs_wire_recv_frame(fd, &r, PROC_REPLY_MS), 0);
 	assert_int_equal(r.hdr.type, ZCS_FT_ERROR);
 	if (r.error.status != want)
 		fail_msg("ERROR status %s, expected %s", zcs_status_name(r.error.status),
@@ -236,24 +189,13 @@ mix(uint64_t *s)
 static void
 bulk_request(const struct env *e, unsigned int i, struct zcs_wire_sign *f, uint8_t hash[32])
 {
-	/* secp256k1 group order n: a hash >= n must be reduced, = n reduces to zero. */
-	static const uint8_t order[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0,
-		0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
 	uint64_t s = i;
 	unsigned int k;
 
-	switch (i % 500) {
-	case 0:
-		memset(hash, 0, 32);
-		break;
-	case 1:
-		memset(hash, 0xff, 32);
-		break;
-	case 2:
-		memcpy(hash, order, 32);
-		break;
-	default:
+	/* The edge cases (0, n, around n) every 500 requests, so each algorithm gets them. */
+	if (i % 500 < SECP_EDGE_HASHES) {
+		secp_edge_hash(i % 500, hash);
+	} else {
 		for (k = 0; k < 4; k++) {
 			uint64_t v = mix(&s);
 
@@ -261,7 +203,7 @@ bulk_request(const struct env *e, unsigned int i, struct zcs_wire_sign *f, uint8
 		}
 	}
 	/* 100 accounts x 3 algorithms: gcd 1, so every pair occurs. */
-	zcs_wire_sign(f, (uint64_t)i + 1, e->accts[i % N_ACCOUNTS].account,
+	zcs_wire_sign(f, (uint64_t)i + 1, e->fx.m.accounts[i % N_ACCOUNTS].account,
 		(uint8_t)(ZCS_ALGO_ECDSA + i % 3), hash);
 }
 
@@ -285,11 +227,11 @@ bulk_sign_verify(void **state)
 			n = BULK_N - sent < BATCH ? BULK_N - sent : BATCH;
 			for (i = 0; i < n; i++)
 				bulk_request(e, sent + i, &batch[i], hashes[sent + i]);
-			assert_int_equal(proc_send_all(fd, batch, n * sizeof(batch[0])), 0);
+			assert_int_equal(zcs_wire_send_all(fd, batch, n * sizeof(batch[0])), 0);
 			sent += n;
 			continue;
 		}
-		assert_int_equal(proc_recv_frame(fd, &r, PROC_REPLY_MS), 0);
+		assert_int_equal(zcs_wire_recv_frame(fd, &r, PROC_REPLY_MS), 0);
 		assert_int_equal(r.hdr.type, ZCS_FT_SIGN_REPLY);
 		assert_in_range(r.sign_reply.seq, 1, sent);
 		idx = (unsigned int)r.sign_reply.seq - 1;
@@ -299,13 +241,14 @@ bulk_sign_verify(void **state)
 		if (r.sign_reply.status != ZCS_OK)
 			fail_msg(
 				"request %u: status %s", idx, zcs_status_name(r.sign_reply.status));
-		if (proc_verify(e->ctx, ZCS_ALGO_ECDSA + idx % 3, hashes[idx], r.sign_reply.sig,
-			    r.sign_reply.recid, &e->accts[idx % N_ACCOUNTS]) != PROC_VERIFY_OK)
+		if (zcs_verify(e->fx.ctx, ZCS_ALGO_ECDSA + idx % 3, hashes[idx], r.sign_reply.sig,
+			    r.sign_reply.recid,
+			    &e->fx.m.accounts[idx % N_ACCOUNTS]) != ZCS_VERIFY_OK)
 			fail_msg("request %u (algo %u): signature does not verify (%d)", idx,
 				ZCS_ALGO_ECDSA + idx % 3,
-				proc_verify(e->ctx, ZCS_ALGO_ECDSA + idx % 3, hashes[idx],
+				zcs_verify(e->fx.ctx, ZCS_ALGO_ECDSA + idx % 3, hashes[idx],
 					r.sign_reply.sig, r.sign_reply.recid,
-					&e->accts[idx % N_ACCOUNTS]));
+					&e->fx.m.accounts[idx % N_ACCOUNTS]));
 		ok++;
 		algos[ZCS_ALGO_ECDSA + idx % 3]++;
 	}
@@ -330,7 +273,7 @@ raw_sign(struct zcs_wire_sign *f, const struct env *e)
 	uint8_t hash[32];
 
 	memset(hash, 0x11, sizeof(hash));
-	zcs_wire_sign(f, 7, e->accts[0].account, ZCS_ALGO_ECDSA, hash);
+	zcs_wire_sign(f, 7, e->fx.m.accounts[0].account, ZCS_ALGO_ECDSA, hash);
 }
 
 /* Send bytes on a fresh connection (after HELLO when hello) and expect ERROR want + close. */
@@ -342,12 +285,10 @@ garbage_case(struct env *e, bool hello, const void *bytes, size_t len, int want)
 	if (hello) {
 		fd = client(e);
 	} else {
-		assert_int_equal(proc_wait_unix_idle(e->sock, PROC_REPLY_MS), 0);
-		fd = proc_connect_unix(e->sock, PROC_REPLY_MS);
-		assert_true(fd >= 0);
+		fd = raw_client(e);
 	}
 	/* The signer may close after the first bad header: the rest may not be taken. */
-	(void)proc_send_all(fd, bytes, len);
+	(void)zcs_wire_send_all(fd, bytes, len);
 	assert_error_close(fd, want);
 	close(fd);
 	assert_signer_serves(e);
@@ -417,22 +358,18 @@ garbage_truncated(void **state)
 
 	fd = client(e);
 	raw_sign(&f, e);
-	assert_int_equal(proc_send_all(fd, &f, 30), 0);
+	assert_int_equal(zcs_wire_send_all(fd, &f, 30), 0);
 	close(fd);
 	assert_signer_serves(e);
 
-	assert_int_equal(proc_wait_unix_idle(e->sock, PROC_REPLY_MS), 0);
-	fd = proc_connect_unix(e->sock, PROC_REPLY_MS);
-	assert_true(fd >= 0);
+	fd = raw_client(e);
 	zcs_wire_hello(&h, 0, 1);
-	assert_int_equal(proc_send_all(fd, &h, 5), 0);
+	assert_int_equal(zcs_wire_send_all(fd, &h, 5), 0);
 	close(fd);
 	assert_signer_serves(e);
 
 	/* Connect and leave without a byte. */
-	assert_int_equal(proc_wait_unix_idle(e->sock, PROC_REPLY_MS), 0);
-	fd = proc_connect_unix(e->sock, PROC_REPLY_MS);
-	assert_true(fd >= 0);
+	fd = raw_client(e);
 	close(fd);
 	assert_signer_serves(e);
 }
@@ -466,56 +403,51 @@ bad_requests_answered(void **state)
 	struct zcs_wire_pubkey pk;
 	struct zcs_wire_sign f;
 	union zcs_wire_frame r;
-	uint64_t unknown = 0;
+	uint64_t unknown = signer_fixture_unknown_account(&e->fx);
 	int fd = client(e);
 	int i;
-
-	/* An account the signer does not hold: one past the largest. */
-	for (i = 0; i < e->naccts; i++)
-		if (e->accts[i].account >= unknown)
-			unknown = e->accts[i].account + 1;
 
 	raw_sign(&f, e);
 	f.seq = htole64(101);
 	f.algo = 9;
-	assert_int_equal(proc_send_all(fd, &f, sizeof(f)), 0);
+	assert_int_equal(zcs_wire_send_all(fd, &f, sizeof(f)), 0);
 	raw_sign(&f, e);
 	f.seq = htole64(102);
 	f.reserved[3] = 1;
-	assert_int_equal(proc_send_all(fd, &f, sizeof(f)), 0);
+	assert_int_equal(zcs_wire_send_all(fd, &f, sizeof(f)), 0);
 	raw_sign(&f, e);
 	f.seq = htole64(103);
 	f.account = htole64(unknown);
-	assert_int_equal(proc_send_all(fd, &f, sizeof(f)), 0);
+	assert_int_equal(zcs_wire_send_all(fd, &f, sizeof(f)), 0);
 	zcs_wire_pubkey(&pk, 104, unknown);
-	assert_int_equal(proc_send_all(fd, &pk, sizeof(pk)), 0);
+	assert_int_equal(zcs_wire_send_all(fd, &pk, sizeof(pk)), 0);
 
-	assert_int_equal(proc_recv_frame(fd, &r, PROC_REPLY_MS), 0);
+	assert_int_equal(zcs_wire_recv_frame(fd, &r, PROC_REPLY_MS), 0);
 	assert_int_equal(r.hdr.type, ZCS_FT_SIGN_REPLY);
 	assert_int_equal(r.sign_reply.seq, 101);
 	assert_int_equal(r.sign_reply.status, ZCS_ERR_BAD_ALGO);
-	assert_int_equal(proc_recv_frame(fd, &r, PROC_REPLY_MS), 0);
+	assert_int_equal(zcs_wire_recv_frame(fd, &r, PROC_REPLY_MS), 0);
 	assert_int_equal(r.sign_reply.seq, 102);
 	assert_int_equal(r.sign_reply.status, ZCS_ERR_BAD_RESERVED);
-	assert_int_equal(proc_recv_frame(fd, &r, PROC_REPLY_MS), 0);
+	assert_int_equal(zcs_wire_recv_frame(fd, &r, PROC_REPLY_MS), 0);
 	assert_int_equal(r.sign_reply.seq, 103);
 	assert_int_equal(r.sign_reply.status, ZCS_ERR_UNKNOWN_ACCOUNT);
-	assert_int_equal(proc_recv_frame(fd, &r, PROC_REPLY_MS), 0);
+	assert_int_equal(zcs_wire_recv_frame(fd, &r, PROC_REPLY_MS), 0);
 	assert_int_equal(r.hdr.type, ZCS_FT_PUBKEY_REPLY);
 	assert_int_equal(r.pubkey_reply.seq, 104);
 	assert_int_equal(r.pubkey_reply.status, ZCS_ERR_UNKNOWN_ACCOUNT);
 
 	/* Same connection, still good: signatures and public keys. */
-	sign_all_algos(e, fd, &e->accts[1], 200);
-	for (i = 0; i < e->naccts; i += 17) {
-		zcs_wire_pubkey(&pk, 300 + (uint64_t)i, e->accts[i].account);
-		assert_int_equal(proc_send_all(fd, &pk, sizeof(pk)), 0);
-		assert_int_equal(proc_recv_frame(fd, &r, PROC_REPLY_MS), 0);
+	sign_all_algos(e, fd, &e->fx.m.accounts[1], 200);
+	for (i = 0; i < N_ACCOUNTS; i += 17) {
+		zcs_wire_pubkey(&pk, 300 + (uint64_t)i, e->fx.m.accounts[i].account);
+		assert_int_equal(zcs_wire_send_all(fd, &pk, sizeof(pk)), 0);
+		assert_int_equal(zcs_wire_recv_frame(fd, &r, PROC_REPLY_MS), 0);
 		assert_int_equal(r.hdr.type, ZCS_FT_PUBKEY_REPLY);
 		assert_int_equal(r.pubkey_reply.seq, 300 + (uint64_t)i);
 		assert_int_equal(r.pubkey_reply.status, ZCS_OK);
-		assert_memory_equal(r.pubkey_reply.compressed, e->accts[i].pubkey, 33);
-		assert_memory_equal(r.pubkey_reply.xonly, e->accts[i].xonly, 32);
+		assert_memory_equal(r.pubkey_reply.compressed, e->fx.m.accounts[i].pubkey, 33);
+		assert_memory_equal(r.pubkey_reply.xonly, e->fx.m.accounts[i].xonly, 32);
 	}
 	close(fd);
 }
@@ -528,15 +460,15 @@ second_client_busy(void **state)
 	int first = client(e);
 	int second;
 
-	second = proc_connect_unix(e->sock, PROC_REPLY_MS);
+	second = proc_connect_unix(e->fx.sock, PROC_REPLY_MS);
 	assert_true(second >= 0);
 	zcs_wire_hello(&h, 0, 1);
-	(void)proc_send_all(second, &h, sizeof(h));
+	(void)zcs_wire_send_all(second, &h, sizeof(h));
 	assert_error_close(second, ZCS_ERR_BUSY);
 	close(second);
 
 	/* The first connection never noticed. */
-	sign_all_algos(e, first, &e->accts[2], 400);
+	sign_all_algos(e, first, &e->fx.m.accounts[2], 400);
 	close(first);
 	/* And the slot is free again once it is gone. */
 	assert_signer_serves(e);
@@ -567,9 +499,9 @@ sigterm_clean_exit(void **state)
 	pid_t pid;
 	int fd, st = 0;
 
-	assert_int_equal(proc_path(sock, sizeof(sock), e->dir, "term.sock"), 0);
-	assert_int_equal(proc_path(log, sizeof(log), e->dir, "term.log"), 0);
-	pid = proc_signer_start(e->keys, sock, log);
+	assert_int_equal(proc_path(sock, sizeof(sock), e->fx.dir, "term.sock"), 0);
+	assert_int_equal(proc_path(log, sizeof(log), e->fx.dir, "term.log"), 0);
+	pid = proc_signer_start(e->fx.keys, sock, log);
 	assert_true(pid > 0);
 	e->aux = pid;
 	fd = proc_signer_hello(sock, ZCS_SHARD_ANY, 0, &r);
@@ -577,7 +509,7 @@ sigterm_clean_exit(void **state)
 	e->aux = -1;
 	assert_int_equal(proc_stop(pid, SIGTERM, PROC_STOP_MS, &st), 0);
 	if (!proc_exited_ok(st)) {
-		dump_log("signer", log);
+		proc_dump_log("signer", log);
 		fail_msg("signer exit status 0x%x on SIGTERM", st);
 	}
 	assert_true(proc_peer_closed(fd, PROC_REPLY_MS));
@@ -587,44 +519,42 @@ sigterm_clean_exit(void **state)
 	assert_clean_log(log);
 }
 
-/* Run the signer with argv (after the program); it must refuse: exit != 0, log names want. */
+/*
+ * Run the signer with the arguments after want (NULL-terminated); it must
+ * refuse: exit != 0, its log naming want.
+ */
 static void
-refused_start(struct env *e, const char *const *args, const char *want)
+refused_start(struct env *e, const char *want, ...)
 {
 	char prog[PATH_MAX], log[PATH_MAX];
 	char *argv[16];
 	int n = 0, code;
+	va_list ap;
 
 	assert_int_equal(proc_build_path(prog, sizeof(prog), "enclave/zcsign-enclave"), 0);
-	assert_int_equal(proc_path(log, sizeof(log), e->dir, "refused.log"), 0);
+	assert_int_equal(proc_path(log, sizeof(log), e->fx.dir, "refused.log"), 0);
 	argv[n++] = prog;
-	while (*args != NULL && n < 15)
-		argv[n++] = (char *)*args++;
+	va_start(ap, want);
+	while (n < 15 && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
 	argv[n] = NULL;
 	code = proc_run(argv, log, log, PROC_START_MS);
 	if (code <= 0 || !proc_file_contains(log, want)) {
-		dump_log("signer", log);
+		proc_dump_log("signer", log);
 		fail_msg("expected a refusal naming '%s', exit code %d", want, code);
 	}
 	assert_clean_log(log);
 }
 
-/* Copy src to dst with mode; -1 on any failure. */
+/* Copy src to a new file dst with mode; -1 on any failure. */
 static int
 copy_file(const char *src, const char *dst, mode_t mode)
 {
 	static char buf[1 << 20];
 	ssize_t n = proc_read_file(src, buf, sizeof(buf));
-	int fd, rc;
 
-	if (n <= 0)
-		return -1;
-	fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	rc = write(fd, buf, (size_t)n) == n && fchmod(fd, mode) == 0 ? 0 : -1;
-	close(fd);
-	return rc;
+	return n <= 0 ? -1 : proc_write_file(dst, buf, (size_t)n, mode);
 }
 
 static void
@@ -634,54 +564,28 @@ bad_startup_refused(void **state)
 	char open_keys[PATH_MAX], none_keys[PATH_MAX], sock[PATH_MAX], listen[PATH_MAX + 8];
 	char busy[PATH_MAX + 8];
 
-	assert_int_equal(proc_path(open_keys, sizeof(open_keys), e->dir, "open.keys"), 0);
-	assert_int_equal(proc_path(none_keys, sizeof(none_keys), e->dir, "none.keys"), 0);
-	assert_int_equal(proc_path(sock, sizeof(sock), e->dir, "refused.sock"), 0);
+	assert_int_equal(proc_path(open_keys, sizeof(open_keys), e->fx.dir, "open.keys"), 0);
+	assert_int_equal(proc_path(none_keys, sizeof(none_keys), e->fx.dir, "none.keys"), 0);
+	assert_int_equal(proc_path(sock, sizeof(sock), e->fx.dir, "refused.sock"), 0);
 	assert_int_equal(proc_unix_arg(listen, sizeof(listen), sock), 0);
-	assert_int_equal(proc_unix_arg(busy, sizeof(busy), e->sock), 0);
-	assert_int_equal(copy_file(e->keys, open_keys, 0644), 0);
+	assert_int_equal(proc_unix_arg(busy, sizeof(busy), e->fx.sock), 0);
+	assert_int_equal(copy_file(e->fx.keys, open_keys, 0644), 0);
 
-	{
-		const char *a[] = {"--listen", listen, "--idle", "backoff", NULL};
-
-		refused_start(e, a, "--keys");
-	}
-	{
-		const char *a[] = {
-			"--listen", listen, "--keys", open_keys, "--idle", "backoff", NULL};
-
-		refused_start(e, a, open_keys);
-	}
-	{
-		const char *a[] = {
-			"--listen", listen, "--keys", none_keys, "--idle", "backoff", NULL};
-
-		refused_start(e, a, none_keys);
-	}
-	{
-		const char *a[] = {"--listen", "tcp:1", "--keys", e->keys, NULL};
-
-		refused_start(e, a, "tcp:1");
-	}
-	{
-		const char *a[] = {"--listen", listen, "--keys", e->keys, "--idle", "bogus", NULL};
-
-		refused_start(e, a, "bogus");
-	}
-	{
-		const char *a[] = {"--keys", e->keys, NULL};
-
-		refused_start(e, a, "--listen");
-	}
+	refused_start(e, "--keys", "--listen", listen, "--idle", "backoff", NULL);
+	refused_start(
+		e, open_keys, "--listen", listen, "--keys", open_keys, "--idle", "backoff", NULL);
+	refused_start(
+		e, none_keys, "--listen", listen, "--keys", none_keys, "--idle", "backoff", NULL);
+	refused_start(e, "tcp:1", "--listen", "tcp:1", "--keys", e->fx.keys, NULL);
+	refused_start(
+		e, "bogus", "--listen", listen, "--keys", e->fx.keys, "--idle", "bogus", NULL);
+	refused_start(e, "--listen", "--keys", e->fx.keys, NULL);
 	/* None of them got as far as creating its socket. */
 	assert_int_equal(access(sock, F_OK), -1);
 
 	/* Another signer on a live signer's path must leave that signer alone. */
-	{
-		const char *a[] = {"--listen", busy, "--keys", e->keys, "--idle", "backoff", NULL};
-
-		refused_start(e, a, e->sock);
-	}
+	refused_start(
+		e, e->fx.sock, "--listen", busy, "--keys", e->fx.keys, "--idle", "backoff", NULL);
 	assert_signer_serves(e);
 }
 
@@ -800,7 +704,7 @@ process_hardened(void **state)
 	assert_int_equal(proc_path(sock, sizeof(sock), e->aux_dir, "s.sock"), 0);
 	assert_int_equal(proc_path(log, sizeof(log), e->aux_dir, "signer.log"), 0);
 	assert_int_equal(proc_unix_arg(listen, sizeof(listen), sock), 0);
-	assert_int_equal(copy_file(e->keys, keys, 0600), 0);
+	assert_int_equal(copy_file(e->fx.keys, keys, 0600), 0);
 
 	if (root) {
 		assert_int_equal(chown(e->aux_dir, uid, gid), 0);
@@ -823,7 +727,7 @@ process_hardened(void **state)
 	if (proc_wait_listen(sock, e->aux, PROC_START_MS) != 0) {
 		proc_wait(e->aux, PROC_STOP_MS, &st);
 		e->aux = -1;
-		dump_log("signer", log);
+		proc_dump_log("signer", log);
 		if (proc_exit_code(st) == 126 || proc_exit_code(st) == 127)
 			skip(); /* the build tree is not reachable for that user */
 		fail_msg("signer as uid %u did not start", (unsigned int)uid);
@@ -834,7 +738,7 @@ process_hardened(void **state)
 	assert_int_equal(proc_stop(e->aux, SIGTERM, PROC_STOP_MS, &st), 0);
 	e->aux = -1;
 	if (!proc_exited_ok(st)) {
-		dump_log("signer", log);
+		proc_dump_log("signer", log);
 		fail_msg("signer as uid %u: exit status 0x%x on SIGTERM", (unsigned int)uid, st);
 	}
 	if (mlock_works && locked <= 0)

@@ -8,8 +8,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -27,14 +23,13 @@
 
 #include "hex.h"
 #include "keystore.h"
+#include "proc_util.h"
 
 #define ACCOUNTS 1000
 #define SHARDS 4
 #define RUN_TIMEOUT_S 60 /* sanitizer builds on shared cores */
 
-extern char **environ;
-
-static char tmpdir[] = "/tmp/zcs-test-keygen-XXXXXX";
+static char tmpdir[64];
 static char keygen[PATH_MAX];
 static secp256k1_context *ctx;
 static char out_text[1 << 16], err_text[1 << 16];
@@ -42,15 +37,12 @@ static char out_text[1 << 16], err_text[1 << 16];
 static int
 setup(void **state)
 {
-	const char *build = getenv("ZCS_BUILD_DIR");
-
 	(void)state;
-	if (build == NULL) {
+	if (proc_build_path(keygen, sizeof(keygen), "enclave/zcsign-keygen") != 0) {
 		fprintf(stderr, "ZCS_BUILD_DIR is not set (run through meson test)\n");
 		return -1;
 	}
-	snprintf(keygen, sizeof(keygen), "%s/enclave/zcsign-keygen", build);
-	if (access(keygen, X_OK) != 0 || mkdtemp(tmpdir) == NULL)
+	if (access(keygen, X_OK) != 0 || proc_tmpdir(tmpdir, sizeof(tmpdir), "keygen") != 0)
 		return -1;
 	ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
 	return ctx == NULL ? -1 : 0;
@@ -59,28 +51,23 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
 	secp256k1_context_destroy(ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return proc_rmtree(tmpdir);
 }
 
+/* A file the test knows is there, whole into buf. */
 static void
 slurp(const char *path, char *buf, size_t len)
 {
-	size_t have = 0;
-	ssize_t n;
-	int fd = open(path, O_RDONLY);
+	if (proc_read_file(path, buf, len) < 0)
+		fail_msg("cannot read %s", path);
+}
 
-	buf[0] = '\0';
-	if (fd < 0)
-		return;
-	while (have + 1 < len && (n = read(fd, buf + have, len - 1 - have)) > 0)
-		have += (size_t)n;
-	buf[have] = '\0';
-	close(fd);
+static void
+path_in(char *out, size_t len, const char *dir, const char *name)
+{
+	assert_int_equal(proc_path(out, len, dir, name), 0);
 }
 
 /*
@@ -91,39 +78,22 @@ static int
 run_keygen_argv(const char *const *args)
 {
 	char *argv[32], out_path[300], err_path[300];
-	posix_spawn_file_actions_t fa;
-	time_t deadline = time(NULL) + RUN_TIMEOUT_S;
-	int argc = 0, status;
-	pid_t pid, r;
+	int argc = 0, code;
 
 	argv[argc++] = keygen;
 	for (; *args != NULL && argc < 31; args++)
 		argv[argc++] = (char *)*args;
 	argv[argc] = NULL;
 
-	snprintf(out_path, sizeof(out_path), "%s/stdout.txt", tmpdir);
-	snprintf(err_path, sizeof(err_path), "%s/stderr.txt", tmpdir);
-	assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
-	assert_int_equal(posix_spawn_file_actions_addopen(
-				 &fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600),
-		0);
-	assert_int_equal(posix_spawn_file_actions_addopen(
-				 &fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600),
-		0);
-	assert_int_equal(posix_spawn(&pid, keygen, &fa, NULL, argv, environ), 0);
-	posix_spawn_file_actions_destroy(&fa);
-	while ((r = waitpid(pid, &status, WNOHANG)) == 0 && time(NULL) < deadline)
-		usleep(2000);
-	if (r != pid) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		fail_msg("zcsign-keygen did not finish in %d s", RUN_TIMEOUT_S);
-	}
+	path_in(out_path, sizeof(out_path), tmpdir, "stdout.txt");
+	path_in(err_path, sizeof(err_path), tmpdir, "stderr.txt");
+	code = proc_run(argv, out_path, err_path, RUN_TIMEOUT_S * 1000);
 	slurp(out_path, out_text, sizeof(out_text));
 	slurp(err_path, err_text, sizeof(err_text));
-	if (!WIFEXITED(status))
-		fail_msg("zcsign-keygen died of signal %d: %s", WTERMSIG(status), err_text);
-	return WEXITSTATUS(status);
+	if (code < 0)
+		fail_msg("zcsign-keygen did not finish in %d s, or died of a signal: %s",
+			RUN_TIMEOUT_S, err_text);
+	return code;
 }
 
 static int
@@ -139,12 +109,6 @@ run_keygen(const char *arg, ...)
 	va_end(ap);
 	args[n] = NULL;
 	return run_keygen_argv(args);
-}
-
-static void
-path_in(char *out, size_t len, const char *dir, const char *name)
-{
-	assert_true((size_t)snprintf(out, len, "%s/%s", dir, name) < len);
 }
 
 /* --- a minimal JSON syntax check: objects, arrays, plain strings, numbers --- */

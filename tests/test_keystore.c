@@ -26,6 +26,7 @@
 
 #include "hex.h"
 #include "keystore.h"
+#include "proc_util.h"
 
 /* Valid secret keys (1, 2, 3, and n - 1) and two invalid ones (0 and n). */
 #define SK1 "0000000000000000000000000000000000000000000000000000000000000001"
@@ -37,7 +38,7 @@
 /* A valid secret that must never show up in an error message. */
 #define SKSECRET "5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e7aaaa"
 
-static char tmpdir[] = "/tmp/zcs-test-keystore-XXXXXX";
+static char tmpdir[64];
 static secp256k1_context *ctx;
 static int file_seq;
 
@@ -45,7 +46,7 @@ static int
 setup(void **state)
 {
 	(void)state;
-	if (mkdtemp(tmpdir) == NULL)
+	if (proc_tmpdir(tmpdir, sizeof(tmpdir), "keystore") != 0)
 		return -1;
 	ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
 	return ctx == NULL ? -1 : 0;
@@ -54,12 +55,9 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
 	secp256k1_context_destroy(ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return proc_rmtree(tmpdir);
 }
 
 /* Write text to a fresh file in tmpdir with the given mode; returns its path. */
@@ -67,14 +65,9 @@ static const char *
 write_keys(const char *text, mode_t mode)
 {
 	static char path[256];
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/k%d.keys", tmpdir, file_seq++);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
+	assert_int_equal(proc_write_file(path, text, strlen(text), mode), 0);
 	return path;
 }
 
@@ -123,17 +116,13 @@ expect_refused_mode(const char *text, mode_t mode, int rc, int line, const char 
 {
 	struct zcs_keystore ks, zero = {0};
 	const char *path = write_keys(text, mode);
-	char err[512], prefix[300];
+	char err[512];
 
 	memset(&ks, 0xa5, sizeof(ks));
 	assert_int_equal(zcs_keystore_load(&ks, ctx, path, err, sizeof(err)), rc);
-	if (line > 0)
-		snprintf(prefix, sizeof(prefix), "%s:%d: ", path, line);
-	else
-		snprintf(prefix, sizeof(prefix), "%s: ", path);
-	if (strncmp(err, prefix, strlen(prefix)) != 0 || strstr(err, want) == NULL)
-		fail_msg("message '%s' does not start with '%s' or lacks '%s'", err, prefix, want);
-	assert_null(strchr(err, '\n'));
+	if (!proc_err_names(err, path, line, want))
+		fail_msg("message '%s' is not one line naming %s:%d and '%s'", err, path, line,
+			want);
 	assert_false(contains_ci(err, SKSECRET));
 	assert_false(contains_ci(err, "5ec2e75ec2e7"));
 	/* a refused load leaves nothing behind */

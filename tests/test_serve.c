@@ -5,7 +5,10 @@
  * What the engine and zcsign-cli rely on: the handshake and its checks, every
  * reply in order with the request's seq, every signature verifying, non-fatal
  * statuses keeping the connection, fatal ones closing it with ERROR while the
- * signer lives on, one client at a time, and a clean stop.
+ * signer lives on, one client at a time, and a clean stop. Nonce modes: the
+ * HELLO_REPLY and STATS_REPLY carry the real one; precomputed signs from the
+ * pools and falls back when they run dry (STATS counts it); verify-after-sign
+ * withholds a signature that does not verify.
  */
 #define _GNU_SOURCE /* pthread_timedjoin_np */
 #include <errno.h>
@@ -40,6 +43,7 @@
 #include "addr.h"
 #include "hex.h"
 #include "keystore.h"
+#include "presig.h"
 #include "serve.h"
 #include "sign.h"
 
@@ -1137,6 +1141,301 @@ test_conn_stall(void **state)
 	free(hashes);
 }
 
+/* STATS on the default (rfc6979) signer: no pools, signatures counted; in order with SIGNs. */
+static void
+test_stats_rfc6979(void **state)
+{
+	struct fixture *f = *state;
+	struct zcs_wire_stats q;
+	union zcs_wire_frame r;
+	int fd;
+
+	fd = client_open(f);
+	sign_one(f, fd, 1, 0, ZCS_ALGO_ECDSA);
+	sign_one(f, fd, 2, 1, ZCS_ALGO_SCHNORR);
+	zcs_wire_stats(&q, 3);
+	send_all(fd, &q, sizeof(q));
+	recv_frame(fd, &r);
+	assert_int_equal(r.hdr.type, ZCS_FT_STATS_REPLY);
+	assert_int_equal(r.stats_reply.seq, 3);
+	assert_int_equal(r.stats_reply.nonce_mode, ZCS_NONCE_RFC6979);
+	assert_int_equal(r.stats_reply.ecdsa_capacity, 0);
+	assert_int_equal(r.stats_reply.schnorr_capacity, 0);
+	assert_int_equal(r.stats_reply.misses, 0);
+	assert_int_equal(r.stats_reply.signed_ok, 2);
+	close(fd);
+
+	/* Before HELLO, STATS is out of place like any request. */
+	fd = client_connect(f);
+	zcs_wire_stats(&q, 9);
+	send_all(fd, &q, sizeof(q));
+	expect_error_and_close(fd, ZCS_ERR_UNEXPECTED, 9);
+
+	/* A STATS_REPLY sent to the signer: ERROR(UNEXPECTED) and close. */
+	fd = client_open(f);
+	{
+		struct zcs_wire_stats_reply in, bad;
+
+		memset(&in, 0, sizeof(in));
+		in.nonce_mode = ZCS_NONCE_RFC6979;
+		zcs_wire_stats_reply(&bad, 11, &in);
+		send_all(fd, &bad, sizeof(bad));
+	}
+	expect_error_and_close(fd, ZCS_ERR_UNEXPECTED, 11);
+}
+
+/* A server on one end of a socketpair, driven step by step from this thread. */
+struct mode_srv {
+	struct zcs_server *srv;
+	atomic_int stop;
+	int fd; /* the client's end */
+};
+
+static void
+mode_srv_open(struct fixture *f, struct mode_srv *m, unsigned int nonce, struct zcs_presig *ps,
+	bool verify, const struct zcs_keystore *ks)
+{
+	struct zcs_serve_conf conf;
+	int sv[2];
+
+	assert_int_equal(stop_server(f), 0);
+	memset(&conf, 0, sizeof(conf));
+	conf.ctx = f->ctx;
+	conf.ks = ks;
+	conf.nonce = nonce;
+	conf.presig = ps;
+	conf.verify = verify;
+	conf.listen_fd = -1;
+	conf.idle = ZCS_IDLE_SPIN;
+	atomic_init(&m->stop, 0);
+	conf.stop = &m->stop;
+	m->srv = zcs_serve_create(&conf);
+	assert_non_null(m->srv);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(zcs_serve_conn_open(m->srv, sv[0]), 0);
+	m->fd = sv[1];
+}
+
+static void
+mode_srv_close(struct mode_srv *m)
+{
+	close(m->fd);
+	zcs_serve_destroy(m->srv);
+}
+
+/* Send a frame and drive the server until the reply of want bytes is back; decode it. */
+static void
+mode_srv_call(struct mode_srv *m, const void *req, size_t len, size_t want, union zcs_wire_frame *r)
+{
+	uint8_t buf[ZCS_WIRE_MAX_FRAME];
+	size_t used;
+
+	send_all(m->fd, req, len);
+	pump_replies(m->srv, m->fd, buf, want);
+	assert_int_equal(zcs_wire_decode(buf, want, r, &used), 0);
+	assert_int_equal(used, want);
+}
+
+static void
+mode_srv_hello(struct mode_srv *m, unsigned int nonce)
+{
+	struct zcs_wire_hello h;
+	union zcs_wire_frame r;
+
+	zcs_wire_hello(&h, SHARD_ID, SHARD_COUNT);
+	mode_srv_call(m, &h, sizeof(h), sizeof(struct zcs_wire_hello_reply), &r);
+	assert_int_equal(r.hdr.type, ZCS_FT_HELLO_REPLY);
+	assert_int_equal(r.hello_reply.nonce_mode, nonce);
+}
+
+static void
+mode_srv_stats(struct mode_srv *m, uint64_t seq, union zcs_wire_frame *r)
+{
+	struct zcs_wire_stats q;
+
+	zcs_wire_stats(&q, seq);
+	mode_srv_call(m, &q, sizeof(q), sizeof(struct zcs_wire_stats_reply), r);
+	assert_int_equal(r->hdr.type, ZCS_FT_STATS_REPLY);
+	assert_int_equal(r->stats_reply.seq, seq);
+}
+
+/* One SIGN through the driven server; returns the reply's status (verified when OK). */
+static int
+mode_srv_sign(struct fixture *f, struct mode_srv *m, uint64_t seq, int key, unsigned int algo,
+	uint8_t sig_out[64])
+{
+	struct zcs_wire_sign req;
+	union zcs_wire_frame r;
+	uint8_t hash[32];
+
+	random_bytes(hash, sizeof(hash));
+	zcs_wire_sign(&req, seq, f->accounts[key], (uint8_t)algo, hash);
+	mode_srv_call(m, &req, sizeof(req), sizeof(struct zcs_wire_sign_reply), &r);
+	assert_int_equal(r.hdr.type, ZCS_FT_SIGN_REPLY);
+	assert_int_equal(r.sign_reply.seq, seq);
+	if (r.sign_reply.status == ZCS_OK)
+		verify_reply(f, &r.sign_reply, seq, key, algo, hash);
+	if (sig_out != NULL)
+		memcpy(sig_out, r.sign_reply.sig, 64);
+	return r.sign_reply.status;
+}
+
+/*
+ * Precomputed (with --verify): HELLO_REPLY says so, STATS shows the pools
+ * draining, every signature verifies, and once a pool is empty the request
+ * is still signed (RFC 6979) and counted as a miss.
+ */
+static void
+test_precomputed_mode(void **state)
+{
+	struct fixture *f = *state;
+	struct zcs_presig_conf pc;
+	struct zcs_presig *ps;
+	struct mode_srv m;
+	union zcs_wire_frame r;
+	uint64_t seq = 1;
+	unsigned int i;
+
+	zcs_presig_conf_default(&pc);
+	pc.capacity[ZCS_PRESIG_ECDSA] = 8;
+	pc.capacity[ZCS_PRESIG_SCHNORR] = 4;
+	ps = zcs_presig_create(&pc);
+	assert_non_null(ps);
+	assert_int_equal(zcs_presig_refill(ps, ZCS_PRESIG_ECDSA, 8), 8);
+	assert_int_equal(zcs_presig_refill(ps, ZCS_PRESIG_SCHNORR, 4), 4);
+	mode_srv_open(f, &m, ZCS_NONCE_PRECOMPUTED, ps, true, &f->ks);
+	mode_srv_hello(&m, ZCS_NONCE_PRECOMPUTED);
+	mode_srv_stats(&m, seq++, &r);
+	assert_int_equal(r.stats_reply.nonce_mode, ZCS_NONCE_PRECOMPUTED);
+	assert_int_equal(r.stats_reply.ecdsa_depth, 8);
+	assert_int_equal(r.stats_reply.ecdsa_capacity, 8);
+	assert_int_equal(r.stats_reply.schnorr_depth, 4);
+	assert_int_equal(r.stats_reply.schnorr_capacity, 4);
+	assert_int_equal(r.stats_reply.refilled, 12);
+	assert_int_equal(r.stats_reply.signed_ok, 0);
+
+	/* 10 ECDSA (both kinds) and 5 BIP-340: 2 and 1 past the pools. */
+	for (i = 0; i < 10; i++)
+		assert_int_equal(mode_srv_sign(f, &m, seq++, (int)(i % NKEYS),
+					 ZCS_ALGO_ECDSA + (i & 1), NULL),
+			ZCS_OK);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(
+			mode_srv_sign(f, &m, seq++, (int)(i % NKEYS), ZCS_ALGO_SCHNORR, NULL),
+			ZCS_OK);
+	mode_srv_stats(&m, seq++, &r);
+	assert_int_equal(r.stats_reply.ecdsa_depth, 0);
+	assert_int_equal(r.stats_reply.schnorr_depth, 0);
+	assert_int_equal(r.stats_reply.misses, 3);
+	assert_int_equal(r.stats_reply.discards, 0);
+	assert_int_equal(r.stats_reply.signed_ok, 15);
+	assert_int_equal(m.srv->stats.verify_failed, 0);
+	assert_int_equal(m.srv->stats.stats_replies, 2);
+	mode_srv_close(&m);
+	zcs_presig_destroy(ps);
+}
+
+/* Hedged: reported as such, no pools, two signatures of one hash differ. */
+static void
+test_hedged_mode(void **state)
+{
+	struct fixture *f = *state;
+	struct zcs_wire_sign req;
+	struct mode_srv m;
+	union zcs_wire_frame r, r2;
+	uint8_t hash[32];
+
+	mode_srv_open(f, &m, ZCS_NONCE_HEDGED, NULL, false, &f->ks);
+	mode_srv_hello(&m, ZCS_NONCE_HEDGED);
+	random_bytes(hash, sizeof(hash));
+	zcs_wire_sign(&req, 1, f->accounts[0], ZCS_ALGO_ECDSA, hash);
+	mode_srv_call(&m, &req, sizeof(req), sizeof(struct zcs_wire_sign_reply), &r);
+	verify_reply(f, &r.sign_reply, 1, 0, ZCS_ALGO_ECDSA, hash);
+	zcs_wire_sign(&req, 2, f->accounts[0], ZCS_ALGO_ECDSA, hash);
+	mode_srv_call(&m, &req, sizeof(req), sizeof(struct zcs_wire_sign_reply), &r2);
+	verify_reply(f, &r2.sign_reply, 2, 0, ZCS_ALGO_ECDSA, hash);
+	assert_memory_not_equal(r.sign_reply.sig, r2.sign_reply.sig, 64);
+	mode_srv_stats(&m, 3, &r);
+	assert_int_equal(r.stats_reply.nonce_mode, ZCS_NONCE_HEDGED);
+	assert_int_equal(r.stats_reply.ecdsa_capacity + r.stats_reply.schnorr_capacity, 0);
+	assert_int_equal(r.stats_reply.signed_ok, 2);
+	mode_srv_close(&m);
+}
+
+/*
+ * --verify: a key whose public half does not match its secret (a corrupted
+ * store, standing in for a fault) signs fine but fails the check: the reply
+ * is ZCS_ERR_SIGN_FAILED with no signature, counted; without --verify the
+ * bad signature would have gone out.
+ */
+static void
+test_verify_after_sign(void **state)
+{
+	struct fixture *f = *state;
+	struct zcs_keystore bad;
+	struct mode_srv m;
+	union zcs_wire_frame r;
+	unsigned int algo;
+	uint8_t sig[64];
+	uint64_t seq = 1;
+
+	bad = f->ks;
+	bad.keys = malloc(f->ks.count * sizeof(*bad.keys));
+	assert_non_null(bad.keys);
+	memcpy(bad.keys, f->ks.keys, f->ks.count * sizeof(*bad.keys));
+	/* Key 0 keeps its secret but shows key 1's public keys. */
+	memcpy(bad.keys[0].pub_compressed, f->ks.keys[1].pub_compressed, 33);
+	memcpy(bad.keys[0].pub_xonly, f->ks.keys[1].pub_xonly, 32);
+	mode_srv_open(f, &m, ZCS_NONCE_RFC6979, NULL, true, &bad);
+	mode_srv_hello(&m, ZCS_NONCE_RFC6979);
+	capture_begin(f);
+	for (algo = ZCS_ALGO_ECDSA; algo <= ZCS_ALGO_SCHNORR; algo++) {
+		static const uint8_t zero[64];
+
+		assert_int_equal(mode_srv_sign(f, &m, seq++, 0, algo, sig), ZCS_ERR_SIGN_FAILED);
+		assert_memory_equal(sig, zero, 64);
+		/* The other keys are intact and still sign. */
+		assert_int_equal(mode_srv_sign(f, &m, seq++, 2, algo, NULL), ZCS_OK);
+	}
+	{
+		char log[4096];
+
+		capture_end(f, log, sizeof(log));
+		assert_non_null(strstr(log, "verify-after-sign failed"));
+	}
+	assert_int_equal(m.srv->stats.verify_failed, 3);
+	assert_int_equal(m.srv->stats.signed_ok, 3);
+	mode_srv_stats(&m, seq++, &r);
+	assert_int_equal(r.stats_reply.signed_ok, 3);
+	mode_srv_close(&m);
+	explicit_bzero(bad.keys, f->ks.count * sizeof(*bad.keys));
+	free(bad.keys);
+}
+
+/* Creation refuses a nonce mode it cannot serve. */
+static void
+test_create_nonce_checks(void **state)
+{
+	struct fixture *f = *state;
+	struct zcs_serve_conf conf;
+	atomic_int stop = 0;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.ctx = f->ctx;
+	conf.ks = &f->ks;
+	conf.listen_fd = -1;
+	conf.idle = ZCS_IDLE_SPIN;
+	conf.stop = &stop;
+	conf.nonce = ZCS_NONCE_PRECOMPUTED; /* without pools */
+	errno = 0;
+	assert_null(zcs_serve_create(&conf));
+	assert_int_equal(errno, EINVAL);
+	conf.nonce = 9;
+	assert_null(zcs_serve_create(&conf));
+	conf.nonce = ZCS_NONCE_HEDGED;
+	zcs_serve_destroy(zcs_serve_create(&conf));
+}
+
 static void
 test_idle_names(void **state)
 {
@@ -1173,6 +1472,11 @@ main(void)
 		T(test_stop_flag),
 		T(test_conn_api),
 		T(test_conn_stall),
+		T(test_stats_rfc6979),
+		T(test_precomputed_mode),
+		T(test_hedged_mode),
+		T(test_verify_after_sign),
+		T(test_create_nonce_checks),
 		cmocka_unit_test(test_idle_names),
 	};
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * enclave/sign.c: every signature zcs_sign() produces verifies with
- * libsecp256k1's own verify (a separate context), ECDSA is low-S and
- * deterministic, recovery gives back the signer's key, Schnorr uses fresh
- * auxiliary randomness, and the self measurement is the SHA-384 of the binary.
+ * enclave/sign.c: every signature zcs_sign() produces, in both of its nonce
+ * modes, verifies with libsecp256k1's own verify (a separate context), ECDSA
+ * is low-S, recovery gives back the signer's key; rfc6979 is deterministic
+ * (BIP-340 with aux NULL equals 32 zero bytes), hedged never repeats a nonce;
+ * zcs_sign_verify_var() accepts exactly the good signatures; and the self
+ * measurement is the SHA-384 of the binary.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,21 +30,21 @@
 #include <zcsign/wire.h>
 
 #include "keystore.h"
+#include "secp_util.h"
 #include "sign.h"
 
 #define NKEYS 8
 #define NRANDOM 64
+
+/* The nonce modes zcs_sign() implements. */
+static const unsigned int modes[] = {ZCS_NONCE_RFC6979, ZCS_NONCE_HEDGED};
+#define NMODES (sizeof(modes) / sizeof(modes[0]))
 
 struct fixture {
 	secp256k1_context *ctx; /* zcs_sign_ctx_create(): the signer's */
 	secp256k1_context *vctx; /* an independent one, for verify and key derivation */
 	struct zcs_key keys[NKEYS];
 };
-
-/* The group order n: a hash equal to it (or above) must still sign and verify. */
-static const uint8_t order_n[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf,
-	0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
 
 static void
 random_bytes(uint8_t *buf, size_t len)
@@ -104,35 +106,13 @@ teardown(void **state)
 static void
 test_hash(unsigned int i, uint8_t hash[32])
 {
-	switch (i) {
-	case 0:
-		memset(hash, 0, 32);
-		break;
-	case 1:
-		memset(hash, 0xff, 32);
-		break;
-	case 2:
-		memcpy(hash, order_n, 32);
-		break;
-	case 3: /* n - 1 */
-		memcpy(hash, order_n, 32);
-		hash[31] = 0x40;
-		break;
-	case 4: /* n + 1 */
-		memcpy(hash, order_n, 32);
-		hash[31] = 0x42;
-		break;
-	case 5: /* 1 */
-		memset(hash, 0, 32);
-		hash[31] = 1;
-		break;
-	default:
+	if (i < SECP_EDGE_HASHES)
+		secp_edge_hash(i, hash);
+	else
 		random_bytes(hash, 32);
-		break;
-	}
 }
 
-#define NHASHES (6 + NRANDOM)
+#define NHASHES (SECP_EDGE_HASHES + NRANDOM)
 
 static void
 pubkey_of(const struct fixture *f, const struct zcs_key *k, secp256k1_pubkey *pub)
@@ -144,92 +124,136 @@ static void
 test_ecdsa_verifies_low_s(void **state)
 {
 	struct fixture *f = *state;
-	unsigned int i, k;
+	unsigned int i, k, m;
 
-	for (k = 0; k < NKEYS; k++) {
-		secp256k1_pubkey pub;
+	for (m = 0; m < NMODES; m++)
+		for (k = 0; k < NKEYS; k++) {
+			secp256k1_pubkey pub;
 
-		pubkey_of(f, &f->keys[k], &pub);
-		for (i = 0; i < NHASHES; i++) {
-			secp256k1_ecdsa_signature sig, norm;
-			uint8_t hash[32], sig64[64];
-			uint8_t recid = 0xaa;
+			pubkey_of(f, &f->keys[k], &pub);
+			for (i = 0; i < NHASHES; i++) {
+				secp256k1_ecdsa_signature sig, norm;
+				uint8_t hash[32], sig64[64];
+				uint8_t recid = 0xaa;
 
-			test_hash(i, hash);
-			assert_int_equal(
-				zcs_sign(f->ctx, sig64, &recid, &f->keys[k], ZCS_ALGO_ECDSA, hash),
-				ZCS_OK);
-			assert_int_equal(recid, 0);
-			assert_true(secp256k1_ecdsa_signature_parse_compact(f->vctx, &sig, sig64));
-			/* normalize returns 1 only when it had to flip a high S. */
-			assert_int_equal(
-				secp256k1_ecdsa_signature_normalize(f->vctx, &norm, &sig), 0);
-			assert_true(secp256k1_ecdsa_verify(f->vctx, &sig, hash, &pub));
-			/* And not for another hash. */
-			hash[0] ^= 1;
-			assert_false(secp256k1_ecdsa_verify(f->vctx, &sig, hash, &pub));
+				test_hash(i, hash);
+				assert_int_equal(zcs_sign(f->ctx, sig64, &recid, &f->keys[k],
+							 ZCS_ALGO_ECDSA, modes[m], hash),
+					ZCS_OK);
+				assert_true(zcs_sign_verify_var(
+					f->vctx, &f->keys[k], ZCS_ALGO_ECDSA, hash, sig64, 0));
+				assert_int_equal(recid, 0);
+				assert_true(secp256k1_ecdsa_signature_parse_compact(
+					f->vctx, &sig, sig64));
+				/* normalize returns 1 only when it had to flip a high S. */
+				assert_int_equal(
+					secp256k1_ecdsa_signature_normalize(f->vctx, &norm, &sig),
+					0);
+				assert_true(secp256k1_ecdsa_verify(f->vctx, &sig, hash, &pub));
+				/* And not for another hash. */
+				hash[0] ^= 1;
+				assert_false(secp256k1_ecdsa_verify(f->vctx, &sig, hash, &pub));
+			}
 		}
-	}
 }
 
 static void
 test_ecdsa_deterministic(void **state)
 {
 	struct fixture *f = *state;
+	const struct zcs_key *k0 = &f->keys[0];
 	uint8_t hash[32], a[64], b[64];
 	uint8_t recid;
 
 	random_bytes(hash, sizeof(hash));
-	assert_int_equal(zcs_sign(f->ctx, a, &recid, &f->keys[0], ZCS_ALGO_ECDSA, hash), ZCS_OK);
-	assert_int_equal(zcs_sign(f->ctx, b, &recid, &f->keys[0], ZCS_ALGO_ECDSA, hash), ZCS_OK);
+	assert_int_equal(
+		zcs_sign(f->ctx, a, &recid, k0, ZCS_ALGO_ECDSA, ZCS_NONCE_RFC6979, hash), ZCS_OK);
+	assert_int_equal(
+		zcs_sign(f->ctx, b, &recid, k0, ZCS_ALGO_ECDSA, ZCS_NONCE_RFC6979, hash), ZCS_OK);
 	assert_memory_equal(a, b, 64); /* RFC 6979 */
-	assert_int_equal(zcs_sign(f->ctx, b, &recid, &f->keys[1], ZCS_ALGO_ECDSA, hash), ZCS_OK);
+	assert_int_equal(
+		zcs_sign(f->ctx, b, &recid, &f->keys[1], ZCS_ALGO_ECDSA, ZCS_NONCE_RFC6979, hash),
+		ZCS_OK);
 	assert_memory_not_equal(a, b, 64);
+}
+
+/* Hedged: fresh extra data each time, so a new nonce (new r) for the same hash. */
+static void
+test_ecdsa_hedged_fresh(void **state)
+{
+	struct fixture *f = *state;
+	const struct zcs_key *k0 = &f->keys[0];
+	uint8_t hash[32], a[64], b[64], det[64];
+	uint8_t recid;
+	unsigned int algo;
+
+	random_bytes(hash, sizeof(hash));
+	for (algo = ZCS_ALGO_ECDSA; algo <= ZCS_ALGO_SCHNORR; algo++) {
+		assert_int_equal(
+			zcs_sign(f->ctx, a, &recid, k0, algo, ZCS_NONCE_HEDGED, hash), ZCS_OK);
+		assert_int_equal(
+			zcs_sign(f->ctx, b, &recid, k0, algo, ZCS_NONCE_HEDGED, hash), ZCS_OK);
+		assert_int_equal(
+			zcs_sign(f->ctx, det, &recid, k0, algo, ZCS_NONCE_RFC6979, hash), ZCS_OK);
+		assert_memory_not_equal(a, b, 32);
+		assert_memory_not_equal(a, det, 32);
+		assert_memory_not_equal(b, det, 32);
+	}
 }
 
 static void
 test_recoverable(void **state)
 {
 	struct fixture *f = *state;
-	unsigned int i, k;
+	unsigned int i, k, m;
 	unsigned int seen[4] = {0};
 
-	for (k = 0; k < NKEYS; k++) {
-		secp256k1_pubkey pub;
+	for (m = 0; m < NMODES; m++)
+		for (k = 0; k < NKEYS; k++) {
+			secp256k1_pubkey pub;
 
-		pubkey_of(f, &f->keys[k], &pub);
-		for (i = 0; i < NHASHES; i++) {
-			secp256k1_ecdsa_recoverable_signature rsig;
-			secp256k1_ecdsa_signature sig, norm;
-			secp256k1_pubkey got;
-			uint8_t hash[32], sig64[64], plain[64], comp[33];
-			uint8_t recid = 0xaa, r0;
-			size_t len = sizeof(comp);
+			pubkey_of(f, &f->keys[k], &pub);
+			for (i = 0; i < NHASHES; i++) {
+				secp256k1_ecdsa_recoverable_signature rsig;
+				secp256k1_ecdsa_signature sig, norm;
+				secp256k1_pubkey got;
+				uint8_t hash[32], sig64[64], plain[64], comp[33];
+				uint8_t recid = 0xaa, r0;
+				size_t len = sizeof(comp);
 
-			test_hash(i, hash);
-			assert_int_equal(zcs_sign(f->ctx, sig64, &recid, &f->keys[k],
-						 ZCS_ALGO_ECDSA_RECOVERABLE, hash),
-				ZCS_OK);
-			assert_in_range(recid, 0, 3);
-			seen[recid]++;
-			assert_true(secp256k1_ecdsa_recoverable_signature_parse_compact(
-				f->vctx, &rsig, sig64, recid));
-			assert_true(secp256k1_ecdsa_recover(f->vctx, &got, &rsig, hash));
-			assert_true(secp256k1_ec_pubkey_serialize(
-				f->vctx, comp, &len, &got, SECP256K1_EC_COMPRESSED));
-			assert_memory_equal(comp, f->keys[k].pub_compressed, 33);
-			assert_true(secp256k1_ecdsa_recoverable_signature_convert(
-				f->vctx, &sig, &rsig));
-			assert_int_equal(
-				secp256k1_ecdsa_signature_normalize(f->vctx, &norm, &sig), 0);
-			assert_true(secp256k1_ecdsa_verify(f->vctx, &sig, hash, &pub));
-			/* Same RFC 6979 nonce: r||s equal to the plain ECDSA signature. */
-			assert_int_equal(
-				zcs_sign(f->ctx, plain, &r0, &f->keys[k], ZCS_ALGO_ECDSA, hash),
-				ZCS_OK);
-			assert_memory_equal(plain, sig64, 64);
+				test_hash(i, hash);
+				assert_int_equal(
+					zcs_sign(f->ctx, sig64, &recid, &f->keys[k],
+						ZCS_ALGO_ECDSA_RECOVERABLE, modes[m], hash),
+					ZCS_OK);
+				assert_in_range(recid, 0, 3);
+				assert_true(zcs_sign_verify_var(f->vctx, &f->keys[k],
+					ZCS_ALGO_ECDSA_RECOVERABLE, hash, sig64, recid));
+				/* Another recid recovers another key (or none). */
+				assert_false(zcs_sign_verify_var(f->vctx, &f->keys[k],
+					ZCS_ALGO_ECDSA_RECOVERABLE, hash, sig64, recid ^ 1));
+				seen[recid]++;
+				assert_true(secp256k1_ecdsa_recoverable_signature_parse_compact(
+					f->vctx, &rsig, sig64, recid));
+				assert_true(secp256k1_ecdsa_recover(f->vctx, &got, &rsig, hash));
+				assert_true(secp256k1_ec_pubkey_serialize(
+					f->vctx, comp, &len, &got, SECP256K1_EC_COMPRESSED));
+				assert_memory_equal(comp, f->keys[k].pub_compressed, 33);
+				assert_true(secp256k1_ecdsa_recoverable_signature_convert(
+					f->vctx, &sig, &rsig));
+				assert_int_equal(
+					secp256k1_ecdsa_signature_normalize(f->vctx, &norm, &sig),
+					0);
+				assert_true(secp256k1_ecdsa_verify(f->vctx, &sig, hash, &pub));
+				/* Same RFC 6979 nonce: r||s equal to the plain ECDSA signature. */
+				if (modes[m] != ZCS_NONCE_RFC6979)
+					continue;
+				assert_int_equal(zcs_sign(f->ctx, plain, &r0, &f->keys[k],
+							 ZCS_ALGO_ECDSA, ZCS_NONCE_RFC6979, hash),
+					ZCS_OK);
+				assert_memory_equal(plain, sig64, 64);
+			}
 		}
-	}
 	/* Low-S leaves only recid 0 and 1 in practice (2, 3 need r >= n). */
 	assert_true(seen[0] > 0 && seen[1] > 0);
 }
@@ -237,33 +261,53 @@ test_recoverable(void **state)
 static void
 test_schnorr(void **state)
 {
+	static const uint8_t zero_aux[32];
 	struct fixture *f = *state;
-	unsigned int i, k;
+	unsigned int i, k, m;
 
-	for (k = 0; k < NKEYS; k++) {
-		secp256k1_xonly_pubkey xpub;
+	for (m = 0; m < NMODES; m++)
+		for (k = 0; k < NKEYS; k++) {
+			secp256k1_xonly_pubkey xpub;
 
-		assert_true(secp256k1_xonly_pubkey_parse(f->vctx, &xpub, f->keys[k].pub_xonly));
-		for (i = 0; i < NHASHES; i++) {
-			uint8_t hash[32], sig64[64], again[64];
-			uint8_t recid = 0xaa;
+			assert_true(
+				secp256k1_xonly_pubkey_parse(f->vctx, &xpub, f->keys[k].pub_xonly));
+			for (i = 0; i < NHASHES; i++) {
+				uint8_t hash[32], sig64[64], again[64], ref[64];
+				uint8_t recid = 0xaa;
 
-			test_hash(i, hash);
-			assert_int_equal(zcs_sign(f->ctx, sig64, &recid, &f->keys[k],
-						 ZCS_ALGO_SCHNORR, hash),
-				ZCS_OK);
-			assert_int_equal(recid, 0);
-			assert_true(secp256k1_schnorrsig_verify(f->vctx, sig64, hash, 32, &xpub));
-			/* Fresh aux randomness per signature: a new nonce each time. */
-			assert_int_equal(zcs_sign(f->ctx, again, &recid, &f->keys[k],
-						 ZCS_ALGO_SCHNORR, hash),
-				ZCS_OK);
-			assert_memory_not_equal(sig64, again, 64);
-			assert_true(secp256k1_schnorrsig_verify(f->vctx, again, hash, 32, &xpub));
-			hash[31] ^= 0x80;
-			assert_false(secp256k1_schnorrsig_verify(f->vctx, sig64, hash, 32, &xpub));
+				test_hash(i, hash);
+				assert_int_equal(zcs_sign(f->ctx, sig64, &recid, &f->keys[k],
+							 ZCS_ALGO_SCHNORR, modes[m], hash),
+					ZCS_OK);
+				assert_int_equal(recid, 0);
+				assert_true(secp256k1_schnorrsig_verify(
+					f->vctx, sig64, hash, 32, &xpub));
+				assert_true(zcs_sign_verify_var(
+					f->vctx, &f->keys[k], ZCS_ALGO_SCHNORR, hash, sig64, 0));
+				assert_int_equal(zcs_sign(f->ctx, again, &recid, &f->keys[k],
+							 ZCS_ALGO_SCHNORR, modes[m], hash),
+					ZCS_OK);
+				assert_true(secp256k1_schnorrsig_verify(
+					f->vctx, again, hash, 32, &xpub));
+				if (modes[m] == ZCS_NONCE_HEDGED) {
+					/* Fresh aux randomness per signature: a new nonce each
+					 * time. */
+					assert_memory_not_equal(sig64, again, 64);
+				} else {
+					/* rfc6979: aux NULL, deterministic, and BIP-340's zero aux.
+					 */
+					assert_memory_equal(sig64, again, 64);
+					assert_true(secp256k1_schnorrsig_sign32(
+						f->vctx, ref, hash, &f->keys[k].keypair, zero_aux));
+					assert_memory_equal(sig64, ref, 64);
+				}
+				hash[31] ^= 0x80;
+				assert_false(secp256k1_schnorrsig_verify(
+					f->vctx, sig64, hash, 32, &xpub));
+				assert_false(zcs_sign_verify_var(
+					f->vctx, &f->keys[k], ZCS_ALGO_SCHNORR, hash, sig64, 0));
+			}
 		}
-	}
 }
 
 static void
@@ -278,12 +322,83 @@ test_bad_algo(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint8_t recid = 0xaa;
 
+		for (unsigned int m = 0; m < NMODES; m++) {
+			memset(sig64, 0xaa, sizeof(sig64));
+			assert_int_equal(zcs_sign(f->ctx, sig64, &recid, &f->keys[0], bad[i],
+						 modes[m], hash),
+				ZCS_ERR_BAD_ALGO);
+			assert_memory_equal(sig64, zero, 64);
+			assert_int_equal(recid, 0);
+		}
+	}
+}
+
+/* Precomputed is enclave/presig.c's; anything but rfc6979 / hedged is refused. */
+static void
+test_bad_nonce_mode(void **state)
+{
+	static const unsigned int bad[] = {0, ZCS_NONCE_PRECOMPUTED, 4, 255};
+	struct fixture *f = *state;
+	uint8_t hash[32], sig64[64], zero[64] = {0};
+	unsigned int i;
+
+	random_bytes(hash, sizeof(hash));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t recid = 0xaa;
+
 		memset(sig64, 0xaa, sizeof(sig64));
-		assert_int_equal(zcs_sign(f->ctx, sig64, &recid, &f->keys[0], bad[i], hash),
-			ZCS_ERR_BAD_ALGO);
+		assert_int_equal(
+			zcs_sign(f->ctx, sig64, &recid, &f->keys[0], ZCS_ALGO_ECDSA, bad[i], hash),
+			ZCS_ERR_INTERNAL);
 		assert_memory_equal(sig64, zero, 64);
 		assert_int_equal(recid, 0);
 	}
+}
+
+/* Negate s in a compact signature: the high-S twin, valid math, refused by policy. */
+static void
+negate_s(const secp256k1_context *ctx, uint8_t sig64[64])
+{
+	assert_true(secp256k1_ec_seckey_negate(ctx, sig64 + 32));
+}
+
+/* zcs_sign_verify_var: the good signature only, for the right key, hash, recid, low S. */
+static void
+test_verify_var(void **state)
+{
+	struct fixture *f = *state;
+	const struct zcs_key *k0 = &f->keys[0], *k1 = &f->keys[1];
+	uint8_t hash[32], sig[64], bad[64], recid;
+	unsigned int algo;
+
+	random_bytes(hash, sizeof(hash));
+	for (algo = ZCS_ALGO_ECDSA; algo <= ZCS_ALGO_SCHNORR; algo++) {
+		assert_int_equal(
+			zcs_sign(f->ctx, sig, &recid, k0, algo, ZCS_NONCE_RFC6979, hash), ZCS_OK);
+		assert_true(zcs_sign_verify_var(f->vctx, k0, algo, hash, sig, recid));
+		assert_false(zcs_sign_verify_var(f->vctx, k1, algo, hash, sig, recid));
+		for (unsigned int byte = 0; byte < 64; byte += 7) {
+			memcpy(bad, sig, 64);
+			bad[byte] ^= 0x01;
+			assert_false(zcs_sign_verify_var(f->vctx, k0, algo, hash, bad, recid));
+		}
+		hash[5] ^= 0x10;
+		assert_false(zcs_sign_verify_var(f->vctx, k0, algo, hash, sig, recid));
+		hash[5] ^= 0x10;
+		/* A recid that is no recid, or on a non-recoverable algorithm. */
+		assert_false(zcs_sign_verify_var(f->vctx, k0, algo, hash, sig, 4));
+		if (algo != ZCS_ALGO_ECDSA_RECOVERABLE)
+			assert_false(zcs_sign_verify_var(f->vctx, k0, algo, hash, sig, 1));
+		if (algo != ZCS_ALGO_SCHNORR) {
+			/* High S (recid flipped with it): a valid point, refused all the same. */
+			memcpy(bad, sig, 64);
+			negate_s(f->vctx, bad);
+			assert_false(zcs_sign_verify_var(f->vctx, k0, algo, hash, bad,
+				algo == ZCS_ALGO_ECDSA ? 0 : recid ^ 1));
+		}
+	}
+	assert_false(zcs_sign_verify_var(f->vctx, k0, 0, hash, sig, 0));
+	assert_false(zcs_sign_verify_var(f->vctx, k0, 4, hash, sig, 0));
 }
 
 /* The reference: the whole file in memory, one EVP_Digest call. */
@@ -340,9 +455,12 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ecdsa_verifies_low_s, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ecdsa_deterministic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ecdsa_hedged_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recoverable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schnorr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_algo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_nonce_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_var, setup, teardown),
 		cmocka_unit_test(test_measure_self),
 		cmocka_unit_test(test_ctx_destroy_null),
 	};

@@ -266,6 +266,146 @@ error_round_trip(void **state)
 }
 
 static void
+stats_round_trip(void **state)
+{
+	struct zcs_wire_stats q;
+	union zcs_wire_frame f;
+	size_t used;
+	const uint8_t *b = (const uint8_t *)&q;
+
+	(void)state;
+	zcs_wire_stats(&q, 0x0102030405060708ULL);
+	assert_int_equal(b[5], ZCS_FT_STATS);
+	assert_int_equal(b[5], 8);
+	assert_int_equal(b[6], 16);
+	assert_int_equal(b[8], 0x08);
+	assert_int_equal(decode(&q, sizeof(q), &f, &used), 0);
+	assert_int_equal(used, 16);
+	assert_int_equal(f.hdr.type, ZCS_FT_STATS);
+	assert_true(f.stats.seq == 0x0102030405060708ULL);
+}
+
+/* Counters as a precomputed-mode signer reports them, host order. */
+static void
+stats_sample(struct zcs_wire_stats_reply *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->nonce_mode = ZCS_NONCE_PRECOMPUTED;
+	r->ecdsa_depth = 1000;
+	r->ecdsa_capacity = 4096;
+	r->schnorr_depth = 4096;
+	r->schnorr_capacity = 4096;
+	r->refilled = 0x1122334455667788ULL;
+	r->misses = 3;
+	r->discards = 1;
+	r->signed_ok = 0x0a0b0c0d0e0f1011ULL;
+}
+
+static void
+stats_reply_round_trip(void **state)
+{
+	struct zcs_wire_stats_reply in, r;
+	union zcs_wire_frame f;
+	size_t used;
+	const uint8_t *b = (const uint8_t *)&r;
+
+	(void)state;
+	stats_sample(&in);
+	zcs_wire_stats_reply(&r, 77, &in);
+	/* The documented bytes: type 9, length 72, little-endian fields at their offsets. */
+	assert_int_equal(b[5], 9);
+	assert_int_equal(b[6], 72);
+	assert_int_equal(b[7], 0);
+	assert_int_equal(b[8], 77);
+	assert_int_equal(b[16], ZCS_NONCE_PRECOMPUTED);
+	assert_int_equal(b[24], 1000 & 0xff);
+	assert_int_equal(b[25], 1000 >> 8);
+	assert_int_equal(b[29], 4096 >> 8);
+	assert_int_equal(b[40], 0x88);
+	assert_int_equal(b[47], 0x11);
+	assert_int_equal(b[48], 3);
+	assert_int_equal(b[56], 1);
+	assert_int_equal(b[64], 0x11);
+	assert_int_equal(b[71], 0x0a);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), 0);
+	assert_int_equal(used, 72);
+	assert_int_equal(f.hdr.type, ZCS_FT_STATS_REPLY);
+	assert_true(f.stats_reply.seq == 77);
+	assert_int_equal(f.stats_reply.nonce_mode, ZCS_NONCE_PRECOMPUTED);
+	assert_int_equal(f.stats_reply.ecdsa_depth, 1000);
+	assert_int_equal(f.stats_reply.ecdsa_capacity, 4096);
+	assert_int_equal(f.stats_reply.schnorr_depth, 4096);
+	assert_int_equal(f.stats_reply.schnorr_capacity, 4096);
+	assert_true(f.stats_reply.refilled == 0x1122334455667788ULL);
+	assert_true(f.stats_reply.misses == 3);
+	assert_true(f.stats_reply.discards == 1);
+	assert_true(f.stats_reply.signed_ok == 0x0a0b0c0d0e0f1011ULL);
+
+	/* Without pools: every pool field zero, signed_ok still counted. */
+	memset(&in, 0, sizeof(in));
+	in.nonce_mode = ZCS_NONCE_HEDGED;
+	in.signed_ok = 5;
+	zcs_wire_stats_reply(&r, 78, &in);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), 0);
+	assert_int_equal(f.stats_reply.nonce_mode, ZCS_NONCE_HEDGED);
+	assert_true(f.stats_reply.signed_ok == 5);
+}
+
+static void
+stats_reply_bad_fields(void **state)
+{
+	struct zcs_wire_stats_reply in, r;
+	union zcs_wire_frame f;
+	size_t used;
+
+	(void)state;
+	stats_sample(&in);
+	zcs_wire_stats_reply(&r, 1, &in);
+	r.reserved[3] = 1;
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_RESERVED);
+	assert_int_equal(used, 72); /* a body fault: consumed, not fatal */
+
+	in.nonce_mode = 0;
+	zcs_wire_stats_reply(&r, 1, &in);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
+	in.nonce_mode = 4;
+	zcs_wire_stats_reply(&r, 1, &in);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
+
+	stats_sample(&in);
+	in.ecdsa_depth = in.ecdsa_capacity + 1; /* deeper than the pool */
+	zcs_wire_stats_reply(&r, 1, &in);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
+	stats_sample(&in);
+	in.schnorr_depth = in.schnorr_capacity + 1;
+	zcs_wire_stats_reply(&r, 1, &in);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
+
+	/* Pool counters from a signer that has no pools. */
+	stats_sample(&in);
+	in.nonce_mode = ZCS_NONCE_RFC6979;
+	zcs_wire_stats_reply(&r, 1, &in);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
+	memset(&in, 0, sizeof(in));
+	in.nonce_mode = ZCS_NONCE_RFC6979;
+	in.misses = 1;
+	zcs_wire_stats_reply(&r, 1, &in);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
+
+	/* A STATS_REPLY length on a STATS header, and the reverse: fatal. */
+	zcs_wire_stats_reply(&r, 1, &in);
+	r.hdr.type = ZCS_FT_STATS;
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_LENGTH);
+	{
+		struct zcs_wire_stats q;
+
+		zcs_wire_stats(&q, 1);
+		q.hdr.type = ZCS_FT_STATS_REPLY;
+		assert_int_equal(decode(&q, sizeof(q), &f, &used), ZCS_ERR_BAD_LENGTH);
+	}
+}
+
+static void
 header_faults_are_fatal(void **state)
 {
 	struct zcs_wire_sign s;
@@ -373,7 +513,7 @@ random_bytes_never_crash(void **state)
 		for (size_t i = 0; i < sizeof(buf); i++)
 			buf[i] = (uint8_t)rand_r(&seed);
 		if (iter & 1) { /* a valid header over a random body */
-			unsigned int t = 1 + (unsigned int)rand_r(&seed) % 7;
+			unsigned int t = 1 + (unsigned int)rand_r(&seed) % ZCS_FT_STATS_REPLY;
 			zcs_wire_hdr_init((struct zcs_wire_hdr *)buf, t, zcs_wire_frame_size(t));
 		}
 		int st = decode(buf, sizeof(buf), &f, &used);
@@ -415,6 +555,9 @@ main(void)
 		cmocka_unit_test(sign_reply_round_trip),
 		cmocka_unit_test(pubkey_round_trip),
 		cmocka_unit_test(error_round_trip),
+		cmocka_unit_test(stats_round_trip),
+		cmocka_unit_test(stats_reply_round_trip),
+		cmocka_unit_test(stats_reply_bad_fields),
 		cmocka_unit_test(header_faults_are_fatal),
 		cmocka_unit_test(short_buffers_need_more),
 		cmocka_unit_test(back_to_back_frames_unaligned),

@@ -10,8 +10,8 @@
  * The layout is these structs: docs/PROTOCOL.md describes the same bytes.
  *
  * Connection: the client sends HELLO, the signer answers HELLO_REPLY (or ERROR
- * and closes); then any number of SIGN / PUBKEY requests, each answered by a
- * reply carrying the request's sequence number. A frame whose header is
+ * and closes); then any number of SIGN / PUBKEY / STATS requests, each answered
+ * by a reply carrying the request's sequence number. A frame whose header is
  * malformed (magic, version, type, length) leaves the stream without a frame
  * boundary: the receiver answers ERROR (when it is the signer) and closes.
  * A frame with a sound header but a bad body (algorithm, reserved bytes, field
@@ -56,6 +56,8 @@ enum zcs_frame_type {
 	ZCS_FT_PUBKEY = 5,
 	ZCS_FT_PUBKEY_REPLY = 6,
 	ZCS_FT_ERROR = 7,
+	ZCS_FT_STATS = 8,
+	ZCS_FT_STATS_REPLY = 9,
 };
 
 /** Signature algorithms (over a 32-byte hash, secp256k1). */
@@ -145,6 +147,31 @@ struct zcs_wire_error {
 	uint8_t reserved[6];
 };
 
+/** client -> signer: the signer's nonce mode and presignature pool counters. */
+struct zcs_wire_stats {
+	struct zcs_wire_hdr hdr;
+	uint64_t seq;
+};
+
+/**
+ * signer -> client: counters since the signer started. Pool fields are 0 when
+ * the nonce mode is not ZCS_NONCE_PRECOMPUTED (no pools).
+ */
+struct zcs_wire_stats_reply {
+	struct zcs_wire_hdr hdr;
+	uint64_t seq;
+	uint8_t nonce_mode; /**< enum zcs_nonce_mode */
+	uint8_t reserved[7];
+	uint32_t ecdsa_depth; /**< presignatures ready for ECDSA (both kinds) */
+	uint32_t ecdsa_capacity; /**< most the ECDSA pool holds; depth <= capacity */
+	uint32_t schnorr_depth; /**< presignatures ready for BIP-340 */
+	uint32_t schnorr_capacity; /**< most the BIP-340 pool holds */
+	uint64_t refilled; /**< presignatures produced, both pools */
+	uint64_t misses; /**< requests signed by the RFC 6979 fallback: pool empty */
+	uint64_t discards; /**< presignatures thrown away (a libsecp256k1 call returned 0) */
+	uint64_t signed_ok; /**< SIGN requests answered ZCS_OK */
+};
+
 /** Any frame, decoded to host order. */
 union zcs_wire_frame {
 	struct zcs_wire_hdr hdr;
@@ -155,6 +182,8 @@ union zcs_wire_frame {
 	struct zcs_wire_pubkey pubkey;
 	struct zcs_wire_pubkey_reply pubkey_reply;
 	struct zcs_wire_error error;
+	struct zcs_wire_stats stats;
+	struct zcs_wire_stats_reply stats_reply;
 };
 
 /* The layout is the protocol: pin every size and offset. */
@@ -200,6 +229,22 @@ static_assert(sizeof(struct zcs_wire_error) == 24, "error size");
 static_assert(offsetof(struct zcs_wire_error, seq) == 8, "error.seq");
 static_assert(offsetof(struct zcs_wire_error, status) == 16, "error.status");
 static_assert(offsetof(struct zcs_wire_error, reserved) == 18, "error.reserved");
+static_assert(sizeof(struct zcs_wire_stats) == 16, "stats size");
+static_assert(offsetof(struct zcs_wire_stats, seq) == 8, "stats.seq");
+static_assert(sizeof(struct zcs_wire_stats_reply) == 72, "stats_reply size");
+static_assert(offsetof(struct zcs_wire_stats_reply, seq) == 8, "stats_reply.seq");
+static_assert(offsetof(struct zcs_wire_stats_reply, nonce_mode) == 16, "stats_reply.nonce");
+static_assert(offsetof(struct zcs_wire_stats_reply, reserved) == 17, "stats_reply.reserved");
+static_assert(offsetof(struct zcs_wire_stats_reply, ecdsa_depth) == 24, "stats_reply.e_depth");
+static_assert(offsetof(struct zcs_wire_stats_reply, ecdsa_capacity) == 28, "stats_reply.e_cap");
+static_assert(offsetof(struct zcs_wire_stats_reply, schnorr_depth) == 32, "stats_reply.s_depth");
+static_assert(offsetof(struct zcs_wire_stats_reply, schnorr_capacity) == 36, "stats_reply.s_cap");
+static_assert(offsetof(struct zcs_wire_stats_reply, refilled) == 40, "stats_reply.refilled");
+static_assert(offsetof(struct zcs_wire_stats_reply, misses) == 48, "stats_reply.misses");
+static_assert(offsetof(struct zcs_wire_stats_reply, discards) == 56, "stats_reply.discards");
+static_assert(offsetof(struct zcs_wire_stats_reply, signed_ok) == 64, "stats_reply.signed_ok");
+static_assert(sizeof(struct zcs_wire_stats) % 8 == 0, "stats size multiple of 8");
+static_assert(sizeof(struct zcs_wire_stats_reply) % 8 == 0, "stats_reply size multiple of 8");
 static_assert(sizeof(union zcs_wire_frame) == ZCS_WIRE_MAX_FRAME, "max frame");
 
 /**
@@ -359,6 +404,32 @@ zcs_wire_error(struct zcs_wire_error *f, uint64_t seq, uint16_t status)
 	f->seq = htole64(seq);
 	f->status = htole16(status);
 	memset(f->reserved, 0, sizeof(f->reserved));
+}
+
+static inline void
+zcs_wire_stats(struct zcs_wire_stats *f, uint64_t seq)
+{
+	zcs_wire_hdr_init(&f->hdr, ZCS_FT_STATS, sizeof(*f));
+	f->seq = htole64(seq);
+}
+
+/** @param r the counters in host order; hdr, seq and reserved are ignored. */
+static inline void
+zcs_wire_stats_reply(
+	struct zcs_wire_stats_reply *f, uint64_t seq, const struct zcs_wire_stats_reply *r)
+{
+	memset(f, 0, sizeof(*f));
+	zcs_wire_hdr_init(&f->hdr, ZCS_FT_STATS_REPLY, sizeof(*f));
+	f->seq = htole64(seq);
+	f->nonce_mode = r->nonce_mode;
+	f->ecdsa_depth = htole32(r->ecdsa_depth);
+	f->ecdsa_capacity = htole32(r->ecdsa_capacity);
+	f->schnorr_depth = htole32(r->schnorr_depth);
+	f->schnorr_capacity = htole32(r->schnorr_capacity);
+	f->refilled = htole64(r->refilled);
+	f->misses = htole64(r->misses);
+	f->discards = htole64(r->discards);
+	f->signed_ok = htole64(r->signed_ok);
 }
 
 #ifdef __cplusplus

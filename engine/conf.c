@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Engine configuration: defaults, the INI file and the checks.
+ *
+ * The file is parsed by rte_cfgfile, which is lenient where an operator's typo
+ * must be loud: it silently skips a line that is neither a section nor
+ * key = value, keeps duplicate sections and keys, and truncates long values.
+ * So the file is first scanned here line by line (syntax and lengths, with
+ * line numbers), then loaded by rte_cfgfile, whose sections and entries are
+ * walked to refuse anything unknown, duplicated or out of range. Every error
+ * is one line naming the file, the section, the key and the value.
+ *
+ * rte_cfgfile allocates with malloc and logs through rte_log (which writes to
+ * stderr before rte_eal_init), so all of this works before the EAL is up.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cfgfile.h>
+#include <rte_common.h>
+#include <rte_mempool.h>
+
+#include <zcsign/engine.h>
+
+#include "addr.h"
+#include "hex.h"
+#include "shards.h"
+
+#define COMMENT_CHAR '#'
+#define SHARD_SECTION "shard."
+
+/* Numeric keys of [engine]: field, range, and whether it must be a power of two. */
+struct num_key {
+	const char *name;
+	size_t off;
+	size_t size; /* 2 or 4 bytes */
+	uint32_t min;
+	uint32_t max;
+	bool pow2;
+};
+
+#define NUM_KEY(field, lo, hi, p2)                                                                 \
+	{                                                                                          \
+#field, offsetof(struct zcs_engine_conf, field),                                   \
+			sizeof(((struct zcs_engine_conf *)0)->field), lo, hi, p2                   \
+	}
+
+static const struct num_key num_keys[] = {
+	NUM_KEY(shards, 1, ZCS_MAX_SHARDS, false),
+	NUM_KEY(ring_size, 2, 1u << 28, true),
+	NUM_KEY(pool_size, 2, 1u << 28, false),
+	NUM_KEY(pool_cache, 0, RTE_MEMPOOL_CACHE_MAX_SIZE, false),
+	NUM_KEY(client_slots, 1, ZCS_MAX_CLIENTS, false),
+	NUM_KEY(inflight_max, 1, 1u << 16, false),
+	NUM_KEY(burst, 1, ZCS_ENGINE_BURST_MAX, false),
+	NUM_KEY(reconnect_min_ms, 1, 60000, false),
+	NUM_KEY(reconnect_max_ms, 1, 3600000, false),
+	NUM_KEY(handshake_timeout_ms, 1, 600000, false),
+	NUM_KEY(drain_timeout_ms, 0, 3600000, false),
+};
+
+void
+zcs_engine_conf_init(struct zcs_engine_conf *conf)
+{
+	unsigned int i;
+
+	memset(conf, 0, sizeof(*conf));
+	conf->poll = ZCS_POLL_SPIN;
+	conf->ring_size = 4096;
+	conf->pool_size = 65535;
+	conf->pool_cache = 256;
+	conf->client_slots = 16;
+	conf->inflight_max = 1024;
+	conf->burst = 32;
+	conf->reconnect_min_ms = 10;
+	conf->reconnect_max_ms = 1000;
+	conf->handshake_timeout_ms = 1000;
+	conf->drain_timeout_ms = 5000;
+	for (i = 0; i < ZCS_MAX_SHARDS; i++)
+		conf->shard[i].lcore = ZCS_ENGINE_LCORE_ANY;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __rte_format_printf(3, 4);
+
+/* Every refusal: one line in err, -EINVAL. */
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/*
+ * Strict decimal: digits only (no sign, space or base prefix), no leading zero
+ * (010 is not silently ten to someone who meant octal), at most UINT32_MAX.
+ */
+static int
+parse_u32(const char *s, uint32_t *v)
+{
+	uint64_t x = 0;
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 10 || (s[0] == '0' && n > 1))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		x = x * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (x > UINT32_MAX)
+		return -1;
+	*v = (uint32_t)x;
+	return 0;
+}
+
+/* ---- checks on the struct (also for configurations built by hand) ---- */
+
+static int
+check_shard(const struct zcs_engine_conf *conf, unsigned int i, char *err, size_t errlen)
+{
+	const struct zcs_engine_shard_conf *s = &conf->shard[i];
+	struct zcs_addr a;
+	char aerr[192];
+	unsigned int j;
+
+	if (s->signer[0] == '\0')
+		return fail(
+			err, errlen, "[shard.%u] signer: missing (unix:PATH or vsock:CID:PORT)", i);
+	if (memchr(s->signer, '\0', sizeof(s->signer)) == NULL)
+		return fail(err, errlen, "[shard.%u] signer: longer than %zu characters", i,
+			sizeof(s->signer) - 1);
+	if (zcs_addr_parse(s->signer, false, &a, aerr, sizeof(aerr)) != 0)
+		return fail(err, errlen, "[shard.%u] signer = %s: %s", i, s->signer, aerr);
+	if (s->lcore == ZCS_ENGINE_LCORE_ANY)
+		return 0;
+	if (s->lcore >= RTE_MAX_LCORE)
+		return fail(err, errlen, "[shard.%u] lcore = %u: must be below %u", i, s->lcore,
+			RTE_MAX_LCORE);
+	for (j = 0; j < i; j++)
+		if (conf->shard[j].lcore == s->lcore)
+			return fail(err, errlen,
+				"[shard.%u] lcore = %u: already the lcore of [shard.%u] (one "
+				"shard per lcore)",
+				i, s->lcore, j);
+	return 0;
+}
+
+int
+zcs_engine_conf_check(const struct zcs_engine_conf *conf, char *err, size_t errlen)
+{
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < RTE_DIM(num_keys); i++) {
+		const struct num_key *k = &num_keys[i];
+		const void *p = (const uint8_t *)conf + k->off;
+		uint32_t v = k->size == 2 ? *(const uint16_t *)p : *(const uint32_t *)p;
+
+		if (v < k->min || v > k->max)
+			return fail(err, errlen,
+				"[engine] %s = %" PRIu32 ": out of range %" PRIu32 "..%" PRIu32,
+				k->name, v, k->min, k->max);
+		if (k->pow2 && !rte_is_power_of_2(v))
+			return fail(err, errlen, "[engine] %s = %" PRIu32 ": not a power of two",
+				k->name, v);
+	}
+	if (conf->poll != ZCS_POLL_SPIN && conf->poll != ZCS_POLL_BACKOFF)
+		return fail(
+			err, errlen, "[engine] poll = %d: not spin or backoff", (int)conf->poll);
+	if (conf->pool_size < conf->ring_size)
+		return fail(err, errlen,
+			"[engine] pool_size = %" PRIu32 ": below ring_size = %" PRIu32
+			" (a full ring could not be filled)",
+			conf->pool_size, conf->ring_size);
+	/* rte_mempool refuses a cache whose flush threshold (1.5 x) exceeds the pool. */
+	if ((uint64_t)conf->pool_cache * 3 / 2 > conf->pool_size)
+		return fail(err, errlen,
+			"[engine] pool_cache = %" PRIu32 ": more than 2/3 of pool_size = %" PRIu32,
+			conf->pool_cache, conf->pool_size);
+	if (conf->burst > conf->inflight_max)
+		return fail(err, errlen,
+			"[engine] burst = %" PRIu32 ": above inflight_max = %" PRIu32, conf->burst,
+			conf->inflight_max);
+	if (conf->reconnect_min_ms > conf->reconnect_max_ms)
+		return fail(err, errlen,
+			"[engine] reconnect_min_ms = %" PRIu32
+			": above reconnect_max_ms = %" PRIu32,
+			conf->reconnect_min_ms, conf->reconnect_max_ms);
+	for (i = 0; i < conf->shards; i++) {
+		rc = check_shard(conf, i, err, errlen);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- the file ---- */
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+/* One line of the pre-scan: what rte_cfgfile would skip, truncate or refuse. */
+static int
+scan_line(char *line, unsigned int lineno, bool *in_section, const char *path, char *err,
+	size_t errlen)
+{
+	char *s, *eq, *key, *val, *hash;
+
+	/* rte_cfgfile reads a line into a buffer of this size. */
+	if (strlen(line) > CFG_NAME_LEN + CFG_VALUE_LEN + 2)
+		return fail(err, errlen, "%s: line %u: longer than %d characters", path, lineno,
+			CFG_NAME_LEN + CFG_VALUE_LEN + 2);
+	hash = strchr(line, COMMENT_CHAR);
+	if (hash != NULL)
+		*hash = '\0';
+	s = trim(line);
+	if (*s == '\0')
+		return 0;
+	if (*s == '[') {
+		size_t n = strlen(s);
+
+		if (s[n - 1] != ']' || n < 3)
+			return fail(err, errlen, "%s: line %u: '%s': a section is [name]", path,
+				lineno, s);
+		if (n - 2 >= CFG_NAME_LEN)
+			return fail(err, errlen, "%s: line %u: section name longer than %d", path,
+				lineno, CFG_NAME_LEN - 1);
+		*in_section = true;
+		return 0;
+	}
+	eq = strchr(s, '=');
+	if (eq == NULL)
+		return fail(err, errlen,
+			"%s: line %u: '%s' is neither [section] nor key = value (comments "
+			"start with '%c')",
+			path, lineno, s, COMMENT_CHAR);
+	*eq = '\0';
+	key = trim(s);
+	val = trim(eq + 1);
+	if (*key == '\0')
+		return fail(err, errlen, "%s: line %u: '= %s' has no key", path, lineno, val);
+	if (!*in_section)
+		return fail(err, errlen, "%s: line %u: %s = %s: before any [section]", path, lineno,
+			key, val);
+	if (*val == '\0')
+		return fail(err, errlen, "%s: line %u: %s has an empty value", path, lineno, key);
+	if (strlen(key) >= CFG_NAME_LEN)
+		return fail(err, errlen, "%s: line %u: key longer than %d", path, lineno,
+			CFG_NAME_LEN - 1);
+	if (strlen(val) >= CFG_VALUE_LEN)
+		return fail(err, errlen, "%s: line %u: %s: value longer than %d", path, lineno, key,
+			CFG_VALUE_LEN - 1);
+	return 0;
+}
+
+static int
+scan_file(FILE *f, const char *path, char *err, size_t errlen)
+{
+	bool in_section = false;
+	unsigned int lineno = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = 0;
+
+	while (rc == 0 && getline(&line, &cap, f) >= 0)
+		rc = scan_line(line, ++lineno, &in_section, path, err, errlen);
+	free(line);
+	return rc;
+}
+
+static int
+parse_num(struct zcs_engine_conf *conf, const struct num_key *k, const char *val, const char *path,
+	char *err, size_t errlen)
+{
+	void *p = (uint8_t *)conf + k->off;
+	uint32_t v;
+
+	if (parse_u32(val, &v) != 0)
+		return fail(err, errlen,
+			"%s: [engine] %s = %s: not a decimal number (digits only, no sign or "
+			"leading zero)",
+			path, k->name, val);
+	if (v < k->min || v > k->max)
+		return fail(err, errlen, "%s: [engine] %s = %s: out of range %" PRIu32 "..%" PRIu32,
+			path, k->name, val, k->min, k->max);
+	if (k->pow2 && !rte_is_power_of_2(v))
+		return fail(err, errlen, "%s: [engine] %s = %s: not a power of two", path, k->name,
+			val);
+	if (k->size == 2)
+		*(uint16_t *)p = (uint16_t)v;
+	else
+		*(uint32_t *)p = v;
+	return 0;
+}
+
+static int
+parse_engine_entry(struct zcs_engine_conf *conf, bool *have_shards,
+	const struct rte_cfgfile_entry *e, const char *path, char *err, size_t errlen)
+{
+	unsigned int i;
+
+	if (strcmp(e->name, "poll") == 0) {
+		if (strcmp(e->value, "spin") == 0)
+			conf->poll = ZCS_POLL_SPIN;
+		else if (strcmp(e->value, "backoff") == 0)
+			conf->poll = ZCS_POLL_BACKOFF;
+		else
+			return fail(err, errlen, "%s: [engine] poll = %s: not spin or backoff",
+				path, e->value);
+		return 0;
+	}
+	for (i = 0; i < RTE_DIM(num_keys); i++) {
+		if (strcmp(e->name, num_keys[i].name) != 0)
+			continue;
+		if (i == 0)
+			*have_shards = true;
+		return parse_num(conf, &num_keys[i], e->value, path, err, errlen);
+	}
+	return fail(err, errlen, "%s: [engine] %s = %s: unknown key", path, e->name, e->value);
+}
+
+static int
+parse_shard_entry(struct zcs_engine_shard_conf *s, const char *sec,
+	const struct rte_cfgfile_entry *e, const char *path, char *err, size_t errlen)
+{
+	char aerr[192];
+	struct zcs_addr a;
+	uint32_t v;
+
+	if (strcmp(e->name, "signer") == 0) {
+		if (strlen(e->value) >= sizeof(s->signer))
+			return fail(err, errlen, "%s: [%s] signer = %s: longer than %zu characters",
+				path, sec, e->value, sizeof(s->signer) - 1);
+		if (zcs_addr_parse(e->value, false, &a, aerr, sizeof(aerr)) != 0)
+			return fail(
+				err, errlen, "%s: [%s] signer = %s: %s", path, sec, e->value, aerr);
+		snprintf(s->signer, sizeof(s->signer), "%s", e->value);
+		return 0;
+	}
+	if (strcmp(e->name, "measurement") == 0) {
+		if (strlen(e->value) != 2 * ZCS_MEASUREMENT_LEN)
+			return fail(err, errlen,
+				"%s: [%s] measurement = %s: %zu characters, expected %d hex "
+				"digits",
+				path, sec, e->value, strlen(e->value), 2 * ZCS_MEASUREMENT_LEN);
+		if (zcs_hex_decode(e->value, ZCS_MEASUREMENT_LEN, s->measurement) != 0)
+			return fail(err, errlen, "%s: [%s] measurement = %s: not hex", path, sec,
+				e->value);
+		s->has_measurement = 1;
+		return 0;
+	}
+	if (strcmp(e->name, "lcore") == 0) {
+		if (parse_u32(e->value, &v) != 0 || v >= RTE_MAX_LCORE)
+			return fail(err, errlen,
+				"%s: [%s] lcore = %s: not a decimal lcore id below %u", path, sec,
+				e->value, RTE_MAX_LCORE);
+		s->lcore = v;
+		return 0;
+	}
+	return fail(err, errlen, "%s: [%s] %s = %s: unknown key (signer, measurement, lcore)", path,
+		sec, e->name, e->value);
+}
+
+/* Shard number of a "shard.<i>" section name, or -1. */
+static int
+shard_section(const char *name)
+{
+	uint32_t v;
+
+	if (strncmp(name, SHARD_SECTION, strlen(SHARD_SECTION)) != 0)
+		return -1;
+	if (parse_u32(name + strlen(SHARD_SECTION), &v) != 0 || v >= ZCS_MAX_SHARDS)
+		return -1;
+	return (int)v;
+}
+
+struct walk {
+	struct zcs_engine_conf *conf;
+	const char *path;
+	bool have_shards;
+	bool seen_engine;
+	bool seen_shard[ZCS_MAX_SHARDS];
+	int max_shard;
+};
+
+static int
+walk_section(struct walk *w, struct rte_cfgfile *cfg, int idx, char *err, size_t errlen)
+{
+	struct rte_cfgfile_entry *entries = NULL;
+	char name[CFG_NAME_LEN];
+	int n, i, j, shard = -1, rc = 0;
+
+	if (rte_cfgfile_section_entries_by_index(cfg, idx, name, NULL, 0) < 0)
+		return fail(err, errlen, "%s: section %d unreadable", w->path, idx);
+	if (strcmp(name, "engine") == 0) {
+		if (w->seen_engine)
+			return fail(err, errlen, "%s: [engine] appears twice", w->path);
+		w->seen_engine = true;
+	} else {
+		shard = shard_section(name);
+		if (shard < 0)
+			return fail(err, errlen,
+				"%s: [%s]: unknown section ([engine] or [shard.<0..%d>])", w->path,
+				name, ZCS_MAX_SHARDS - 1);
+		if (w->seen_shard[shard])
+			return fail(err, errlen, "%s: [%s] appears twice", w->path, name);
+		w->seen_shard[shard] = true;
+		w->max_shard = RTE_MAX(w->max_shard, shard);
+		memset(&w->conf->shard[shard], 0, sizeof(w->conf->shard[shard]));
+		w->conf->shard[shard].lcore = ZCS_ENGINE_LCORE_ANY;
+	}
+	n = rte_cfgfile_section_num_entries_by_index(cfg, name, idx);
+	if (n <= 0)
+		return 0;
+	entries = calloc((size_t)n, sizeof(*entries));
+	if (entries == NULL)
+		return -ENOMEM;
+	n = rte_cfgfile_section_entries_by_index(cfg, idx, name, entries, n);
+	for (i = 0; rc == 0 && i < n; i++) {
+		for (j = 0; j < i; j++)
+			if (strcmp(entries[i].name, entries[j].name) == 0)
+				break;
+		if (j < i)
+			rc = fail(err, errlen, "%s: [%s] %s = %s: key given twice", w->path, name,
+				entries[i].name, entries[i].value);
+		else if (shard < 0)
+			rc = parse_engine_entry(
+				w->conf, &w->have_shards, &entries[i], w->path, err, errlen);
+		else
+			rc = parse_shard_entry(
+				&w->conf->shard[shard], name, &entries[i], w->path, err, errlen);
+	}
+	free(entries);
+	return rc;
+}
+
+/* Every shard below the count has its section, and no section lies beyond it. */
+static int
+check_sections(struct walk *w, char *err, size_t errlen)
+{
+	unsigned int i;
+
+	if (!w->have_shards)
+		w->conf->shards = (uint16_t)(w->max_shard + 1);
+	if (w->conf->shards == 0)
+		return fail(err, errlen, "%s: no [shard.0] section and no [engine] shards key",
+			w->path);
+	for (i = 0; i < ZCS_MAX_SHARDS; i++) {
+		if (i < w->conf->shards && !w->seen_shard[i])
+			return fail(err, errlen,
+				"%s: [shard.%u]: missing (shards = %u needs [shard.0] to "
+				"[shard.%u])",
+				w->path, i, w->conf->shards, w->conf->shards - 1u);
+		if (i >= w->conf->shards && w->seen_shard[i])
+			return fail(err, errlen, "%s: [shard.%u]: beyond shards = %u", w->path, i,
+				w->conf->shards);
+	}
+	return 0;
+}
+
+int
+zcs_engine_conf_load(struct zcs_engine_conf *conf, char *err, size_t errlen, const char *path)
+{
+	struct rte_cfgfile_parameters params = {.comment_character = COMMENT_CHAR};
+	struct walk w = {.conf = conf, .path = path, .max_shard = -1};
+	struct rte_cfgfile *cfg;
+	char cerr[256];
+	int rc, n, i;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (f == NULL) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	rc = scan_file(f, path, err, errlen);
+	fclose(f);
+	if (rc != 0)
+		return rc;
+	cfg = rte_cfgfile_load_with_params(path, 0, &params);
+	if (cfg == NULL)
+		return fail(
+			err, errlen, "%s: rte_cfgfile could not parse it (see its log line)", path);
+	n = rte_cfgfile_num_sections(cfg, "", 0);
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = walk_section(&w, cfg, i, err, errlen);
+	rte_cfgfile_close(cfg);
+	if (rc == 0)
+		rc = check_sections(&w, err, errlen);
+	if (rc == 0 && zcs_engine_conf_check(conf, cerr, sizeof(cerr)) != 0)
+		rc = fail(err, errlen, "%s: %s", path, cerr);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", path);
+	return rc;
+}

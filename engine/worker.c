@@ -1,0 +1,935 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The shard worker: dequeue a burst from the shard ring, frame it into the
+ * send buffer in place, one send(); one non-blocking recv(), match every reply
+ * to the head of the in-flight FIFO, write the result into the request in
+ * place and complete it. Everything else (connect, handshake, reconnect,
+ * drain) is cold and kept out of the UP path.
+ *
+ * Order: one ring -> one FIFO -> one connection, and the signer answers in
+ * order, so requests complete in dequeue order. A request that is not sent
+ * (deadline passed, bad op) still takes its place in the FIFO as a marker
+ * (seq 0, its status already in r->status) and completes when it reaches the
+ * head: completing it at once would overtake earlier requests of the same
+ * account still in flight.
+ *
+ * Hot path (state UP): no allocation, no lock, no syscall but send() and
+ * recv() (and a sleep when idle in backoff mode); time is the TSC.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_ring.h>
+
+#include <zcsign/client.h>
+#include <zcsign/status.h>
+#include <zcsign/wire.h>
+
+#include "addr.h"
+#include "hex.h"
+#include "log.h"
+#include "shards.h"
+#include "worker.h"
+
+/* Sequence number of a FIFO entry that was never sent. */
+#define SEQ_UNSENT 0
+
+struct zcs_worker {
+	/* Hot: read every iteration. */
+	struct zcs_engine_shared *sh;
+	struct zcs_shard_state *st;
+	struct rte_ring *ring;
+	const volatile int *stop;
+	int fd;
+	uint32_t conn; /* enum zcs_shard_conn, mirrored in st->state */
+	uint16_t shard;
+	uint16_t shard_count;
+	uint16_t down_status; /* completion status of requests while not UP */
+	enum zcs_poll_mode poll;
+	uint32_t burst;
+	uint32_t inflight_max;
+	uint32_t fifo_mask;
+	uint32_t fifo_head; /* oldest entry; free-running */
+	uint32_t fifo_tail; /* next free slot; free-running */
+	uint32_t unanswered; /* FIFO entries sent and not answered */
+	uint64_t next_seq;
+	struct zcs_request **fifo;
+	uint8_t *tx; /* 64-byte aligned: frames are encoded in place */
+	size_t tx_off; /* first unsent byte */
+	size_t tx_len;
+	uint8_t *rx;
+	size_t rx_cap;
+	size_t rx_len;
+	uint64_t probe_at; /* next recv() while nothing is in flight */
+	uint64_t probe_tsc;
+	uint64_t idle_since; /* backoff mode: start of the idle spell, 0 when busy */
+	uint64_t idle_spin_tsc;
+
+	/* Cold: connection management and drain. */
+	uint64_t hz;
+	uint64_t reconnect_at;
+	uint64_t backoff; /* next reconnect delay */
+	uint64_t backoff_min;
+	uint64_t backoff_max;
+	uint64_t handshake_tsc;
+	uint64_t deadline; /* of the connect + handshake in progress */
+	uint64_t drain_tsc;
+	uint64_t grace_tsc;
+	uint64_t stop_seen; /* TSC when the stop flag was first seen; 0 before */
+	uint64_t shutdown_failed;
+	uint32_t fail_streak; /* connection attempts failed in a row */
+	bool ever_up;
+	bool has_measurement;
+	unsigned int lcore;
+	struct zcs_addr addr;
+	char endpoint[ZCS_ENDPOINT_MAX];
+	uint8_t measurement[ZCS_MEASUREMENT_LEN];
+	struct zcs_request *burst_buf[ZCS_ENGINE_BURST_MAX];
+} __rte_cache_aligned;
+
+/* Each lcore finds its worker here (written by the main lcore before launch). */
+static struct zcs_worker *lcore_workers[RTE_MAX_LCORE];
+
+static const char *const conn_names[] = {
+	[ZCS_SHARD_DOWN] = "down",
+	[ZCS_SHARD_CONNECTING] = "connecting",
+	[ZCS_SHARD_HANDSHAKE] = "handshake",
+	[ZCS_SHARD_UP] = "up",
+	[ZCS_SHARD_REFUSED] = "refused",
+};
+
+static uint64_t
+ms_to_tsc(const struct zcs_worker *w, uint64_t ms)
+{
+	return w->hz * ms / 1000;
+}
+
+static uint64_t
+tsc_to_ms(const struct zcs_worker *w, uint64_t tsc)
+{
+	return tsc * 1000 / w->hz;
+}
+
+static void
+set_state(struct zcs_worker *w, enum zcs_shard_conn s)
+{
+	w->conn = s;
+	__atomic_store_n(&w->st->state, (uint32_t)s, __ATOMIC_RELEASE);
+}
+
+/* Cold paths, kept out of line so the UP loop stays small. */
+static void conn_down(struct zcs_worker *w, uint64_t now, const char *fmt,
+	...) __rte_noinline __rte_cold __rte_format_printf(3, 4);
+static void refuse(struct zcs_worker *w, uint64_t now, uint16_t status, const char *fmt,
+	...) __rte_noinline __rte_cold __rte_format_printf(4, 5);
+
+/* ---- completions and the FIFO ---- */
+
+static inline void
+complete(struct zcs_worker *w, struct zcs_request *r, uint16_t status, uint64_t now)
+{
+	struct zcs_shard_state *st = w->st;
+
+	if (likely(status == ZCS_OK))
+		st->signed_ok++;
+	else if (status == ZCS_ERR_EXPIRED)
+		st->expired++;
+	else
+		st->failed++;
+	st->by_status[status]++;
+	zcs_shards_complete(w->sh, r, status, now);
+}
+
+static inline uint32_t
+fifo_count(const struct zcs_worker *w)
+{
+	return w->fifo_tail - w->fifo_head;
+}
+
+static inline void
+fifo_push(struct zcs_worker *w, struct zcs_request *r)
+{
+	w->fifo[w->fifo_tail++ & w->fifo_mask] = r;
+}
+
+static inline struct zcs_request *
+fifo_head(const struct zcs_worker *w)
+{
+	return w->fifo[w->fifo_head & w->fifo_mask];
+}
+
+/* Complete the unsent markers at the head: nothing earlier is pending any more. */
+static inline void
+fifo_settle(struct zcs_worker *w, uint64_t now)
+{
+	struct zcs_request *r;
+
+	while (fifo_count(w) != 0) {
+		r = fifo_head(w);
+		if (likely(r->seq != SEQ_UNSENT))
+			return;
+		w->fifo_head++;
+		complete(w, r, r->status, now);
+	}
+}
+
+/*
+ * Complete the whole FIFO in order: sent requests with status, markers with
+ * their own. Returns the number completed with status.
+ */
+static uint32_t
+fifo_fail(struct zcs_worker *w, uint16_t status, uint64_t now)
+{
+	struct zcs_request *r;
+	uint32_t n = 0;
+
+	while (fifo_count(w) != 0) {
+		r = fifo_head(w);
+		w->fifo_head++;
+		if (r->seq == SEQ_UNSENT) {
+			complete(w, r, r->status, now);
+		} else {
+			complete(w, r, status, now);
+			n++;
+		}
+	}
+	w->unanswered = 0;
+	w->st->inflight = 0;
+	return n;
+}
+
+/* ---- connection loss, refusal, reconnect timer ---- */
+
+static void
+close_conn(struct zcs_worker *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	w->tx_off = 0;
+	w->tx_len = 0;
+	w->rx_len = 0;
+}
+
+static void
+schedule_reconnect(struct zcs_worker *w, uint64_t now)
+{
+	w->reconnect_at = now + w->backoff;
+	w->backoff = RTE_MIN(w->backoff * 2, w->backoff_max);
+	set_state(w, ZCS_SHARD_DOWN);
+}
+
+/*
+ * Lose the connection (or the attempt to make one): fail what is in flight,
+ * close, and retry after the backoff. A lost UP connection is always logged;
+ * failed attempts are logged on the 1st, 2nd, 4th, 8th... in a row, so a dead
+ * signer does not flood the log at reconnect_max_ms.
+ */
+static void
+conn_down(struct zcs_worker *w, uint64_t now, const char *fmt, ...)
+{
+	bool was_up = w->conn == ZCS_SHARD_UP;
+	uint32_t failed;
+	char why[192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	failed = fifo_fail(w, ZCS_ERR_SIGNER_DOWN, now);
+	close_conn(w);
+	if (was_up) {
+		w->st->disconnects++;
+		w->fail_streak = 0;
+		w->down_status = ZCS_ERR_SIGNER_DOWN;
+		ZCS_LOG(WARNING,
+			"shard %u: lost signer %s: %s; %" PRIu32
+			" in flight failed (signer_down); reconnecting in %" PRIu64 " ms",
+			w->shard, w->endpoint, why, failed, tsc_to_ms(w, w->backoff));
+	} else {
+		/* A refusal verdict stands until a handshake succeeds (see refuse()). */
+		w->fail_streak++;
+		if (rte_is_power_of_2(w->fail_streak))
+			ZCS_LOG(WARNING,
+				"shard %u: cannot reach signer %s: %s (attempt %" PRIu32
+				"); retrying in %" PRIu64 " ms",
+				w->shard, w->endpoint, why, w->fail_streak,
+				tsc_to_ms(w, w->backoff));
+		else
+			ZCS_LOG(DEBUG, "shard %u: cannot reach signer %s: %s (attempt %" PRIu32 ")",
+				w->shard, w->endpoint, why, w->fail_streak);
+	}
+	schedule_reconnect(w, now);
+}
+
+/*
+ * The signer is not the one configured: close, and look again every
+ * reconnect_max_ms (the signer may be replaced). Until a handshake succeeds,
+ * requests fail with status, also while a retry is connecting or cannot reach
+ * the signer: the shard needs an operator, and saying "signer down" half of
+ * the time would hide why. Logged when the verdict changes, not at every retry.
+ */
+static void
+refuse(struct zcs_worker *w, uint64_t now, uint16_t status, const char *fmt, ...)
+{
+	char why[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	close_conn(w);
+	if (w->down_status != status)
+		ZCS_LOG(ERR, "shard %u: %s; refusing the shard (requests fail with %s)", w->shard,
+			why, zcs_status_name(status));
+	else
+		ZCS_LOG(DEBUG, "shard %u: %s; still refusing the shard", w->shard, why);
+	w->down_status = status;
+	w->fail_streak = 0;
+	w->reconnect_at = now + w->backoff_max;
+	set_state(w, ZCS_SHARD_REFUSED);
+}
+
+/* ---- socket I/O ---- */
+
+/* Send what the tx buffer holds: 1 on progress, 0 on none, -1 when the connection is lost. */
+static inline int
+tx_flush(struct zcs_worker *w, uint64_t now)
+{
+	ssize_t n;
+
+	n = send(w->fd, w->tx + w->tx_off, w->tx_len - w->tx_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (likely(n > 0)) {
+		w->tx_off += (size_t)n;
+		if (likely(w->tx_off == w->tx_len)) {
+			w->tx_off = 0;
+			w->tx_len = 0;
+		}
+		return 1;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	conn_down(w, now, "send: %s", n == 0 ? "no progress" : strerror(errno));
+	return -1;
+}
+
+/* One recv() into the rx buffer: bytes read, 0 for none, -1 when the connection is lost. */
+static inline ssize_t
+rx_fill(struct zcs_worker *w, uint64_t now)
+{
+	ssize_t n;
+
+	n = recv(w->fd, w->rx + w->rx_len, w->rx_cap - w->rx_len, MSG_DONTWAIT);
+	if (likely(n > 0)) {
+		w->rx_len += (size_t)n;
+		return n;
+	}
+	if (n == 0) {
+		conn_down(w, now, "signer closed the connection");
+		return -1;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	conn_down(w, now, "recv: %s", strerror(errno));
+	return -1;
+}
+
+static void
+rx_consume(struct zcs_worker *w, size_t off)
+{
+	if (off == 0)
+		return;
+	w->rx_len -= off;
+	if (w->rx_len != 0)
+		memmove(w->rx, w->rx + off, w->rx_len);
+}
+
+/* ---- UP: requests out, replies in ---- */
+
+static inline void
+encode(struct zcs_worker *w, struct zcs_request *r, uint64_t now)
+{
+	void *f = w->tx + w->tx_len;
+
+	r->seq = w->next_seq++;
+	r->send_tsc = now;
+	if (likely(r->op == ZCS_OP_SIGN)) {
+		zcs_wire_sign(f, r->seq, r->account, r->algo, r->hash);
+		w->tx_len += sizeof(struct zcs_wire_sign);
+	} else {
+		zcs_wire_pubkey(f, r->seq, r->account);
+		w->tx_len += sizeof(struct zcs_wire_pubkey);
+	}
+}
+
+/*
+ * Dequeue as many as the FIFO has room for and frame them. Called only with
+ * an empty tx buffer, so the frames fit (inflight_max * 64 bytes) and start
+ * 8-byte aligned.
+ */
+static inline unsigned int
+up_dequeue(struct zcs_worker *w, uint64_t now)
+{
+	unsigned int room = w->inflight_max - fifo_count(w);
+	unsigned int n, i, sent = 0;
+	struct zcs_request *r;
+
+	n = RTE_MIN(w->burst, room);
+	if (unlikely(n == 0))
+		return 0;
+	n = rte_ring_dequeue_burst(w->ring, (void **)w->burst_buf, n, NULL);
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		r = w->burst_buf[i];
+		if (unlikely(r->deadline_tsc != 0 && r->deadline_tsc < now)) {
+			r->seq = SEQ_UNSENT;
+			r->send_tsc = 0;
+			r->status = ZCS_ERR_EXPIRED;
+		} else if (unlikely(r->op != ZCS_OP_SIGN && r->op != ZCS_OP_PUBKEY)) {
+			r->seq = SEQ_UNSENT;
+			r->send_tsc = 0;
+			r->status = ZCS_ERR_BAD_REQUEST;
+		} else {
+			encode(w, r, now);
+			sent++;
+		}
+		fifo_push(w, r);
+	}
+	w->unanswered += sent;
+	w->st->dequeued += n;
+	w->st->sent += sent;
+	fifo_settle(w, now);
+	return n;
+}
+
+/* A SIGN_REPLY or PUBKEY_REPLY: it must answer the oldest request in flight. */
+static inline int
+on_reply(struct zcs_worker *w, const union zcs_wire_frame *f, uint64_t now)
+{
+	unsigned int op = f->hdr.type == ZCS_FT_SIGN_REPLY ? ZCS_OP_SIGN : ZCS_OP_PUBKEY;
+	uint64_t seq = op == ZCS_OP_SIGN ? f->sign_reply.seq : f->pubkey_reply.seq;
+	struct zcs_request *r;
+	uint16_t status;
+
+	if (unlikely(w->unanswered == 0)) {
+		conn_down(
+			w, now, "reply seq %" PRIu64 " with nothing in flight (bad_sequence)", seq);
+		return -1;
+	}
+	r = fifo_head(w);
+	if (unlikely(r->seq != seq || r->op != op)) {
+		conn_down(w, now,
+			"%s seq %" PRIu64 " does not answer the oldest request in flight "
+			"(%s seq %" PRIu64 ") (bad_sequence)",
+			op == ZCS_OP_SIGN ? "SIGN_REPLY" : "PUBKEY_REPLY", seq,
+			r->op == ZCS_OP_SIGN ? "SIGN" : "PUBKEY", r->seq);
+		return -1;
+	}
+	w->fifo_head++;
+	w->unanswered--;
+	if (likely(op == ZCS_OP_SIGN)) {
+		status = f->sign_reply.status;
+		memcpy(r->sig, f->sign_reply.sig, sizeof(r->sig));
+		r->recid = f->sign_reply.recid;
+		r->signer_ns = f->sign_reply.service_ns;
+	} else {
+		status = f->pubkey_reply.status;
+		memcpy(r->sig, f->pubkey_reply.compressed, sizeof(f->pubkey_reply.compressed));
+		memset(r->sig + sizeof(f->pubkey_reply.compressed), 0,
+			sizeof(r->sig) - sizeof(f->pubkey_reply.compressed));
+		r->recid = 0;
+		r->signer_ns = 0;
+	}
+	complete(w, r, status, now);
+	fifo_settle(w, now);
+	return 0;
+}
+
+static void __rte_noinline __rte_cold
+on_unexpected(struct zcs_worker *w, const union zcs_wire_frame *f, uint64_t now)
+{
+	if (f->hdr.type == ZCS_FT_ERROR)
+		conn_down(w, now, "signer sent ERROR %s (seq %" PRIu64 ")",
+			zcs_status_name(f->error.status), f->error.seq);
+	else
+		conn_down(w, now, "unexpected frame type %u from the signer (unexpected)",
+			f->hdr.type);
+}
+
+/* Decode every whole frame in rx. Returns 0, or -1 when the connection was lost. */
+static inline int
+rx_process(struct zcs_worker *w, uint64_t now)
+{
+	union zcs_wire_frame f;
+	size_t off = 0, used;
+	int rc;
+
+	for (;;) {
+		rc = zcs_wire_decode(w->rx + off, w->rx_len - off, &f, &used);
+		if (rc == ZCS_WIRE_NEED_MORE)
+			break;
+		if (unlikely(rc != 0)) {
+			conn_down(w, now, "malformed frame from the signer: %s (%s)",
+				zcs_strerror(rc), zcs_status_name(rc));
+			return -1;
+		}
+		off += used;
+		if (likely(f.hdr.type == ZCS_FT_SIGN_REPLY || f.hdr.type == ZCS_FT_PUBKEY_REPLY)) {
+			if (unlikely(on_reply(w, &f, now) < 0))
+				return -1;
+		} else {
+			on_unexpected(w, &f, now);
+			return -1;
+		}
+	}
+	rx_consume(w, off);
+	return 0;
+}
+
+/* One UP iteration. Returns non-zero when it did something. */
+static inline int
+up_step(struct zcs_worker *w, uint64_t now)
+{
+	int work = 0, rc;
+	ssize_t n;
+
+	/* A partial send is finished before anything more is framed. */
+	if (unlikely(w->tx_len != 0)) {
+		rc = tx_flush(w, now);
+		if (rc < 0)
+			return 1;
+		work |= rc;
+	}
+	if (likely(w->tx_len == 0) && up_dequeue(w, now) != 0) {
+		work = 1;
+		if (w->tx_len != 0 && tx_flush(w, now) < 0)
+			return 1;
+	}
+	/* Nothing in flight: still look now and then, to notice EOF or an ERROR. */
+	if (w->unanswered != 0 || now >= w->probe_at) {
+		w->probe_at = now + w->probe_tsc;
+		n = rx_fill(w, now);
+		if (n < 0)
+			return 1;
+		if (n > 0) {
+			work = 1;
+			if (rx_process(w, now) < 0)
+				return 1;
+		}
+	}
+	if (work)
+		w->st->inflight = w->unanswered;
+	return work;
+}
+
+/* ---- not UP: fail fast, connect, handshake ---- */
+
+/* Requests arriving while the shard is not UP complete at once: never queued, never blocked. */
+static unsigned int
+reject_burst(struct zcs_worker *w, uint64_t now)
+{
+	unsigned int n, i;
+
+	n = rte_ring_dequeue_burst(w->ring, (void **)w->burst_buf, w->burst, NULL);
+	if (n == 0)
+		return 0;
+	w->st->dequeued += n;
+	for (i = 0; i < n; i++)
+		complete(w, w->burst_buf[i], w->down_status, now);
+	return n;
+}
+
+static void
+send_hello(struct zcs_worker *w, uint64_t now)
+{
+	zcs_wire_hello((struct zcs_wire_hello *)w->tx, w->shard, w->shard_count);
+	w->tx_off = 0;
+	w->tx_len = sizeof(struct zcs_wire_hello);
+	set_state(w, ZCS_SHARD_HANDSHAKE);
+	tx_flush(w, now);
+}
+
+static void
+start_connect(struct zcs_worker *w, uint64_t now)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd;
+
+	if (zcs_addr_sockaddr(&w->addr, &ss, &len) != 0) {
+		conn_down(w, now, "bad address");
+		return;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		conn_down(w, now, "socket: %s", strerror(errno));
+		return;
+	}
+	w->fd = fd;
+	w->deadline = now + w->handshake_tsc;
+	set_state(w, ZCS_SHARD_CONNECTING);
+	if (connect(fd, (struct sockaddr *)&ss, len) == 0)
+		send_hello(w, now);
+	else if (errno != EINPROGRESS)
+		/* AF_UNIX says EAGAIN when the listener's backlog is full: retry later too. */
+		conn_down(w, now, "connect: %s", strerror(errno));
+}
+
+static void
+connecting_step(struct zcs_worker *w, uint64_t now)
+{
+	struct pollfd p = {.fd = w->fd, .events = POLLOUT};
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (poll(&p, 1, 0) == 0) {
+		if (now >= w->deadline)
+			conn_down(w, now, "connect: no answer within %" PRIu64 " ms",
+				tsc_to_ms(w, w->handshake_tsc));
+		return;
+	}
+	if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		err = errno;
+	if (err != 0)
+		conn_down(w, now, "connect: %s", strerror(err));
+	else
+		send_hello(w, now);
+}
+
+static void
+on_hello_reply(struct zcs_worker *w, const struct zcs_wire_hello_reply *h, uint64_t now)
+{
+	struct zcs_shard_state *st = w->st;
+	char got[2 * ZCS_MEASUREMENT_LEN + 1], want[2 * ZCS_MEASUREMENT_LEN + 1];
+	const char *nonce = zcs_nonce_mode_name(h->nonce_mode);
+
+	memcpy(st->signer_measurement, h->measurement, ZCS_MEASUREMENT_LEN);
+	st->signer_keys = h->key_count;
+	st->signer_nonce_mode = h->nonce_mode;
+	if (h->shard_id != w->shard || h->shard_count != w->shard_count) {
+		refuse(w, now, ZCS_ERR_WRONG_SHARD,
+			"signer %s serves shard %u of %u, this is shard %u of %u", w->endpoint,
+			h->shard_id, h->shard_count, w->shard, w->shard_count);
+		return;
+	}
+	if (w->has_measurement &&
+		memcmp(h->measurement, w->measurement, ZCS_MEASUREMENT_LEN) != 0) {
+		zcs_hex_encode(h->measurement, ZCS_MEASUREMENT_LEN, got);
+		zcs_hex_encode(w->measurement, ZCS_MEASUREMENT_LEN, want);
+		refuse(w, now, ZCS_ERR_MEASUREMENT,
+			"signer %s measurement %s differs from the configured %s", w->endpoint, got,
+			want);
+		return;
+	}
+	ZCS_LOG(INFO, "shard %u: %s signer %s: shard %u of %u, %" PRIu32 " keys, nonce %s%s",
+		w->shard, w->ever_up ? "reconnected to" : "connected to", w->endpoint, h->shard_id,
+		h->shard_count, h->key_count, nonce != NULL ? nonce : "?",
+		w->has_measurement ? ", measurement as configured" : "");
+	if (h->key_count == 0)
+		ZCS_LOG(WARNING, "shard %u: signer %s holds no keys: every request will fail",
+			w->shard, w->endpoint);
+	st->connects++;
+	w->ever_up = true;
+	w->fail_streak = 0;
+	w->backoff = w->backoff_min;
+	w->down_status = ZCS_ERR_SIGNER_DOWN;
+	w->probe_at = now;
+	set_state(w, ZCS_SHARD_UP);
+}
+
+static void
+on_handshake_error(struct zcs_worker *w, const struct zcs_wire_error *e, uint64_t now)
+{
+	if (e->status == ZCS_ERR_WRONG_SHARD)
+		refuse(w, now, ZCS_ERR_WRONG_SHARD,
+			"signer %s refused shard %u of %u (wrong_shard): its key file is for "
+			"another shard",
+			w->endpoint, w->shard, w->shard_count);
+	else if (e->status == ZCS_ERR_BUSY)
+		conn_down(w, now, "signer busy: it already serves another connection");
+	else
+		conn_down(
+			w, now, "signer answered HELLO with ERROR %s", zcs_status_name(e->status));
+}
+
+static void
+handshake_step(struct zcs_worker *w, uint64_t now)
+{
+	union zcs_wire_frame f;
+	size_t used;
+	int rc;
+
+	if (w->tx_len != 0 && tx_flush(w, now) < 0)
+		return;
+	if (rx_fill(w, now) < 0)
+		return;
+	rc = zcs_wire_decode(w->rx, w->rx_len, &f, &used);
+	if (rc == ZCS_WIRE_NEED_MORE) {
+		if (now >= w->deadline)
+			conn_down(w, now, "no HELLO_REPLY within %" PRIu64 " ms",
+				tsc_to_ms(w, w->handshake_tsc));
+		return;
+	}
+	if (rc != 0) {
+		conn_down(w, now, "malformed HELLO_REPLY: %s (%s)", zcs_strerror(rc),
+			zcs_status_name(rc));
+		return;
+	}
+	rx_consume(w, used);
+	if (f.hdr.type == ZCS_FT_HELLO_REPLY)
+		on_hello_reply(w, &f.hello_reply, now);
+	else if (f.hdr.type == ZCS_FT_ERROR)
+		on_handshake_error(w, &f.error, now);
+	else
+		conn_down(w, now, "expected HELLO_REPLY, got frame type %u", f.hdr.type);
+	/* Replies cannot precede requests: anything more in rx is the signer's fault. */
+	if (w->conn == ZCS_SHARD_UP && w->rx_len != 0)
+		rx_process(w, now);
+}
+
+/* One iteration while not UP. Returns non-zero when it did something. */
+static int
+down_step(struct zcs_worker *w, uint64_t now)
+{
+	uint32_t before = w->conn;
+	int work = reject_burst(w, now) != 0;
+
+	switch (w->conn) {
+	case ZCS_SHARD_DOWN:
+	case ZCS_SHARD_REFUSED:
+		/* Draining: requests fail at once anyway, a new connection would serve none. */
+		if (now >= w->reconnect_at && !*w->stop)
+			start_connect(w, now);
+		break;
+	case ZCS_SHARD_CONNECTING:
+		connecting_step(w, now);
+		break;
+	case ZCS_SHARD_HANDSHAKE:
+		handshake_step(w, now);
+		break;
+	}
+	return work || w->conn != before;
+}
+
+/* ---- drain ---- */
+
+/*
+ * Called every iteration once the stop flag is set. Done when the ring is
+ * empty and nothing is in flight, but an empty ring is trusted only after the
+ * grace period: zcs_submit() checks sh->stopping and then enqueues, so a
+ * client that passed the check just before stopping was set can still be on
+ * its way to the ring; the engine looks at the rings once more after joining
+ * the workers. At the drain deadline what is left completes ZCS_ERR_SHUTDOWN.
+ */
+static bool
+drain_step(struct zcs_worker *w, uint64_t now)
+{
+	uint32_t failed;
+	unsigned int n, i;
+
+	if (w->stop_seen == 0) {
+		w->stop_seen = now;
+		ZCS_LOG(INFO, "shard %u: draining: %" PRIu32 " in flight, %u queued", w->shard,
+			fifo_count(w), rte_ring_count(w->ring));
+	}
+	if (fifo_count(w) == 0 && w->tx_len == 0 && now - w->stop_seen >= w->grace_tsc &&
+		rte_ring_count(w->ring) == 0)
+		return true;
+	if (now - w->stop_seen < w->drain_tsc)
+		return false;
+	failed = fifo_fail(w, ZCS_ERR_SHUTDOWN, now);
+	while ((n = rte_ring_dequeue_burst(w->ring, (void **)w->burst_buf, w->burst, NULL)) != 0) {
+		w->st->dequeued += n;
+		for (i = 0; i < n; i++)
+			complete(w, w->burst_buf[i], ZCS_ERR_SHUTDOWN, now);
+		failed += n;
+	}
+	w->shutdown_failed += failed;
+	if (failed != 0)
+		ZCS_LOG(WARNING,
+			"shard %u: drain timed out after %" PRIu64 " ms: %" PRIu32
+			" requests failed (shutdown)",
+			w->shard, tsc_to_ms(w, w->drain_tsc), failed);
+	return true;
+}
+
+/* ---- the loop ---- */
+
+static inline void
+backoff_idle(struct zcs_worker *w, int work, uint64_t now)
+{
+	if (work) {
+		w->idle_since = 0;
+		return;
+	}
+	if (w->idle_since == 0)
+		w->idle_since = now;
+	else if (now - w->idle_since >= w->idle_spin_tsc)
+		rte_delay_us_sleep(ZCS_WORKER_BACKOFF_SLEEP_US);
+}
+
+int
+zcs_worker_main(void *arg)
+{
+	struct zcs_worker *w = lcore_workers[rte_lcore_id()];
+	bool quit = false;
+	uint64_t now;
+	int work;
+
+	RTE_SET_USED(arg);
+	if (w == NULL)
+		return -ENOENT;
+	ZCS_LOG(INFO, "shard %u: worker on lcore %u, signer %s, %s poll", w->shard, w->lcore,
+		w->endpoint, w->poll == ZCS_POLL_SPIN ? "spin" : "backoff");
+	w->reconnect_at = rte_rdtsc();
+	while (!quit) {
+		now = rte_rdtsc();
+		if (likely(w->conn == ZCS_SHARD_UP))
+			work = up_step(w, now);
+		else
+			work = down_step(w, now);
+		if (unlikely(*w->stop))
+			quit = drain_step(w, now);
+		if (w->poll == ZCS_POLL_BACKOFF)
+			backoff_idle(w, work, now);
+	}
+	close_conn(w);
+	w->st->inflight = 0;
+	set_state(w, ZCS_SHARD_DOWN);
+	ZCS_LOG(INFO, "shard %u: worker stopped", w->shard);
+	return 0;
+}
+
+/* ---- life cycle ---- */
+
+static void *
+alloc_on(const char *what, size_t size, int socket)
+{
+	return rte_zmalloc_socket(what, size, RTE_CACHE_LINE_SIZE, socket);
+}
+
+struct zcs_worker *
+zcs_worker_create(const struct zcs_engine_conf *conf, struct zcs_engine_shared *sh, uint16_t shard,
+	unsigned int lcore, const volatile int *stop)
+{
+	const struct zcs_engine_shard_conf *sc = &conf->shard[shard];
+	int socket = (int)rte_lcore_to_socket_id(lcore);
+	struct zcs_worker *w;
+	uint32_t fifo_size;
+	char err[192];
+
+	if (lcore >= RTE_MAX_LCORE || lcore_workers[lcore] != NULL) {
+		rte_errno = lcore >= RTE_MAX_LCORE ? EINVAL : EEXIST;
+		return NULL;
+	}
+	w = alloc_on("zcs_worker", sizeof(*w), socket);
+	if (w == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	w->fd = -1;
+	w->sh = sh;
+	w->st = &sh->shards[shard];
+	w->ring = w->st->ring;
+	w->stop = stop;
+	w->shard = shard;
+	w->shard_count = conf->shards;
+	w->lcore = lcore;
+	w->poll = conf->poll;
+	w->burst = conf->burst;
+	w->inflight_max = conf->inflight_max;
+	w->next_seq = 1;
+	w->down_status = ZCS_ERR_SIGNER_DOWN;
+	w->conn = ZCS_SHARD_DOWN;
+	fifo_size = rte_align32pow2(conf->inflight_max);
+	w->fifo_mask = fifo_size - 1;
+	w->fifo = alloc_on("zcs_worker_fifo", fifo_size * sizeof(*w->fifo), socket);
+	/* Every in-flight request has at most one frame (<= 64 bytes) waiting to go out. */
+	w->tx = alloc_on(
+		"zcs_worker_tx", (size_t)conf->inflight_max * sizeof(struct zcs_wire_sign), socket);
+	w->rx_cap = RTE_MAX((size_t)conf->inflight_max * ZCS_WIRE_MAX_FRAME, (size_t)4096);
+	w->rx = alloc_on("zcs_worker_rx", w->rx_cap, socket);
+	if (w->fifo == NULL || w->tx == NULL || w->rx == NULL || w->ring == NULL) {
+		if (w->ring == NULL)
+			ZCS_LOG(ERR, "shard %u: no ring in the engine memzone", shard);
+		rte_errno = w->ring == NULL ? EINVAL : ENOMEM;
+		zcs_worker_free(w);
+		return NULL;
+	}
+	if (zcs_addr_parse(sc->signer, false, &w->addr, err, sizeof(err)) != 0) {
+		ZCS_LOG(ERR, "shard %u: signer: %s", shard, err);
+		rte_errno = EINVAL;
+		zcs_worker_free(w);
+		return NULL;
+	}
+	snprintf(w->endpoint, sizeof(w->endpoint), "%s", sc->signer);
+	w->has_measurement = sc->has_measurement != 0;
+	memcpy(w->measurement, sc->measurement, ZCS_MEASUREMENT_LEN);
+
+	w->hz = rte_get_tsc_hz();
+	w->backoff_min = ms_to_tsc(w, conf->reconnect_min_ms);
+	w->backoff_max = ms_to_tsc(w, conf->reconnect_max_ms);
+	w->backoff = w->backoff_min;
+	w->handshake_tsc = ms_to_tsc(w, conf->handshake_timeout_ms);
+	w->drain_tsc = ms_to_tsc(w, conf->drain_timeout_ms);
+	w->grace_tsc = w->hz * ZCS_WORKER_DRAIN_GRACE_US / 1000000;
+	w->probe_tsc = w->hz * ZCS_WORKER_IDLE_PROBE_US / 1000000;
+	w->idle_spin_tsc = w->hz * ZCS_WORKER_BACKOFF_SPIN_US / 1000000;
+	lcore_workers[lcore] = w;
+	return w;
+}
+
+void
+zcs_worker_free(struct zcs_worker *w)
+{
+	if (w == NULL)
+		return;
+	close_conn(w);
+	if (w->lcore < RTE_MAX_LCORE && lcore_workers[w->lcore] == w)
+		lcore_workers[w->lcore] = NULL;
+	rte_free(w->fifo);
+	rte_free(w->tx);
+	rte_free(w->rx);
+	rte_free(w);
+}
+
+uint64_t
+zcs_worker_shutdown_failed(const struct zcs_worker *w)
+{
+	return w->shutdown_failed;
+}
+
+unsigned int
+zcs_worker_sweep(struct zcs_worker *w)
+{
+	uint64_t now = rte_rdtsc();
+	unsigned int n, i, total = 0;
+
+	while ((n = rte_ring_dequeue_burst(w->ring, (void **)w->burst_buf, w->burst, NULL)) != 0) {
+		w->st->dequeued += n;
+		for (i = 0; i < n; i++)
+			complete(w, w->burst_buf[i], ZCS_ERR_SHUTDOWN, now);
+		total += n;
+	}
+	return total;
+}
+
+const char *
+zcs_worker_conn_name(uint32_t state)
+{
+	return state < RTE_DIM(conn_names) ? conn_names[state] : "unknown";
+}

@@ -1,0 +1,482 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libzcsign's client side (zcsign/client.h): attach to a client slot, then
+ * submit, poll and release requests in place.
+ *
+ * Attach and detach are the slow path (they may log, allocate, call kill(2)).
+ * Submit, poll and release are the hot path: no syscall, no lock, no
+ * allocation; they touch the request, the client's private mempool cache, one
+ * shard ring or the client's completion ring, and the slot's counters, which
+ * sit on a cache line only this client writes.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <zcsign/client.h>
+
+#include "log.h"
+#include "shards.h"
+
+/* Longest run of same-shard requests zcs_submit_burst enqueues at once. */
+#define BURST_RUN 32
+
+/* Completions taken per dequeue when draining a slot's ring. */
+#define DRAIN_BURST 64
+
+#define NSEC_PER_SEC UINT64_C(1000000000)
+
+struct zcs_client {
+	struct zcs_engine_shared *sh;
+	struct zcs_client_slot *slot;
+	struct rte_mempool *pool;
+	/*
+	 * Every pool access goes through this user-owned cache (or straight to
+	 * the pool when the engine configured none), never through the pool's
+	 * per-lcore caches: lcore ids are per process, so a secondary's lcore 1
+	 * and the primary's lcore 1 would share one unlocked cache and corrupt
+	 * it. It also makes any thread, EAL or not, a valid client.
+	 */
+	struct rte_mempool_cache *cache;
+	struct rte_ring *cq;
+	uint32_t gen;
+	uint16_t slot_id;
+	uint16_t shard_count;
+	/*
+	 * Copied from the shard states at attach: those share their cache lines
+	 * with counters the workers write all the time, so reading the ring
+	 * pointer there on every submit would pull the line across cores.
+	 */
+	struct rte_ring *rings[ZCS_MAX_SHARDS];
+};
+
+/* The slot's counters have one writer (the owner); readers load them unlocked. */
+static inline void
+count(uint64_t *counter, uint64_t n)
+{
+	__atomic_store_n(counter, *counter + n, __ATOMIC_RELAXED);
+}
+
+/* ---- slots ---- */
+
+static bool
+pid_dead(int32_t pid)
+{
+	/*
+	 * ESRCH only: EPERM means a live process of another user. This assumes
+	 * every client shares the engine's PID namespace.
+	 */
+	return pid > 0 && kill(pid, 0) == -1 && errno == ESRCH;
+}
+
+/*
+ * Claim a free slot, else reclaim one whose owner died. See the ownership
+ * protocol in shards.h. Returns the slot index, or -1.
+ */
+static int
+slot_claim(struct zcs_engine_shared *sh)
+{
+	int32_t self = (int32_t)getpid();
+	unsigned int i;
+
+	for (i = 0; i < sh->client_slots; i++) {
+		struct zcs_client_slot *s = &sh->clients[i];
+		uint32_t expect = 0;
+
+		if (__atomic_compare_exchange_n(
+			    &s->in_use, &expect, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			__atomic_store_n(&s->pid, self, __ATOMIC_RELAXED);
+			return (int)i;
+		}
+	}
+	for (i = 0; i < sh->client_slots; i++) {
+		struct zcs_client_slot *s = &sh->clients[i];
+		int32_t pid = __atomic_load_n(&s->pid, __ATOMIC_ACQUIRE);
+
+		/*
+		 * pid 0: being claimed (or released) right now, not dead. Several
+		 * processes may find the same dead pid; the CAS on pid lets one win.
+		 */
+		if (__atomic_load_n(&s->in_use, __ATOMIC_ACQUIRE) == 0 || pid == 0 || pid == self ||
+			!pid_dead(pid))
+			continue;
+		if (__atomic_compare_exchange_n(
+			    &s->pid, &pid, self, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			ZCS_LOG(INFO, "client slot %u (\"%.31s\") reclaimed from dead process %d",
+				i, s->name, (int)pid);
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+/* Returns the completions waiting in the slot's ring to the pool; the count. */
+static uint64_t
+cq_drain(struct zcs_engine_shared *sh, struct rte_ring *cq)
+{
+	void *objs[DRAIN_BURST];
+	uint64_t total = 0;
+	unsigned int n;
+
+	while ((n = rte_ring_dequeue_burst(cq, objs, RTE_DIM(objs), NULL)) > 0) {
+		rte_mempool_generic_put(sh->pool, objs, n, NULL);
+		total += n;
+	}
+	return total;
+}
+
+/*
+ * Make a claimed slot ours: what the previous owner left (a dead owner's
+ * cache, completions of requests it submitted) goes back to the pool.
+ */
+static void
+slot_take_over(struct zcs_client *c, const char *name)
+{
+	struct zcs_client_slot *s = c->slot;
+	uint64_t stale;
+
+	if (s->cache != NULL) {
+		/* Only a dead owner leaves its cache: a detach frees it. */
+		rte_mempool_cache_flush(s->cache, c->pool);
+		rte_mempool_cache_free(s->cache);
+	}
+	stale = cq_drain(c->sh, c->cq);
+	if (stale > 0)
+		ZCS_LOG(DEBUG,
+			"client slot %u: %" PRIu64 " completions of its previous owner "
+			"returned to the pool",
+			c->slot_id, stale);
+	s->cache = c->cache;
+	c->gen = s->gen + 1;
+	s->gen = c->gen;
+	snprintf(s->name, sizeof(s->name), "%s", name != NULL ? name : "");
+	__atomic_store_n(&s->submitted, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->refused, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->completed, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->stale, stale, __ATOMIC_RELAXED);
+}
+
+struct zcs_client *
+zcs_attach(const char *name)
+{
+	struct zcs_engine_shared *sh;
+	struct zcs_client *c;
+	unsigned int i;
+	int slot;
+
+	sh = zcs_shards_lookup();
+	if (sh == NULL) {
+		if (rte_errno == ENOENT)
+			ZCS_LOG(ERR,
+				"no zcsignd engine found in this DPDK process: is zcsignd "
+				"running, and did you pass its --file-prefix (this process "
+				"uses %s)?",
+				rte_eal_get_runtime_dir());
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		ZCS_LOG(ERR, "cannot allocate client \"%s\"", name != NULL ? name : "");
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	c->sh = sh;
+	c->pool = sh->pool;
+	c->shard_count = sh->shard_count;
+	for (i = 0; i < sh->shard_count; i++)
+		c->rings[i] = sh->shards[i].ring;
+	if (sh->pool_cache > 0) {
+		c->cache = rte_mempool_cache_create(sh->pool_cache, SOCKET_ID_ANY);
+		if (c->cache == NULL) {
+			ZCS_LOG(ERR, "cannot create mempool cache (%u entries) for client \"%s\"",
+				sh->pool_cache, name != NULL ? name : "");
+			free(c);
+			rte_errno = ENOMEM;
+			return NULL;
+		}
+	}
+	slot = slot_claim(sh);
+	if (slot < 0) {
+		ZCS_LOG(ERR, "all %u client slots are taken (client \"%s\")", sh->client_slots,
+			name != NULL ? name : "");
+		rte_mempool_cache_free(c->cache);
+		free(c);
+		rte_errno = ENOSPC;
+		return NULL;
+	}
+	c->slot_id = (uint16_t)slot;
+	c->slot = &sh->clients[slot];
+	c->cq = c->slot->cq;
+	slot_take_over(c, name);
+	ZCS_LOG(DEBUG, "client \"%s\" attached to slot %u", c->slot->name, c->slot_id);
+	return c;
+}
+
+void
+zcs_detach(struct zcs_client *c)
+{
+	struct zcs_client_slot *s;
+
+	if (c == NULL)
+		return;
+	s = c->slot;
+	/* Completions not polled yet go back now rather than at the next claim. */
+	count(&s->stale, cq_drain(c->sh, c->cq));
+	if (c->cache != NULL) {
+		rte_mempool_cache_flush(c->cache, c->pool);
+		rte_mempool_cache_free(c->cache);
+	}
+	s->cache = NULL;
+	/* pid first: in_use == 1 with pid == 0 is never taken for a dead owner. */
+	__atomic_store_n(&s->pid, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->in_use, 0, __ATOMIC_RELEASE);
+	free(c);
+}
+
+uint16_t
+zcs_client_slot(const struct zcs_client *c)
+{
+	return c->slot_id;
+}
+
+uint16_t
+zcs_shard_count(const struct zcs_client *c)
+{
+	return c->shard_count;
+}
+
+/* ---- submit ---- */
+
+static inline bool
+args_valid(const struct zcs_sign_args *a, uint8_t op)
+{
+	if (op == ZCS_OP_PUBKEY)
+		return true;
+	return a->hash != NULL && zcs_algo_valid(a->algo);
+}
+
+/* Everything but submit_tsc, which is stamped right before the enqueue. */
+static inline void
+request_fill(const struct zcs_client *c, struct zcs_request *r, const struct zcs_sign_args *a,
+	uint8_t op, uint32_t shard)
+{
+	r->account = a->account;
+	r->cookie = a->cookie;
+	r->deadline_tsc = a->deadline_tsc;
+	if (a->hash != NULL)
+		memcpy(r->hash, a->hash, sizeof(r->hash));
+	else
+		memset(r->hash, 0, sizeof(r->hash));
+	r->algo = (uint8_t)a->algo;
+	r->recid = 0;
+	r->client = c->slot_id;
+	r->shard = (uint16_t)shard;
+	/* Until a worker completes it, a request reads as failed, never as signed. */
+	r->status = ZCS_ERR_INTERNAL;
+	r->seq = 0;
+	r->send_tsc = 0;
+	r->done_tsc = 0;
+	r->signer_ns = 0;
+	r->op = op;
+	memset(r->pad, 0, sizeof(r->pad));
+	r->client_gen = c->gen;
+	r->reserved[0] = 0;
+	r->reserved[1] = 0;
+	/* A failed request must not carry the signature of the object's last use. */
+	memset(r->sig, 0, sizeof(r->sig));
+}
+
+static inline int
+refuse(struct zcs_client *c, int err)
+{
+	count(&c->slot->refused, 1);
+	return err;
+}
+
+static inline int
+submit_one(struct zcs_client *c, const struct zcs_sign_args *a, uint8_t op)
+{
+	struct zcs_request *r;
+	uint32_t shard;
+	void *obj;
+
+	if (unlikely(c->sh->stopping))
+		return refuse(c, -ESHUTDOWN);
+	if (unlikely(a == NULL || !args_valid(a, op)))
+		return refuse(c, -EINVAL);
+	if (unlikely(rte_mempool_generic_get(c->pool, &obj, 1, c->cache) != 0))
+		return refuse(c, -ENOBUFS);
+	r = obj;
+	shard = zcs_shard_of(a->account, c->shard_count);
+	request_fill(c, r, a, op, shard);
+	r->submit_tsc = rte_rdtsc();
+	if (unlikely(rte_ring_enqueue(c->rings[shard], obj) != 0)) {
+		rte_mempool_generic_put(c->pool, &obj, 1, c->cache);
+		return refuse(c, -EBUSY);
+	}
+	count(&c->slot->submitted, 1);
+	return 0;
+}
+
+int
+zcs_submit(struct zcs_client *c, const struct zcs_sign_args *args)
+{
+	return submit_one(c, args, ZCS_OP_SIGN);
+}
+
+int
+zcs_submit_pubkey(struct zcs_client *c, uint64_t account, uint64_t cookie)
+{
+	const struct zcs_sign_args a = {
+		.account = account,
+		.cookie = cookie,
+	};
+
+	return submit_one(c, &a, ZCS_OP_PUBKEY);
+}
+
+/*
+ * Take objects for args[0..n) while they are valid and map to one shard, and
+ * fill them. Returns how many; *err is the refusal of the one that stopped the
+ * run, or 0 if it ended on a shard change, n, or BURST_RUN.
+ */
+static inline unsigned int
+run_collect(struct zcs_client *c, void **objs, uint32_t *run_shard, int *err,
+	const struct zcs_sign_args *args, unsigned int n)
+{
+	unsigned int k;
+	uint32_t shard;
+
+	*err = 0;
+	n = RTE_MIN(n, (unsigned int)BURST_RUN);
+	for (k = 0; k < n; k++) {
+		if (unlikely(!args_valid(&args[k], ZCS_OP_SIGN))) {
+			*err = -EINVAL;
+			break;
+		}
+		shard = zcs_shard_of(args[k].account, c->shard_count);
+		if (k == 0)
+			*run_shard = shard;
+		else if (shard != *run_shard)
+			break;
+		if (unlikely(rte_mempool_generic_get(c->pool, &objs[k], 1, c->cache) != 0)) {
+			*err = -ENOBUFS;
+			break;
+		}
+		request_fill(c, objs[k], &args[k], ZCS_OP_SIGN, shard);
+	}
+	return k;
+}
+
+unsigned int
+zcs_submit_burst(struct zcs_client *c, int *err, const struct zcs_sign_args *args, unsigned int n)
+{
+	void *objs[BURST_RUN];
+	unsigned int done = 0, run, queued, k;
+	uint32_t shard = 0;
+	uint64_t tsc;
+	int ret = 0;
+
+	if (unlikely(n > 0 && c->sh->stopping))
+		ret = -ESHUTDOWN;
+	else if (unlikely(n > 0 && args == NULL))
+		ret = -EINVAL;
+	while (ret == 0 && done < n) {
+		/*
+		 * A run of consecutive same-shard requests goes in one enqueue;
+		 * the burst variant queues the longest prefix that fits, so a
+		 * run cut by a full ring still leaves args[0..done) queued, in
+		 * order, and nothing after.
+		 */
+		run = run_collect(c, objs, &shard, &ret, &args[done], n - done);
+		if (run == 0)
+			break;
+		tsc = rte_rdtsc();
+		for (k = 0; k < run; k++)
+			((struct zcs_request *)objs[k])->submit_tsc = tsc;
+		queued = rte_ring_enqueue_burst(c->rings[shard], objs, run, NULL);
+		done += queued;
+		if (unlikely(queued < run)) {
+			rte_mempool_generic_put(c->pool, &objs[queued], run - queued, c->cache);
+			ret = -EBUSY;
+		}
+	}
+	count(&c->slot->submitted, done);
+	/* One refusal: the requests after the refused one were not attempted. */
+	if (unlikely(ret != 0))
+		count(&c->slot->refused, 1);
+	if (err != NULL)
+		*err = ret;
+	return done;
+}
+
+/* ---- completions ---- */
+
+unsigned int
+zcs_poll(struct zcs_client *c, struct zcs_request **out, unsigned int n)
+{
+	unsigned int got, i, kept = 0;
+	void *obj;
+
+	got = rte_ring_dequeue_burst(c->cq, (void **)out, n, NULL);
+	for (i = 0; i < got; i++) {
+		/*
+		 * A request a previous owner of this slot submitted, completed
+		 * after we claimed it: not ours to report.
+		 */
+		if (unlikely(out[i]->client_gen != c->gen)) {
+			obj = out[i];
+			rte_mempool_generic_put(c->pool, &obj, 1, c->cache);
+			count(&c->slot->stale, 1);
+			continue;
+		}
+		out[kept++] = out[i];
+	}
+	if (kept > 0)
+		count(&c->slot->completed, kept);
+	return kept;
+}
+
+void
+zcs_release(struct zcs_client *c, struct zcs_request **reqs, unsigned int n)
+{
+	if (n > 0)
+		rte_mempool_generic_put(c->pool, (void **)reqs, n, c->cache);
+}
+
+/* ---- time ---- */
+
+/*
+ * Split in whole seconds and remainder so that neither product overflows 64
+ * bits for any TSC below 18 GHz, without 128-bit division.
+ */
+uint64_t
+zcs_ns_to_tsc(uint64_t ns)
+{
+	uint64_t hz = rte_get_tsc_hz();
+
+	return ns / NSEC_PER_SEC * hz + ns % NSEC_PER_SEC * hz / NSEC_PER_SEC;
+}
+
+uint64_t
+zcs_tsc_to_ns(uint64_t cycles)
+{
+	uint64_t hz = rte_get_tsc_hz();
+
+	if (unlikely(hz == 0))
+		return 0;
+	return cycles / hz * NSEC_PER_SEC + cycles % hz * NSEC_PER_SEC / hz;
+}

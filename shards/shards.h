@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * State shared between zcsignd (the EAL primary) and its clients (the same
+ * process, or DPDK secondary processes): every shared DPDK object name, and
+ * the layout of the engine memzone. The primary creates everything
+ * (zcs_shards_create); clients look it up (zcs_shards_lookup). DPDK maps
+ * shared memory at the same address in every process, so the pointers stored
+ * here are valid everywhere.
+ *
+ * Writers: each zcs_shard_state is written by its worker lcore only; each
+ * zcs_client_slot's counters by the client that owns the slot only; the
+ * header fields by the primary's main lcore only. Readers (status,
+ * telemetry) read without locks and may see counters a few events apart.
+ */
+#ifndef ZCS_SHARDS_H
+#define ZCS_SHARDS_H
+
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <zcsign/client.h>
+#include <zcsign/shard.h>
+#include <zcsign/status.h>
+#include <zcsign/wire.h>
+
+/* Every shared name lives here. */
+#define ZCS_MZ_ENGINE "zcs_engine"
+#define ZCS_POOL_NAME "zcs_req_pool"
+#define ZCS_SHARD_RING_FMT "zcs_shard_%u"
+#define ZCS_CQ_RING_FMT "zcs_cq_%u"
+
+/* Bumped whenever struct zcs_engine_shared or struct zcs_request changes. */
+#define ZCS_LAYOUT_VERSION 1
+#define ZCS_ENGINE_MAGIC 0x7a63736eU /* "zcsn" */
+#define ZCS_MAX_CLIENTS 64
+#define ZCS_ENDPOINT_MAX 128
+
+/* Shard connection states (zcs_shard_state.state). */
+enum zcs_shard_conn {
+	ZCS_SHARD_DOWN = 0, /* no connection; waiting for the reconnect timer */
+	ZCS_SHARD_CONNECTING = 1, /* non-blocking connect in progress */
+	ZCS_SHARD_HANDSHAKE = 2, /* HELLO sent, waiting for HELLO_REPLY */
+	ZCS_SHARD_UP = 3, /* signing */
+	ZCS_SHARD_REFUSED = 4, /* signer's measurement or shard is not the expected one */
+};
+
+/* Per-shard counters and state: written by the shard's worker only. */
+struct zcs_shard_state {
+	struct rte_ring *ring; /* MP enqueue (clients), SC dequeue (worker) */
+	uint32_t state; /* enum zcs_shard_conn */
+	uint32_t lcore;
+	uint64_t dequeued; /* requests taken from the ring */
+	uint64_t sent; /* frames sent to the signer */
+	uint64_t signed_ok; /* completed with ZCS_OK */
+	uint64_t expired; /* completed with ZCS_ERR_EXPIRED */
+	uint64_t failed; /* completed with any other error */
+	uint64_t inflight; /* sent, reply not yet received */
+	uint64_t connects; /* successful handshakes */
+	uint64_t disconnects; /* connections lost or dropped */
+	uint64_t by_status[ZCS_STATUS_MAX];
+	char endpoint[ZCS_ENDPOINT_MAX];
+	uint8_t has_expected_measurement;
+	uint8_t signer_nonce_mode;
+	uint32_t signer_keys;
+	uint8_t expected_measurement[ZCS_MEASUREMENT_LEN];
+	uint8_t signer_measurement[ZCS_MEASUREMENT_LEN]; /* from the last HELLO_REPLY */
+} __rte_cache_aligned;
+
+/*
+ * One client slot: claimed by zcs_attach with a compare-and-swap on in_use.
+ * Ownership protocol (client.c): a free slot is claimed by CAS in_use 0 -> 1,
+ * then pid is set; a slot whose pid is dead is reclaimed by CAS pid dead -> own
+ * (only one claimer wins); release sets pid = 0 then in_use = 0 (release
+ * order), so pid == 0 with in_use == 1 means "being claimed", never "dead".
+ * The counters describe the current owner: reset at claim.
+ */
+struct zcs_client_slot {
+	uint32_t in_use; /* 0 free, 1 claimed (atomic) */
+	int32_t pid; /* owner, to reclaim slots of dead processes (atomic) */
+	char name[32];
+	struct rte_ring *cq; /* MP enqueue (workers), SC dequeue (owner) */
+	uint64_t submitted; /* accepted by zcs_submit */
+	uint64_t refused; /* refused by zcs_submit (pool empty, ring full, ...) */
+	uint64_t completed; /* taken by zcs_poll */
+	uint64_t stale; /* completions of a previous owner, returned to the pool */
+	/*
+	 * The owner's private mempool cache. It lives in DPDK shared memory, so
+	 * whoever reclaims the slot of a dead owner flushes it back to the pool.
+	 */
+	struct rte_mempool_cache *cache;
+	uint32_t gen; /* bumped at each claim; stamped in zcs_request.client_gen */
+} __rte_cache_aligned;
+
+struct zcs_engine_shared {
+	uint32_t magic; /* ZCS_ENGINE_MAGIC once fully created */
+	uint32_t layout_version; /* ZCS_LAYOUT_VERSION */
+	uint16_t shard_count;
+	uint16_t client_slots;
+	volatile uint32_t stopping; /* set at shutdown: zcs_submit refuses */
+	uint64_t tsc_hz;
+	uint64_t start_tsc;
+	struct rte_mempool *pool;
+	uint32_t pool_cache; /* size of each client's private mempool cache; 0: none */
+	uint32_t ring_size; /* per shard ring, as configured */
+	uint64_t undeliverable; /* completions no ring could take: a bug, see the log (atomic) */
+	struct zcs_client_slot clients[ZCS_MAX_CLIENTS];
+	struct zcs_shard_state shards[ZCS_MAX_SHARDS];
+} __rte_cache_aligned;
+
+/* Sizes chosen by the engine's configuration. */
+struct zcs_shards_conf {
+	uint16_t shard_count;
+	uint16_t client_slots; /* 1..ZCS_MAX_CLIENTS */
+	uint32_t ring_size; /* per shard, power of two */
+	uint32_t pool_size; /* requests in the pool */
+	uint32_t pool_cache; /* per-client mempool cache */
+	int socket_id[ZCS_MAX_SHARDS]; /* NUMA socket of each shard's worker */
+};
+
+/**
+ * Primary: create the memzone, the request pool, the shard rings and the
+ * completion rings, and publish them (magic set last).
+ *
+ * @param conf
+ *   Sizes; shard_count 1..ZCS_MAX_SHARDS, client_slots 1..ZCS_MAX_CLIENTS,
+ *   ring_size a power of two >= 2, pool_size >= 1, pool_cache
+ *   <= RTE_MEMPOOL_CACHE_MAX_SIZE (0: clients use no cache).
+ * @return
+ *   The shared state, or NULL with rte_errno set and a log line naming the
+ *   object that could not be created (nothing is left behind):
+ *   - EINVAL: a size in conf is out of range.
+ *   - EEXIST: an engine (or a stale object with one of its names) already
+ *     exists in this DPDK process group.
+ *   - ENOMEM: not enough DPDK memory (on that socket).
+ *   - any other rte_errno from rte_memzone_reserve, rte_mempool_create or
+ *     rte_ring_create.
+ */
+struct zcs_engine_shared *zcs_shards_create(const struct zcs_shards_conf *conf);
+
+/**
+ * Primary: unpublish (magic cleared first) and free everything
+ * zcs_shards_create made. No client may be attached any more.
+ *
+ * @param sh
+ *   From zcs_shards_create(), or NULL (no-op).
+ */
+void zcs_shards_destroy(struct zcs_engine_shared *sh);
+
+/**
+ * Any process: find the engine's shared state.
+ *
+ * @return
+ *   The shared state, or NULL with rte_errno set:
+ *   - ENOENT: no engine in this EAL (no memzone, or not fully created yet).
+ *   - EPROTO: the engine uses another ZCS_LAYOUT_VERSION (logged).
+ */
+struct zcs_engine_shared *zcs_shards_lookup(void);
+
+/**
+ * Complete a request: status and TSC stamped, enqueued on the completion ring
+ * of the client slot that submitted it. Any lcore (multi-producer).
+ *
+ * The enqueue cannot fail: each completion ring holds pool_size entries and a
+ * request is in at most one ring. If it fails anyway (a bug, or r->client
+ * corrupted), the request goes back to the pool, sh->undeliverable is counted
+ * and an ERR line is logged: the client loses that one completion, but the
+ * worker never spins on a ring nobody may drain, and the pool does not leak.
+ *
+ * @param sh
+ *   Shared state.
+ * @param r
+ *   A request taken from a shard ring.
+ * @param status
+ *   enum zcs_status.
+ * @param now_tsc
+ *   rte_rdtsc() at completion; stored as r->done_tsc.
+ */
+void zcs_shards_complete(
+	struct zcs_engine_shared *sh, struct zcs_request *r, uint16_t status, uint64_t now_tsc);
+
+#endif /* ZCS_SHARDS_H */

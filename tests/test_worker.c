@@ -1,0 +1,944 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * engine/worker.c (through engine.c): an in-process EAL, two real signers
+ * (enclave/serve.c) in threads on unix sockets, the engine on worker lcores 1
+ * and 2 in backoff poll mode, and a libzcsign client in the test thread.
+ *
+ * What it proves: every signature verifies with libsecp256k1 (three
+ * algorithms); requests of an account complete in submission order, expired
+ * ones included; a past deadline completes EXPIRED unsigned; an unknown
+ * account gets UNKNOWN_ACCOUNT and the connection goes on; PUBKEY returns the
+ * key; a dropped signer connection fails what was in flight and what comes
+ * next with SIGNER_DOWN while the other shard signs on, and the shard recovers
+ * by itself; a signer with another measurement is refused (MEASUREMENT), so is
+ * the signer of another shard (WRONG_SHARD); stop
+ * drains (and fails with SHUTDOWN at the drain deadline), and the counters
+ * reconcile. Counts are exact; waits have deadlines but no timing is asserted.
+ *
+ * The signer threads run their own loop over zcs_serve_poll() (backoff idle)
+ * rather than zcs_serve_run(), so that a test can pause a signer with its
+ * connection open (requests stay in flight) and make it drop the connection.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <secp256k1.h>
+#include <secp256k1_extrakeys.h>
+#include <secp256k1_recovery.h>
+#include <secp256k1_schnorrsig.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+
+#include <zcsign/client.h>
+#include <zcsign/engine.h>
+#include <zcsign/shard.h>
+#include <zcsign/wire.h>
+
+#include "addr.h"
+#include "hex.h"
+#include "keystore.h"
+#include "serve.h"
+#include "shards.h"
+#include "sign.h"
+
+#define NSHARDS 2
+#define NACC 4 /* accounts with keys, per shard */
+#define MAX_REQ 2048
+#define WAIT_MS 15000 /* deadline of any wait: a wedged engine fails, never hangs */
+
+struct signer {
+	uint16_t shard;
+	char keyfile[160];
+	char text[100]; /* unix:PATH */
+	struct zcs_addr addr;
+	secp256k1_context *ctx;
+	struct zcs_keystore ks;
+	int lfd;
+	struct zcs_server *srv;
+	pthread_t thread;
+	bool running;
+	atomic_int stop; /* the server's stop flag (unused by our loop, required) */
+	atomic_int quit;
+	atomic_int paused; /* no polling: the connection stays open, requests stay unanswered */
+	atomic_int drop; /* close the client connection, then clear */
+	uint64_t accounts[NACC];
+	uint64_t unknown; /* of this shard, without a key */
+	uint8_t compressed[NACC][33];
+};
+
+struct sent {
+	uint64_t account;
+	uint8_t hash[32];
+	unsigned int algo;
+	int shard; /* signer index */
+	int key; /* key index, -1 for an unknown account */
+	uint8_t op;
+};
+
+static struct {
+	char dir[64];
+	char runtime_dir[256]; /* the EAL's, removed at the end */
+	secp256k1_context *vctx;
+	uint8_t measurement[ZCS_MEASUREMENT_LEN];
+	struct signer sig[NSHARDS];
+	/* per test */
+	struct zcs_engine *e;
+	struct zcs_engine_shared *sh;
+	struct zcs_client *c;
+	struct sent sent[MAX_REQ];
+	unsigned int nsent;
+	uint64_t last_cookie[NSHARDS][NACC + 1];
+} g;
+
+/* ---- signers ---- */
+
+static void
+random_bytes(void *buf, size_t len)
+{
+	assert_int_equal(getrandom(buf, len, 0), (ssize_t)len);
+}
+
+static void
+write_all(int fd, const char *s)
+{
+	size_t len = strlen(s);
+
+	while (len > 0) {
+		ssize_t n = write(fd, s, len);
+
+		assert_true(n > 0);
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+/* A key file of shard s->shard of NSHARDS (mode 0600, keystore.h format). */
+static void
+write_keys(struct signer *s)
+{
+	uint8_t seckey[32];
+	char line[160], hex[65];
+	uint64_t a = 1;
+	int fd, i;
+
+	fd = open(s->keyfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	snprintf(line, sizeof(line), "# test_worker\nzcsign-keys v1 shard=%u shards=%d\n", s->shard,
+		NSHARDS);
+	write_all(fd, line);
+	for (i = 0; i <= NACC; i++) {
+		while (zcs_shard_of(a, NSHARDS) != s->shard)
+			a++;
+		if (i == NACC) {
+			s->unknown = a;
+			break;
+		}
+		s->accounts[i] = a++;
+		do
+			random_bytes(seckey, sizeof(seckey));
+		while (!secp256k1_ec_seckey_verify(g.vctx, seckey));
+		{
+			secp256k1_pubkey pub;
+			size_t len = 33;
+
+			assert_true(secp256k1_ec_pubkey_create(g.vctx, &pub, seckey));
+			assert_true(secp256k1_ec_pubkey_serialize(
+				g.vctx, s->compressed[i], &len, &pub, SECP256K1_EC_COMPRESSED));
+		}
+		zcs_hex_encode(seckey, 32, hex);
+		snprintf(line, sizeof(line), "%" PRIu64 " %s\n", s->accounts[i], hex);
+		write_all(fd, line);
+	}
+	explicit_bzero(seckey, sizeof(seckey));
+	explicit_bzero(hex, sizeof(hex));
+	explicit_bzero(line, sizeof(line));
+	close(fd);
+}
+
+static void *
+signer_thread(void *arg)
+{
+	struct signer *s = arg;
+
+	while (!atomic_load(&s->quit)) {
+		if (atomic_load(&s->drop)) {
+			zcs_serve_conn_close(s->srv, "test: dropping the engine's connection");
+			atomic_store(&s->drop, 0);
+		}
+		if (atomic_load(&s->paused)) {
+			usleep(200);
+			continue;
+		}
+		if (zcs_serve_poll(s->srv) == ZCS_SERVE_IDLE)
+			usleep(50);
+	}
+	return NULL;
+}
+
+static void
+signer_start(struct signer *s, uint16_t shard)
+{
+	struct zcs_serve_conf conf;
+	char err[256];
+
+	s->shard = shard;
+	snprintf(s->keyfile, sizeof(s->keyfile), "%s/shard-%u.keys", g.dir, shard);
+	snprintf(s->text, sizeof(s->text), "unix:%s/s%u.sock", g.dir, shard);
+	assert_int_equal(zcs_addr_parse(s->text, true, &s->addr, err, sizeof(err)), 0);
+	s->ctx = zcs_sign_ctx_create();
+	assert_non_null(s->ctx);
+	write_keys(s);
+	if (zcs_keystore_load(&s->ks, s->ctx, s->keyfile, err, sizeof(err)) != 0)
+		fail_msg("key store: %s", err);
+	s->lfd = zcs_addr_listen(&s->addr, err, sizeof(err));
+	if (s->lfd < 0)
+		fail_msg("listen: %s", err);
+	memset(&conf, 0, sizeof(conf));
+	conf.ctx = s->ctx;
+	conf.ks = &s->ks;
+	memcpy(conf.measurement, g.measurement, sizeof(conf.measurement));
+	conf.listen_fd = s->lfd;
+	conf.idle = ZCS_IDLE_BACKOFF;
+	conf.stop = &s->stop;
+	s->srv = zcs_serve_create(&conf);
+	assert_non_null(s->srv);
+	assert_int_equal(pthread_create(&s->thread, NULL, signer_thread, s), 0);
+	s->running = true;
+}
+
+static void
+signer_stop(struct signer *s)
+{
+	if (s->running) {
+		atomic_store(&s->quit, 1);
+		pthread_join(s->thread, NULL);
+		s->running = false;
+	}
+	zcs_serve_destroy(s->srv);
+	s->srv = NULL;
+	if (s->lfd >= 0)
+		close(s->lfd);
+	unlink(s->addr.path);
+	zcs_keystore_wipe(&s->ks);
+	if (s->ctx != NULL)
+		zcs_sign_ctx_destroy(s->ctx);
+	unlink(s->keyfile);
+}
+
+/* ---- EAL and group fixture ---- */
+
+/* "(0-2)@(cpus)": three lcores over whatever CPUs we may use (CI boxes have 2). */
+static void
+lcores_arg(char *buf, size_t len)
+{
+	cpu_set_t set;
+	int c, n = 0, off;
+
+	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
+	off = snprintf(buf, len, "(0-2)@(");
+	for (c = 0; c < CPU_SETSIZE && n < 3; c++) {
+		if (!CPU_ISSET(c, &set))
+			continue;
+		off += snprintf(buf + off, len - (size_t)off, "%s%d", n ? "," : "", c);
+		n++;
+	}
+	snprintf(buf + off, len - (size_t)off, ")");
+}
+
+static int
+group_setup(void **state)
+{
+	char prefix[64], lcores[64];
+	char *argv[] = {"test_worker", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+		"--no-telemetry", "--file-prefix", prefix, "--lcores", lcores, "--log-level",
+		"lib.eal:error", NULL};
+	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+	unsigned int i;
+
+	(void)state;
+	snprintf(prefix, sizeof(prefix), "zcs_test_worker_%d", (int)getpid());
+	lcores_arg(lcores, sizeof(lcores));
+	if (rte_eal_init(argc, argv) < 0)
+		fail_msg("rte_eal_init failed");
+	assert_int_equal(rte_lcore_count(), 3);
+	snprintf(g.runtime_dir, sizeof(g.runtime_dir), "%s", rte_eal_get_runtime_dir());
+
+	snprintf(g.dir, sizeof(g.dir), "/tmp/zcs-worker-XXXXXX");
+	assert_non_null(mkdtemp(g.dir));
+	g.vctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+	assert_non_null(g.vctx);
+	assert_int_equal(zcs_measure_self(g.measurement), 0);
+	for (i = 0; i < NSHARDS; i++) {
+		g.sig[i].lfd = -1;
+		signer_start(&g.sig[i], (uint16_t)i);
+	}
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < NSHARDS; i++)
+		signer_stop(&g.sig[i]);
+	secp256k1_context_destroy(g.vctx);
+	rmdir(g.dir);
+	rte_eal_cleanup();
+	/* With --no-shconf and --no-telemetry the runtime directory is empty, but there. */
+	if (g.runtime_dir[0] != '\0')
+		rmdir(g.runtime_dir);
+	return 0;
+}
+
+/* ---- engine per test ---- */
+
+static void
+base_conf(struct zcs_engine_conf *conf)
+{
+	unsigned int i;
+
+	zcs_engine_conf_init(conf);
+	conf->shards = NSHARDS;
+	conf->poll = ZCS_POLL_BACKOFF;
+	conf->ring_size = 1024;
+	conf->pool_size = 4096;
+	conf->pool_cache = 64;
+	conf->client_slots = 2;
+	conf->inflight_max = 128;
+	conf->burst = 16;
+	conf->reconnect_min_ms = 10;
+	conf->reconnect_max_ms = 100;
+	conf->handshake_timeout_ms = 300;
+	conf->drain_timeout_ms = 5000;
+	for (i = 0; i < NSHARDS; i++)
+		snprintf(conf->shard[i].signer, sizeof(conf->shard[i].signer), "%s", g.sig[i].text);
+	/* Shard 0 checks the measurement (and it matches); shard 1 does not check. */
+	conf->shard[0].has_measurement = 1;
+	memcpy(conf->shard[0].measurement, g.measurement, ZCS_MEASUREMENT_LEN);
+}
+
+static uint32_t
+shard_state(unsigned int shard)
+{
+	return __atomic_load_n(&g.sh->shards[shard].state, __ATOMIC_ACQUIRE);
+}
+
+static uint64_t
+load64(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+wait_state(unsigned int shard, uint32_t want)
+{
+	uint64_t end = now_ms() + WAIT_MS;
+
+	while (shard_state(shard) != want) {
+		if (now_ms() > end)
+			fail_msg("shard %u: state %u, waited for %u", shard, shard_state(shard),
+				want);
+		usleep(1000);
+	}
+}
+
+static void
+wait_inflight(unsigned int shard, uint64_t want)
+{
+	uint64_t end = now_ms() + WAIT_MS;
+
+	while (load64(&g.sh->shards[shard].inflight) != want) {
+		if (now_ms() > end)
+			fail_msg("shard %u: %" PRIu64 " in flight, waited for %" PRIu64, shard,
+				load64(&g.sh->shards[shard].inflight), want);
+		usleep(1000);
+	}
+}
+
+static void
+engine_up(struct zcs_engine_conf *conf, bool wait_up)
+{
+	unsigned int i;
+
+	memset(g.sent, 0, sizeof(g.sent));
+	g.nsent = 0;
+	memset(g.last_cookie, 0, sizeof(g.last_cookie));
+	g.e = zcs_engine_start(conf);
+	assert_non_null(g.e);
+	g.sh = zcs_shards_lookup();
+	assert_non_null(g.sh);
+	g.c = zcs_attach("test_worker");
+	assert_non_null(g.c);
+	assert_int_equal(zcs_shard_count(g.c), NSHARDS);
+	/* Shards without an lcore take the worker lcores in order. */
+	for (i = 0; i < NSHARDS; i++)
+		assert_int_equal(g.sh->shards[i].lcore, i + 1);
+	if (wait_up)
+		for (i = 0; i < NSHARDS; i++)
+			wait_state(i, ZCS_SHARD_UP);
+}
+
+static int
+test_teardown(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < NSHARDS; i++) {
+		atomic_store(&g.sig[i].paused, 0);
+		atomic_store(&g.sig[i].drop, 0);
+	}
+	if (g.e != NULL) {
+		zcs_engine_stop(g.e);
+		zcs_detach(g.c);
+		zcs_engine_destroy(g.e);
+	}
+	g.e = NULL;
+	g.c = NULL;
+	g.sh = NULL;
+	return 0;
+}
+
+/* ---- requests ---- */
+
+/* Submit one request for key k of shard s (k == -1: the shard's unknown account). */
+static uint64_t
+submit(int s, int k, uint8_t op, unsigned int algo, uint64_t deadline_tsc)
+{
+	struct sent *x;
+	uint64_t cookie;
+	int rc;
+
+	assert_true(g.nsent < MAX_REQ);
+	cookie = g.nsent++;
+	x = &g.sent[cookie];
+	x->shard = s;
+	x->key = k;
+	x->account = k < 0 ? g.sig[s].unknown : g.sig[s].accounts[k];
+	x->algo = algo;
+	x->op = op;
+	random_bytes(x->hash, sizeof(x->hash));
+	if (op == ZCS_OP_PUBKEY) {
+		rc = zcs_submit_pubkey(g.c, x->account, cookie);
+	} else {
+		struct zcs_sign_args a = {
+			.account = x->account,
+			.cookie = cookie,
+			.deadline_tsc = deadline_tsc,
+			.algo = algo,
+			.hash = x->hash,
+		};
+
+		rc = zcs_submit(g.c, &a);
+	}
+	assert_int_equal(rc, 0);
+	return cookie;
+}
+
+static void
+verify_sig(const struct sent *x, const struct zcs_request *r)
+{
+	const uint8_t *pub33 = g.sig[x->shard].compressed[x->key];
+	secp256k1_pubkey pub;
+
+	assert_true(secp256k1_ec_pubkey_parse(g.vctx, &pub, pub33, 33));
+	if (x->algo == ZCS_ALGO_ECDSA) {
+		secp256k1_ecdsa_signature sig;
+
+		assert_true(secp256k1_ecdsa_signature_parse_compact(g.vctx, &sig, r->sig));
+		assert_true(secp256k1_ecdsa_verify(g.vctx, &sig, x->hash, &pub));
+	} else if (x->algo == ZCS_ALGO_ECDSA_RECOVERABLE) {
+		secp256k1_ecdsa_recoverable_signature rsig;
+		secp256k1_ecdsa_signature sig;
+		secp256k1_pubkey rec;
+		uint8_t out[33];
+		size_t len = sizeof(out);
+
+		assert_true(secp256k1_ecdsa_signature_parse_compact(g.vctx, &sig, r->sig));
+		assert_true(secp256k1_ecdsa_verify(g.vctx, &sig, x->hash, &pub));
+		assert_true(secp256k1_ecdsa_recoverable_signature_parse_compact(
+			g.vctx, &rsig, r->sig, r->recid));
+		assert_true(secp256k1_ecdsa_recover(g.vctx, &rec, &rsig, x->hash));
+		assert_true(secp256k1_ec_pubkey_serialize(
+			g.vctx, out, &len, &rec, SECP256K1_EC_COMPRESSED));
+		assert_memory_equal(out, pub33, 33);
+	} else {
+		secp256k1_xonly_pubkey xpub;
+
+		assert_true(secp256k1_xonly_pubkey_parse(g.vctx, &xpub, pub33 + 1));
+		assert_true(secp256k1_schnorrsig_verify(g.vctx, r->sig, x->hash, 32, &xpub));
+	}
+}
+
+static bool
+all_zero(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
+/*
+ * Collect n completions (each cookie once) and check each against want (the
+ * status every one must have), or wants[cookie] when want < 0. OK signatures
+ * are verified; failures carry no signature; an account's requests complete
+ * in submission order.
+ */
+static void
+collect(unsigned int n, int want, const int *wants)
+{
+	struct zcs_request *out[64];
+	uint64_t end = now_ms() + WAIT_MS;
+	unsigned int got = 0, k, i;
+
+	while (got < n) {
+		k = zcs_poll(g.c, out, RTE_MIN(64u, n - got));
+		if (k == 0) {
+			if (now_ms() > end)
+				fail_msg("%u of %u completions after %d ms", got, n, WAIT_MS);
+			usleep(200);
+			continue;
+		}
+		for (i = 0; i < k; i++) {
+			const struct zcs_request *r = out[i];
+			const struct sent *x;
+			int expect;
+			uint64_t *last;
+
+			assert_true(r->cookie < g.nsent);
+			x = &g.sent[r->cookie];
+			expect = want >= 0 ? want : wants[r->cookie];
+			if (r->status != expect)
+				fail_msg("cookie %" PRIu64 " (shard %d, key %d, op %u): status %s, "
+					 "expected %s",
+					r->cookie, x->shard, x->key, x->op,
+					zcs_status_name(r->status), zcs_status_name(expect));
+			assert_int_equal(r->account, x->account);
+			assert_int_equal(r->op, x->op);
+			last = &g.last_cookie[x->shard][x->key < 0 ? NACC : x->key];
+			/* cookie + 1 so that cookie 0 orders too */
+			if (r->cookie + 1 <= *last)
+				fail_msg("account %" PRIu64 ": cookie %" PRIu64
+					 " completed after cookie %" PRIu64,
+					x->account, r->cookie, *last - 1);
+			*last = r->cookie + 1;
+			if (r->status == ZCS_OK && x->op == ZCS_OP_SIGN)
+				verify_sig(x, r);
+			else if (r->status == ZCS_OK)
+				assert_memory_equal(r->sig, g.sig[x->shard].compressed[x->key], 33);
+			else
+				assert_true(all_zero(r->sig, sizeof(r->sig)));
+			/* Never sent: no frame left for the signer. */
+			if (r->status == ZCS_ERR_EXPIRED || r->status == ZCS_ERR_MEASUREMENT)
+				assert_int_equal(r->send_tsc, 0);
+		}
+		zcs_release(g.c, out, k);
+		got += k;
+	}
+}
+
+static void
+expect_nothing_more(void)
+{
+	struct zcs_request *r;
+
+	assert_int_equal(zcs_poll(g.c, &r, 1), 0);
+}
+
+/* submitted = signed + expired + failed, per shard dequeued = completed, nothing in flight. */
+static void
+check_reconciled(void)
+{
+	uint64_t done = 0, deq = 0;
+	unsigned int i;
+
+	for (i = 0; i < NSHARDS; i++) {
+		const struct zcs_shard_state *st = &g.sh->shards[i];
+		uint64_t sum = 0;
+		unsigned int j;
+
+		assert_int_equal(st->inflight, 0);
+		assert_int_equal(st->dequeued, st->signed_ok + st->expired + st->failed);
+		for (j = 0; j < ZCS_STATUS_MAX; j++)
+			sum += st->by_status[j];
+		assert_int_equal(sum, st->dequeued);
+		assert_int_equal(st->by_status[ZCS_OK], st->signed_ok);
+		assert_int_equal(st->by_status[ZCS_ERR_EXPIRED], st->expired);
+		done += st->signed_ok + st->expired + st->failed;
+		deq += st->dequeued;
+	}
+	assert_int_equal(g.sh->clients[zcs_client_slot(g.c)].submitted, g.nsent);
+	assert_int_equal(done, g.nsent);
+	assert_int_equal(deq, g.nsent);
+}
+
+static uint64_t
+by_status(unsigned int shard, unsigned int st)
+{
+	return load64(&g.sh->shards[shard].by_status[st]);
+}
+
+/* ---- tests ---- */
+
+static void
+test_sign_verify_order(void **state)
+{
+	static const unsigned int algos[] = {
+		ZCS_ALGO_ECDSA, ZCS_ALGO_ECDSA_RECOVERABLE, ZCS_ALGO_SCHNORR};
+	struct zcs_engine_conf conf;
+	unsigned int round, s, k, n = 0;
+
+	(void)state;
+	base_conf(&conf);
+	engine_up(&conf, true);
+	/* Interleaved accounts of both shards: 20 rounds x 2 shards x 4 keys x 3 algorithms. */
+	for (round = 0; round < 20; round++)
+		for (k = 0; k < NACC; k++)
+			for (s = 0; s < NSHARDS; s++) {
+				submit((int)s, (int)k, ZCS_OP_SIGN, algos[(round + k) % 3], 0);
+				n++;
+			}
+	collect(n, ZCS_OK, NULL);
+	expect_nothing_more();
+	for (s = 0; s < NSHARDS; s++) {
+		assert_int_equal(load64(&g.sh->shards[s].signed_ok), n / NSHARDS);
+		assert_int_equal(load64(&g.sh->shards[s].sent), n / NSHARDS);
+		assert_int_equal(load64(&g.sh->shards[s].connects), 1);
+		assert_int_equal(load64(&g.sh->shards[s].failed), 0);
+		assert_int_equal(g.sh->shards[s].signer_keys, NACC);
+		assert_memory_equal(
+			g.sh->shards[s].signer_measurement, g.measurement, ZCS_MEASUREMENT_LEN);
+	}
+	assert_int_equal(zcs_engine_stop(g.e), 0);
+	check_reconciled();
+}
+
+static void
+test_expired_unknown_pubkey(void **state)
+{
+	struct zcs_engine_conf conf;
+	int wants[64];
+	uint64_t c;
+	unsigned int s;
+
+	(void)state;
+	base_conf(&conf);
+	engine_up(&conf, true);
+	for (s = 0; s < NSHARDS; s++) {
+		/* One account: signed, expired, signed: completions stay in that order. */
+		c = submit((int)s, 0, ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
+		wants[c] = ZCS_OK;
+		c = submit((int)s, 0, ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 1); /* long past */
+		wants[c] = ZCS_ERR_EXPIRED;
+		c = submit((int)s, 0, ZCS_OP_SIGN, ZCS_ALGO_SCHNORR,
+			rte_rdtsc() + 30 * rte_get_tsc_hz()); /* far ahead */
+		wants[c] = ZCS_OK;
+		c = submit((int)s, 0, ZCS_OP_SIGN, ZCS_ALGO_ECDSA_RECOVERABLE, 1);
+		wants[c] = ZCS_ERR_EXPIRED;
+		/* The signer answers an unknown account and the connection goes on. */
+		c = submit((int)s, -1, ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
+		wants[c] = ZCS_ERR_UNKNOWN_ACCOUNT;
+		c = submit((int)s, -1, ZCS_OP_PUBKEY, 0, 0);
+		wants[c] = ZCS_ERR_UNKNOWN_ACCOUNT;
+		c = submit((int)s, 1, ZCS_OP_PUBKEY, 0, 0);
+		wants[c] = ZCS_OK;
+		c = submit((int)s, 2, ZCS_OP_PUBKEY, 0, 0);
+		wants[c] = ZCS_OK;
+		c = submit((int)s, 2, ZCS_OP_SIGN, ZCS_ALGO_SCHNORR, 0);
+		wants[c] = ZCS_OK;
+	}
+	collect(g.nsent, -1, wants);
+	expect_nothing_more();
+	for (s = 0; s < NSHARDS; s++) {
+		assert_int_equal(by_status(s, ZCS_OK), 5);
+		assert_int_equal(by_status(s, ZCS_ERR_EXPIRED), 2);
+		assert_int_equal(by_status(s, ZCS_ERR_UNKNOWN_ACCOUNT), 2);
+		/* Expired requests never reach the signer. */
+		assert_int_equal(load64(&g.sh->shards[s].sent), 7);
+		assert_int_equal(load64(&g.sh->shards[s].connects), 1);
+		assert_int_equal(load64(&g.sh->shards[s].disconnects), 0);
+	}
+	assert_int_equal(zcs_engine_stop(g.e), 0);
+	check_reconciled();
+}
+
+static void
+test_signer_down_and_back(void **state)
+{
+	struct zcs_engine_conf conf;
+	unsigned int i, before;
+	struct signer *s1 = &g.sig[1];
+
+	(void)state;
+	base_conf(&conf);
+	engine_up(&conf, true);
+
+	/* Shard 1's signer stops reading: 20 requests stay in flight. */
+	atomic_store(&s1->paused, 1);
+	for (i = 0; i < 20; i++)
+		submit(1, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
+	wait_inflight(1, 20);
+	/* Shard 0 is not affected. */
+	for (i = 0; i < 10; i++)
+		submit(0, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
+	collect(10, ZCS_OK, NULL);
+
+	/* The signer drops the connection: everything in flight fails. */
+	atomic_store(&s1->drop, 1);
+	collect(20, ZCS_ERR_SIGNER_DOWN, NULL);
+	assert_int_equal(load64(&g.sh->shards[1].inflight), 0);
+
+	/*
+	 * While it does not answer (connections wait in its listen backlog), new
+	 * requests fail at once, and shard 0 keeps signing.
+	 */
+	for (i = 0; i < 10; i++) {
+		submit(1, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_SCHNORR, 0);
+		submit(0, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_SCHNORR, 0);
+	}
+	{
+		int wants[MAX_REQ];
+		unsigned int c;
+
+		for (c = 0; c < g.nsent; c++)
+			wants[c] = g.sent[c].shard == 1 ? ZCS_ERR_SIGNER_DOWN : ZCS_OK;
+		collect(20, -1, wants);
+	}
+	assert_int_not_equal(shard_state(1), ZCS_SHARD_UP);
+	assert_int_equal(load64(&g.sh->shards[1].disconnects), 1);
+	assert_int_equal(by_status(1, ZCS_ERR_SIGNER_DOWN), 30);
+	assert_int_equal(by_status(0, ZCS_OK), 20);
+
+	/* The signer answers again: the shard comes back by itself. */
+	atomic_store(&s1->paused, 0);
+	wait_state(1, ZCS_SHARD_UP);
+	before = g.nsent;
+	for (i = 0; i < 12; i++)
+		submit(1, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA_RECOVERABLE, 0);
+	collect(g.nsent - before, ZCS_OK, NULL);
+	expect_nothing_more();
+	assert_true(load64(&g.sh->shards[1].connects) >= 2);
+	assert_int_equal(load64(&g.sh->shards[0].connects), 1);
+	assert_int_equal(load64(&g.sh->shards[0].disconnects), 0);
+	assert_int_equal(by_status(1, ZCS_OK), 12);
+	assert_int_equal(zcs_engine_stop(g.e), 0);
+	check_reconciled();
+}
+
+static void
+test_wrong_measurement(void **state)
+{
+	struct zcs_engine_conf conf;
+	int wants[MAX_REQ];
+	unsigned int i, c;
+
+	(void)state;
+	base_conf(&conf);
+	conf.shard[1].has_measurement = 1;
+	memcpy(conf.shard[1].measurement, g.measurement, ZCS_MEASUREMENT_LEN);
+	conf.shard[1].measurement[7] ^= 0x40;
+	engine_up(&conf, false);
+	wait_state(0, ZCS_SHARD_UP);
+	wait_state(1, ZCS_SHARD_REFUSED);
+	/* What the signer presented is kept for the operator. */
+	assert_memory_equal(g.sh->shards[1].signer_measurement, g.measurement, ZCS_MEASUREMENT_LEN);
+	assert_int_equal(g.sh->shards[1].has_expected_measurement, 1);
+
+	for (i = 0; i < 16; i++) {
+		submit((int)(i % NSHARDS), (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
+		submit((int)(i % NSHARDS), (int)(i % NACC), ZCS_OP_PUBKEY, 0, 0);
+	}
+	for (c = 0; c < g.nsent; c++)
+		wants[c] = g.sent[c].shard == 1 ? ZCS_ERR_MEASUREMENT : ZCS_OK;
+	collect(g.nsent, -1, wants);
+	expect_nothing_more();
+	assert_int_equal(by_status(1, ZCS_ERR_MEASUREMENT), 16);
+	assert_int_equal(load64(&g.sh->shards[1].sent), 0);
+	assert_int_equal(load64(&g.sh->shards[1].connects), 0);
+	assert_int_equal(by_status(0, ZCS_OK), 16);
+	assert_int_equal(zcs_engine_stop(g.e), 0);
+	check_reconciled();
+}
+
+static void
+test_wrong_shard(void **state)
+{
+	struct zcs_engine_conf conf;
+	unsigned int i, s;
+
+	(void)state;
+	/* Each shard pointed at the other's signer: the signers refuse the HELLO. */
+	base_conf(&conf);
+	conf.shard[0].has_measurement = 0;
+	snprintf(conf.shard[0].signer, sizeof(conf.shard[0].signer), "%s", g.sig[1].text);
+	snprintf(conf.shard[1].signer, sizeof(conf.shard[1].signer), "%s", g.sig[0].text);
+	engine_up(&conf, false);
+	wait_state(0, ZCS_SHARD_REFUSED);
+	wait_state(1, ZCS_SHARD_REFUSED);
+	for (i = 0; i < 12; i++)
+		submit((int)(i % NSHARDS), (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
+	collect(g.nsent, ZCS_ERR_WRONG_SHARD, NULL);
+	expect_nothing_more();
+	for (s = 0; s < NSHARDS; s++) {
+		assert_int_equal(by_status(s, ZCS_ERR_WRONG_SHARD), 6);
+		assert_int_equal(load64(&g.sh->shards[s].connects), 0);
+		assert_int_equal(load64(&g.sh->shards[s].sent), 0);
+	}
+	assert_int_equal(zcs_engine_stop(g.e), 0);
+	check_reconciled();
+}
+
+static void
+test_drain(void **state)
+{
+	struct zcs_engine_conf conf;
+	struct zcs_sign_args a;
+	int wants[MAX_REQ];
+	unsigned int i, c;
+	uint8_t hash[32] = {1};
+
+	(void)state;
+	base_conf(&conf);
+	engine_up(&conf, true);
+	/* More than inflight_max per shard, so the drain has queued work too. */
+	for (i = 0; i < 600; i++) {
+		c = submit((int)(i % NSHARDS), (int)(i % NACC), ZCS_OP_SIGN, 1 + i % 3,
+			i % 25 == 7 ? 1 : 0);
+		wants[c] = i % 25 == 7 ? ZCS_ERR_EXPIRED : ZCS_OK;
+	}
+	/* Stop at once: every accepted request still completes, signed. */
+	assert_int_equal(zcs_engine_stop(g.e), 0);
+	memset(&a, 0, sizeof(a));
+	a.account = g.sig[0].accounts[0];
+	a.algo = ZCS_ALGO_ECDSA;
+	a.hash = hash;
+	assert_int_equal(zcs_submit(g.c, &a), -ESHUTDOWN);
+	collect(g.nsent, -1, wants);
+	expect_nothing_more();
+	check_reconciled();
+	for (i = 0; i < NSHARDS; i++) {
+		assert_int_equal(by_status(i, ZCS_ERR_EXPIRED), 12);
+		assert_int_equal(by_status(i, ZCS_OK), 288);
+		assert_int_equal(shard_state(i), ZCS_SHARD_DOWN);
+	}
+}
+
+static void
+test_drain_deadline(void **state)
+{
+	struct zcs_engine_conf conf;
+	int wants[MAX_REQ];
+	unsigned int i, c;
+
+	(void)state;
+	base_conf(&conf);
+	conf.drain_timeout_ms = 200;
+	engine_up(&conf, true);
+	atomic_store(&g.sig[1].paused, 1);
+	for (i = 0; i < 10; i++) {
+		c = submit(1, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
+		wants[c] = ZCS_ERR_SHUTDOWN;
+	}
+	wait_inflight(1, 10);
+	for (i = 0; i < 5; i++) {
+		c = submit(0, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
+		wants[c] = ZCS_OK;
+	}
+	/* Shard 1's signer never answers: the drain deadline fails its requests. */
+	assert_int_equal(zcs_engine_stop(g.e), -ETIMEDOUT);
+	collect(g.nsent, -1, wants);
+	expect_nothing_more();
+	check_reconciled();
+	assert_int_equal(by_status(1, ZCS_ERR_SHUTDOWN), 10);
+	assert_int_equal(by_status(0, ZCS_OK), 5);
+}
+
+static void
+test_start_refusals(void **state)
+{
+	struct zcs_engine_conf conf;
+
+	(void)state;
+	/* Three shards, two worker lcores. */
+	base_conf(&conf);
+	conf.shards = 3;
+	snprintf(conf.shard[2].signer, sizeof(conf.shard[2].signer), "unix:%s/none", g.dir);
+	assert_null(zcs_engine_start(&conf));
+	assert_int_equal(rte_errno, EINVAL);
+	/* The main lcore only does control. */
+	base_conf(&conf);
+	conf.shard[0].lcore = rte_get_main_lcore();
+	assert_null(zcs_engine_start(&conf));
+	assert_int_equal(rte_errno, EINVAL);
+	/* A bad configuration. */
+	base_conf(&conf);
+	conf.ring_size = 1000;
+	assert_null(zcs_engine_start(&conf));
+	assert_int_equal(rte_errno, EINVAL);
+	/* Explicit lcores are honoured. */
+	base_conf(&conf);
+	conf.shard[0].lcore = 2;
+	conf.shard[1].lcore = 1;
+	g.e = zcs_engine_start(&conf);
+	assert_non_null(g.e);
+	g.sh = zcs_shards_lookup();
+	assert_non_null(g.sh);
+	assert_int_equal(g.sh->shards[0].lcore, 2);
+	assert_int_equal(g.sh->shards[1].lcore, 1);
+	/* One engine per EAL. */
+	assert_null(zcs_engine_start(&conf));
+	assert_int_equal(rte_errno, EEXIST);
+	g.c = zcs_attach("test_worker");
+	assert_non_null(g.c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_sign_verify_order, test_teardown),
+		cmocka_unit_test_teardown(test_expired_unknown_pubkey, test_teardown),
+		cmocka_unit_test_teardown(test_signer_down_and_back, test_teardown),
+		cmocka_unit_test_teardown(test_wrong_measurement, test_teardown),
+		cmocka_unit_test_teardown(test_wrong_shard, test_teardown),
+		cmocka_unit_test_teardown(test_drain, test_teardown),
+		cmocka_unit_test_teardown(test_drain_deadline, test_teardown),
+		cmocka_unit_test_teardown(test_start_refusals, test_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
