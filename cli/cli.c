@@ -1,21 +1,28 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * zcsign-cli: one request to one signer, or one signature checked, for
- * operators and scripts.
+ * zcsign-cli: one request through the engine or straight to one signer, an
+ * engine's status, or one signature checked, for operators and scripts.
  *
+ *   zcsign-cli [--file-prefix P] [--verbose] sign --account A --hash HEX [--algo ALGO]
+ *   zcsign-cli [--file-prefix P] [--verbose] pubkey --account A
+ *   zcsign-cli [--file-prefix P] [--verbose] status
  *   zcsign-cli --signer ADDR sign --account A --hash HEX [--algo ALGO]
  *   zcsign-cli --signer ADDR pubkey --account A
  *   zcsign-cli verify --manifest FILE --account A --hash HEX --signature HEX
  *       --algo ALGO [--recid N|null]
  *
- * sign and pubkey speak the engine's wire protocol (HELLO with ZCS_SHARD_ANY,
- * so no shard check) over a blocking socket: latency does not matter here, a
- * clear answer does. verify needs no signer: it checks a signature (sign's
- * output, passed straight through) against zcsign-keygen's public manifest
- * with libsecp256k1 (verify.h). Output is one JSON object on stdout; any
- * failure is one line on stderr naming what failed, and the exit status says
- * whose fault it was: 2 for the command line, 1 for everything at run time
- * (connection, signer, account, a signature that does not verify).
+ * Without --signer, sign, pubkey and status go through a running zcsignd: the
+ * CLI is a DPDK secondary process of it (engine_path.c), so it needs zcsignd's
+ * --file-prefix and the rights to its hugepages. With --signer, sign and
+ * pubkey speak the engine's wire protocol (HELLO with ZCS_SHARD_ANY, so no
+ * shard check) over a blocking socket: for a signer no engine holds (a signer
+ * serves one connection). Latency does not matter here, a clear answer does.
+ * verify needs neither: it checks a signature (sign's output, passed straight
+ * through) against zcsign-keygen's public manifest with libsecp256k1
+ * (verify.h). Output is one JSON object on stdout; any failure is one line on
+ * stderr naming what failed, and the exit status says whose fault it was: 2
+ * for the command line, 1 for everything at run time (engine, connection,
+ * signer, account, a signature that does not verify).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -36,38 +43,18 @@
 #include <zcsign/wire.h>
 
 #include "addr.h"
+#include "cli.h"
 #include "hex.h"
 #include "verify.h"
 #include "wire_io.h"
 
-#define PROG "zcsign-cli"
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
+#define PROG CLI_PROG
+#define EXIT_RUNTIME CLI_EXIT_RUNTIME
+#define EXIT_USAGE CLI_EXIT_USAGE
 /* A signer answers in microseconds; seconds of silence mean it is wedged. */
 #define REPLY_TIMEOUT_MS 5000
-
-enum cli_cmd {
-	CMD_SIGN = 1,
-	CMD_PUBKEY = 2,
-	CMD_VERIFY = 4,
-};
-
-/* What the command line asked for. */
-struct cli_args {
-	const char *signer; /* address text as given: every message names it */
-	const char *cmd;
-	enum cli_cmd cmd_id;
-	uint64_t account;
-	bool have_account;
-	unsigned int algo;
-	const char *hash_hex;
-	uint8_t hash[32];
-	const char *manifest; /* verify */
-	const char *sig_hex;
-	uint8_t sig[64];
-	unsigned int recid; /* 0 for "none", as in SIGN_REPLY */
-	bool have_recid; /* a number was given (not "null") */
-};
+/* DPDK's own limit on a file prefix is a path component; ours keeps it a plain name. */
+#define FILE_PREFIX_MAX 64
 
 /* One connection to a signer, after its HELLO reply. */
 struct cli_conn {
@@ -80,11 +67,18 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: " PROG " [--signer ADDR] COMMAND [OPTIONS]\n"
+		"Usage: " PROG " [--file-prefix P] [--verbose] COMMAND [OPTIONS]\n"
+		"       " PROG " --signer ADDR sign|pubkey [OPTIONS]\n"
+		"       " PROG " verify [OPTIONS]\n"
 		"\n"
 		"Global options:\n"
-		"  -s, --signer ADDR   signer endpoint: unix:PATH or vsock:CID:PORT\n"
-		"                      (required by sign and pubkey, not used by verify)\n"
+		"  -p, --file-prefix P the running zcsignd's EAL --file-prefix (default: DPDK's\n"
+		"                      default, rte); sign, pubkey and status then go through\n"
+		"                      zcsignd, this process being a DPDK secondary of it\n"
+		"  -s, --signer ADDR   talk straight to one signer instead: unix:PATH or\n"
+		"                      vsock:CID:PORT (sign and pubkey; the signer must not be\n"
+		"                      held by an engine)\n"
+		"  -v, --verbose       engine path: zcsign debug log lines on stderr\n"
 		"  -h, --help          this text\n"
 		"\n"
 		"Commands:\n"
@@ -93,6 +87,8 @@ usage(FILE *f)
 		"      ALGO is ecdsa (default), ecdsa-recoverable or schnorr\n"
 		"  pubkey --account A\n"
 		"      print account A's compressed and x-only public keys\n"
+		"  status\n"
+		"      the engine's shards (signer, state, in flight, counters) and clients\n"
 		"  verify --manifest FILE --account A --hash HEX --signature HEX --algo ALGO\n"
 		"         [--recid N]\n"
 		"      check a 64-byte signature (128 hex digits) against account A's key\n"
@@ -100,15 +96,13 @@ usage(FILE *f)
 		"      ecdsa-recoverable, omitted or null otherwise (as sign prints it)\n"
 		"\n"
 		"Output: one JSON object on stdout. Exit status: 0 success (verify: the\n"
-		"signature is valid), 1 run-time error (connection, signer, unknown\n"
-		"account, unreadable manifest, a signature that does not verify), 2 bad\n"
-		"command line.\n");
+		"signature is valid), 1 run-time error (no zcsignd, connection, signer,\n"
+		"unknown account, a request that failed, unreadable manifest, a signature\n"
+		"that does not verify), 2 bad command line.\n");
 }
 
-static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-fail(int code, const char *fmt, ...)
+int
+cli_fail(int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -157,16 +151,16 @@ parse_hex_arg(const char *opt, const char *text, uint8_t *out, size_t n)
 	size_t i;
 
 	if (len != 2 * n)
-		return fail(EXIT_USAGE, "%s: expected %zu hex digits, got %zu characters", opt,
+		return cli_fail(EXIT_USAGE, "%s: expected %zu hex digits, got %zu characters", opt,
 			2 * n, len);
 	/* Checked here, not by the decoder: the message names the character (not secret). */
 	for (i = 0; i < len; i++)
 		if (!isxdigit((unsigned char)text[i]))
-			return fail(EXIT_USAGE,
+			return cli_fail(EXIT_USAGE,
 				"%s: expected %zu hex digits, character %zu is not a hex digit",
 				opt, 2 * n, i + 1);
 	if (zcs_hex_decode(text, n, out) != 0)
-		return fail(EXIT_USAGE, "%s: expected %zu hex digits", opt, 2 * n);
+		return cli_fail(EXIT_USAGE, "%s: expected %zu hex digits", opt, 2 * n);
 	return 0;
 }
 
@@ -182,7 +176,7 @@ parse_recid(const char *s, struct cli_args *a)
 		return 0;
 	}
 	if (parse_account(s, &v) != 0 || v > 255)
-		return fail(EXIT_USAGE, "--recid: expected 0..3 or null, got '%s'", s);
+		return cli_fail(EXIT_USAGE, "--recid: expected 0..3 or null, got '%s'", s);
 	a->recid = (unsigned int)v;
 	a->have_recid = true;
 	return 0;
@@ -201,11 +195,32 @@ option_text(char **argv, int c)
 	return argv[optind - 1];
 }
 
+/* A file prefix becomes a path component under DPDK's runtime dir: keep it a plain name. */
+static int
+parse_file_prefix(const char *p)
+{
+	size_t i, len = strlen(p);
+
+	if (len == 0 || len > FILE_PREFIX_MAX)
+		return cli_fail(EXIT_USAGE, "--file-prefix: expected 1..%d characters, got %zu",
+			FILE_PREFIX_MAX, len);
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)p[i]) && p[i] != '_' && p[i] != '-' && p[i] != '.')
+			return cli_fail(EXIT_USAGE,
+				"--file-prefix: '%s': only letters, digits, '_', '-' and '.'", p);
+	if (p[0] == '.' || p[0] == '-')
+		return cli_fail(
+			EXIT_USAGE, "--file-prefix: '%s' must not start with '%c'", p, p[0]);
+	return 0;
+}
+
 static int
 parse_global(int argc, char **argv, struct cli_args *a)
 {
 	static const struct option opts[] = {
 		{"signer", required_argument, NULL, 's'},
+		{"file-prefix", required_argument, NULL, 'p'},
+		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -213,33 +228,54 @@ parse_global(int argc, char **argv, struct cli_args *a)
 
 	opterr = 0;
 	/* '+': stop at the subcommand, whose options are parsed on their own. */
-	while ((c = getopt_long(argc, argv, "+:s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:s:p:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			a->signer = optarg;
+			break;
+		case 'p':
+			if (parse_file_prefix(optarg) != 0)
+				return EXIT_USAGE;
+			a->file_prefix = optarg;
+			break;
+		case 'v':
+			a->verbose = true;
 			break;
 		case 'h':
 			usage(stdout);
 			return -1;
 		case ':':
-			return fail(EXIT_USAGE, "%s needs an argument", option_text(argv, c));
+			return cli_fail(EXIT_USAGE, "%s needs an argument", option_text(argv, c));
 		default:
-			return fail(EXIT_USAGE, "unknown option '%s' (see --help)",
+			return cli_fail(EXIT_USAGE, "unknown option '%s' (see --help)",
 				option_text(argv, c));
 		}
 	}
 	if (optind >= argc)
-		return fail(EXIT_USAGE, "no command given: sign, pubkey or verify (see --help)");
+		return cli_fail(EXIT_USAGE,
+			"no command given: sign, pubkey, status or verify (see --help)");
 	a->cmd = argv[optind];
 	if (strcmp(a->cmd, "sign") == 0)
 		a->cmd_id = CMD_SIGN;
 	else if (strcmp(a->cmd, "pubkey") == 0)
 		a->cmd_id = CMD_PUBKEY;
+	else if (strcmp(a->cmd, "status") == 0)
+		a->cmd_id = CMD_STATUS;
 	else if (strcmp(a->cmd, "verify") == 0)
 		a->cmd_id = CMD_VERIFY;
 	else
-		return fail(EXIT_USAGE, "unknown command '%s': sign, pubkey or verify (see --help)",
+		return cli_fail(EXIT_USAGE,
+			"unknown command '%s': sign, pubkey, status or verify (see --help)",
 			a->cmd);
+	/* Two answers to "which signer": refuse rather than pick one silently. */
+	if (a->signer != NULL && a->file_prefix != NULL)
+		return cli_fail(EXIT_USAGE,
+			"--signer and --file-prefix exclude each other: one signer, or the "
+			"engine");
+	if (a->cmd_id == CMD_STATUS && a->signer != NULL)
+		return cli_fail(EXIT_USAGE,
+			"status: reports an engine, not a signer: drop --signer (and give "
+			"zcsignd's --file-prefix)");
 	return 0;
 }
 
@@ -267,14 +303,16 @@ check_command(struct cli_args *a, const char *algo, const char *recid)
 {
 	int rc;
 
+	if (a->cmd_id == CMD_STATUS)
+		return 0;
 	if (!a->have_account)
-		return fail(EXIT_USAGE, "%s: --account is required", a->cmd);
+		return cli_fail(EXIT_USAGE, "%s: --account is required", a->cmd);
 	if (a->cmd_id == CMD_PUBKEY)
 		return 0;
 	if (a->hash_hex == NULL)
-		return fail(EXIT_USAGE, "%s: --hash is required", a->cmd);
+		return cli_fail(EXIT_USAGE, "%s: --hash is required", a->cmd);
 	if (a->cmd_id == CMD_VERIFY && (a->manifest == NULL || a->sig_hex == NULL || algo == NULL))
-		return fail(EXIT_USAGE, "verify: %s is required",
+		return cli_fail(EXIT_USAGE, "verify: %s is required",
 			a->manifest == NULL	     ? "--manifest"
 				: a->sig_hex == NULL ? "--signature"
 						     : "--algo");
@@ -282,7 +320,7 @@ check_command(struct cli_args *a, const char *algo, const char *recid)
 	if (algo != NULL) {
 		a->algo = zcs_algo_parse(algo);
 		if (a->algo == 0)
-			return fail(EXIT_USAGE,
+			return cli_fail(EXIT_USAGE,
 				"--algo: unknown algorithm '%s' (ecdsa, ecdsa-recoverable, "
 				"schnorr)",
 				algo);
@@ -295,7 +333,8 @@ check_command(struct cli_args *a, const char *algo, const char *recid)
 		rc = parse_recid(recid, a);
 	/* Only a recoverable signature has one; "null" there is a script's mistake. */
 	if (rc == 0 && a->algo == ZCS_ALGO_ECDSA_RECOVERABLE && !a->have_recid)
-		return fail(EXIT_USAGE, "verify: --recid 0..3 is required for ecdsa-recoverable");
+		return cli_fail(
+			EXIT_USAGE, "verify: --recid 0..3 is required for ecdsa-recoverable");
 	return rc;
 }
 
@@ -328,13 +367,13 @@ parse_command(int argc, char **argv, struct cli_args *a)
 	optind = 0; /* glibc: restart scanning, argv[0] is the command name */
 	while ((c = getopt_long(argc, argv, ":a:x:g:m:S:r:h", opts, NULL)) != -1) {
 		if (c != 'h' && c != ':' && c != '?' && !(option_cmds(c) & a->cmd_id))
-			return fail(EXIT_USAGE,
+			return cli_fail(EXIT_USAGE,
 				"%s: --%s does not apply to this command (see --help)", a->cmd,
 				option_name(opts, c));
 		switch (c) {
 		case 'a':
 			if (parse_account(optarg, &a->account) != 0)
-				return fail(EXIT_USAGE,
+				return cli_fail(EXIT_USAGE,
 					"--account: expected a decimal account id, got '%s'",
 					optarg);
 			a->have_account = true;
@@ -358,15 +397,15 @@ parse_command(int argc, char **argv, struct cli_args *a)
 			usage(stdout);
 			return -1;
 		case ':':
-			return fail(EXIT_USAGE, "%s: %s needs an argument", a->cmd,
+			return cli_fail(EXIT_USAGE, "%s: %s needs an argument", a->cmd,
 				option_text(argv, c));
 		default:
-			return fail(EXIT_USAGE, "%s: unknown option '%s' (see --help)", a->cmd,
+			return cli_fail(EXIT_USAGE, "%s: unknown option '%s' (see --help)", a->cmd,
 				option_text(argv, c));
 		}
 	}
 	if (optind < argc)
-		return fail(EXIT_USAGE, "%s: unexpected argument '%s'", a->cmd, argv[optind]);
+		return cli_fail(EXIT_USAGE, "%s: unexpected argument '%s'", a->cmd, argv[optind]);
 	return check_command(a, algo, recid);
 }
 
@@ -383,7 +422,7 @@ send_frame(struct cli_conn *c, const void *frame, size_t len)
 	if (rc == -EPIPE || rc == -ECONNRESET)
 		return 0;
 	if (rc != 0)
-		return fail(EXIT_RUNTIME, "signer at %s: send: %s", c->signer, strerror(-rc));
+		return cli_fail(EXIT_RUNTIME, "signer at %s: send: %s", c->signer, strerror(-rc));
 	return 0;
 }
 
@@ -399,34 +438,35 @@ await_reply(struct cli_conn *c, unsigned int want, uint64_t seq, const char *wha
 	uint64_t got;
 
 	if (rc == -ETIMEDOUT)
-		return fail(EXIT_RUNTIME, "signer at %s: no reply to %s within %d ms", c->signer,
-			what, REPLY_TIMEOUT_MS);
+		return cli_fail(EXIT_RUNTIME, "signer at %s: no reply to %s within %d ms",
+			c->signer, what, REPLY_TIMEOUT_MS);
 	if (rc == -ECONNRESET)
-		return fail(EXIT_RUNTIME,
+		return cli_fail(EXIT_RUNTIME,
 			"signer at %s closed the connection before replying to %s", c->signer,
 			what);
 	if (rc < 0)
-		return fail(EXIT_RUNTIME, "signer at %s: receive: %s", c->signer, strerror(-rc));
+		return cli_fail(
+			EXIT_RUNTIME, "signer at %s: receive: %s", c->signer, strerror(-rc));
 	if (rc > 0)
-		return fail(EXIT_RUNTIME, "signer at %s: malformed reply to %s: %s (%s)", c->signer,
-			what, zcs_strerror(rc), zcs_status_name(rc));
+		return cli_fail(EXIT_RUNTIME, "signer at %s: malformed reply to %s: %s (%s)",
+			c->signer, what, zcs_strerror(rc), zcs_status_name(rc));
 	if (f->hdr.type == ZCS_FT_ERROR && f->error.status == ZCS_ERR_BUSY)
-		return fail(EXIT_RUNTIME,
+		return cli_fail(EXIT_RUNTIME,
 			"signer at %s is busy: it already serves a connection (is zcsignd "
 			"attached?)",
 			c->signer);
 	if (f->hdr.type == ZCS_FT_ERROR)
-		return fail(EXIT_RUNTIME, "signer at %s refused %s: %s (%s)", c->signer, what,
+		return cli_fail(EXIT_RUNTIME, "signer at %s refused %s: %s (%s)", c->signer, what,
 			zcs_strerror(f->error.status), zcs_status_name(f->error.status));
 	if (f->hdr.type != want)
-		return fail(EXIT_RUNTIME, "signer at %s: frame type %u in reply to %s", c->signer,
-			f->hdr.type, what);
+		return cli_fail(EXIT_RUNTIME, "signer at %s: frame type %u in reply to %s",
+			c->signer, f->hdr.type, what);
 	/* HELLO_REPLY carries no seq: it matches by being the only reply. */
 	got = want == ZCS_FT_SIGN_REPLY	      ? f->sign_reply.seq
 		: want == ZCS_FT_PUBKEY_REPLY ? f->pubkey_reply.seq
 					      : seq;
 	if (got != seq)
-		return fail(EXIT_RUNTIME,
+		return cli_fail(EXIT_RUNTIME,
 			"signer at %s: reply to %s carries seq %" PRIu64 ", expected %" PRIu64,
 			c->signer, what, got, seq);
 	return 0;
@@ -444,10 +484,10 @@ open_conn(struct cli_conn *c, const struct cli_args *a)
 	c->fd = -1;
 	c->signer = a->signer;
 	if (zcs_addr_parse(a->signer, false, &addr, err, sizeof(err)) != 0)
-		return fail(EXIT_USAGE, "--signer: %s", err);
+		return cli_fail(EXIT_USAGE, "--signer: %s", err);
 	c->fd = zcs_addr_connect(&addr, false, err, sizeof(err));
 	if (c->fd < 0)
-		return fail(EXIT_RUNTIME, "%s", err);
+		return cli_fail(EXIT_RUNTIME, "%s", err);
 	zcs_wire_hello(&hello, ZCS_SHARD_ANY, 0);
 	rc = send_frame(c, &hello, sizeof(hello));
 	if (rc == 0)
@@ -458,12 +498,12 @@ open_conn(struct cli_conn *c, const struct cli_args *a)
 	return 0;
 }
 
-static int
-request_status(const struct cli_args *a, unsigned int status)
+int
+cli_request_status(const struct cli_args *a, unsigned int status)
 {
 	if (status == ZCS_OK)
 		return 0;
-	return fail(EXIT_RUNTIME, "account %" PRIu64 ": %s (%s)", a->account,
+	return cli_fail(EXIT_RUNTIME, "account %" PRIu64 ": %s (%s)", a->account,
 		zcs_strerror((int)status), zcs_status_name((int)status));
 }
 
@@ -485,18 +525,58 @@ get_pubkey(struct cli_conn *c, const struct cli_args *a, uint64_t seq,
 	if (latency_ns != NULL)
 		*latency_ns = now_ns() - t0;
 	if (rc == 0)
-		rc = request_status(a, f.pubkey_reply.status);
+		rc = cli_request_status(a, f.pubkey_reply.status);
 	if (rc == 0)
 		*out = f.pubkey_reply;
 	return rc;
 }
 
-static int
-flush_stdout(void)
+int
+cli_flush_stdout(void)
 {
 	if (fflush(stdout) != 0 || ferror(stdout))
-		return fail(EXIT_RUNTIME, "stdout: %s", strerror(errno));
+		return cli_fail(EXIT_RUNTIME, "stdout: %s", strerror(errno));
 	return 0;
+}
+
+int
+cli_print_sign(const struct cli_args *a, const uint8_t sig[64], unsigned int recid,
+	const uint8_t pubkey[33], unsigned int shard, uint64_t service_ns, uint64_t latency_ns)
+{
+	char sig_hex[129], pub[67], hash[65];
+
+	zcs_hex_encode(a->hash, 32, hash);
+	zcs_hex_encode(sig, 64, sig_hex);
+	/* BIP-340 verifies against the x-only key: the compressed key without its parity byte. */
+	if (a->algo == ZCS_ALGO_SCHNORR)
+		zcs_hex_encode(pubkey + 1, 32, pub);
+	else
+		zcs_hex_encode(pubkey, 33, pub);
+	printf("{\"account\":%" PRIu64 ",\"algo\":\"%s\",\"hash\":\"%s\",\"signature\":\"%s\",",
+		a->account, zcs_algo_name(a->algo), hash, sig_hex);
+	/* Only recoverable ECDSA has a recovery id; a 0 elsewhere would look like one. */
+	if (a->algo == ZCS_ALGO_ECDSA_RECOVERABLE)
+		printf("\"recid\":%u,", recid);
+	else
+		printf("\"recid\":null,");
+	printf("\"pubkey\":\"%s\",\"shard\":%u,\"service_ns\":%" PRIu64 ",\"latency_ns\":%" PRIu64
+	       "}\n",
+		pub, shard, service_ns, latency_ns);
+	return cli_flush_stdout();
+}
+
+int
+cli_print_pubkey(const struct cli_args *a, const uint8_t pubkey[33], const uint8_t xonly[32],
+	unsigned int shard, uint64_t latency_ns)
+{
+	char pub[67], x[65];
+
+	zcs_hex_encode(pubkey, 33, pub);
+	zcs_hex_encode(xonly, 32, x);
+	printf("{\"account\":%" PRIu64 ",\"pubkey\":\"%s\",\"xonly\":\"%s\",\"shard\":%u,"
+	       "\"latency_ns\":%" PRIu64 "}\n",
+		a->account, pub, x, shard, latency_ns);
+	return cli_flush_stdout();
 }
 
 static int
@@ -506,7 +586,6 @@ cmd_sign(struct cli_conn *c, const struct cli_args *a)
 	struct zcs_wire_sign req;
 	union zcs_wire_frame f;
 	uint64_t t0, latency;
-	char sig[129], pub[67], hash[65];
 	int rc;
 
 	zcs_wire_sign(&req, 1, a->account, (uint8_t)a->algo, a->hash);
@@ -517,49 +596,27 @@ cmd_sign(struct cli_conn *c, const struct cli_args *a)
 		rc = await_reply(c, ZCS_FT_SIGN_REPLY, 1, "SIGN", &f);
 	latency = now_ns() - t0;
 	if (rc == 0)
-		rc = request_status(a, f.sign_reply.status);
+		rc = cli_request_status(a, f.sign_reply.status);
 	/* The key that verifies this signature, so the output is self-contained. */
 	if (rc == 0)
 		rc = get_pubkey(c, a, 2, &pk, NULL);
 	if (rc != 0)
 		return rc;
-
-	zcs_hex_encode(a->hash, 32, hash);
-	zcs_hex_encode(f.sign_reply.sig, 64, sig);
-	if (a->algo == ZCS_ALGO_SCHNORR)
-		zcs_hex_encode(pk.xonly, 32, pub);
-	else
-		zcs_hex_encode(pk.compressed, 33, pub);
-	printf("{\"account\":%" PRIu64 ",\"algo\":\"%s\",\"hash\":\"%s\",\"signature\":\"%s\",",
-		a->account, zcs_algo_name(a->algo), hash, sig);
-	/* Only recoverable ECDSA has a recovery id; a 0 elsewhere would look like one. */
-	if (a->algo == ZCS_ALGO_ECDSA_RECOVERABLE)
-		printf("\"recid\":%u,", f.sign_reply.recid);
-	else
-		printf("\"recid\":null,");
-	printf("\"pubkey\":\"%s\",\"shard\":%u,\"service_ns\":%" PRIu64 ",\"latency_ns\":%" PRIu64
-	       "}\n",
-		pub, c->shard_id, f.sign_reply.service_ns, latency);
-	return flush_stdout();
+	return cli_print_sign(a, f.sign_reply.sig, f.sign_reply.recid, pk.compressed, c->shard_id,
+		f.sign_reply.service_ns, latency);
 }
 
 static int
 cmd_pubkey(struct cli_conn *c, const struct cli_args *a)
 {
 	struct zcs_wire_pubkey_reply pk;
-	char pub[67], xonly[65];
 	uint64_t latency;
 	int rc;
 
 	rc = get_pubkey(c, a, 1, &pk, &latency);
 	if (rc != 0)
 		return rc;
-	zcs_hex_encode(pk.compressed, 33, pub);
-	zcs_hex_encode(pk.xonly, 32, xonly);
-	printf("{\"account\":%" PRIu64 ",\"pubkey\":\"%s\",\"xonly\":\"%s\",\"shard\":%u,"
-	       "\"latency_ns\":%" PRIu64 "}\n",
-		a->account, pub, xonly, c->shard_id, latency);
-	return flush_stdout();
+	return cli_print_pubkey(a, pk.compressed, pk.xonly, c->shard_id, latency);
 }
 
 /* A signature against the manifest: exit 0 valid, 1 invalid or unknown account. */
@@ -574,22 +631,23 @@ cmd_verify(const struct cli_args *a)
 
 	rc = zcs_manifest_load(&m, err, sizeof(err), a->manifest);
 	if (rc != 0)
-		return fail(EXIT_RUNTIME, "%s", err);
+		return cli_fail(EXIT_RUNTIME, "%s", err);
 	acct = zcs_manifest_find(&m, a->account);
 	ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
 	if (acct == NULL)
-		rc = fail(EXIT_RUNTIME, "account %" PRIu64 ": not in %s", a->account, a->manifest);
+		rc = cli_fail(
+			EXIT_RUNTIME, "account %" PRIu64 ": not in %s", a->account, a->manifest);
 	else if (ctx == NULL)
-		rc = fail(EXIT_RUNTIME, "cannot create a libsecp256k1 context");
+		rc = cli_fail(EXIT_RUNTIME, "cannot create a libsecp256k1 context");
 	else
 		rc = zcs_verify(ctx, a->algo, a->hash, a->sig, a->recid, acct);
 	if (rc < 0)
-		rc = fail(EXIT_RUNTIME, "account %" PRIu64 ": signature does not verify (%s)",
+		rc = cli_fail(EXIT_RUNTIME, "account %" PRIu64 ": signature does not verify (%s)",
 			a->account, zcs_verify_strerror(rc));
 	if (rc == 0) {
 		printf("{\"account\":%" PRIu64 ",\"algo\":\"%s\",\"valid\":true}\n", a->account,
 			zcs_algo_name(a->algo));
-		rc = flush_stdout();
+		rc = cli_flush_stdout();
 	}
 	secp256k1_context_destroy(ctx);
 	zcs_manifest_free(&m);
@@ -614,7 +672,7 @@ main(int argc, char **argv)
 	if (a.cmd_id == CMD_VERIFY)
 		return cmd_verify(&a);
 	if (a.signer == NULL)
-		return fail(EXIT_USAGE, "--signer is required (unix:PATH or vsock:CID:PORT)");
+		return cli_engine_run(&a);
 
 	rc = open_conn(&c, &a);
 	if (rc == 0)

@@ -63,6 +63,7 @@ static const struct num_key num_keys[] = {
 	NUM_KEY(reconnect_max_ms, 1, 3600000, false),
 	NUM_KEY(handshake_timeout_ms, 1, 600000, false),
 	NUM_KEY(drain_timeout_ms, 0, 3600000, false),
+	NUM_KEY(gap_threshold_us, 1, 10000000, false),
 };
 
 void
@@ -82,6 +83,7 @@ zcs_engine_conf_init(struct zcs_engine_conf *conf)
 	conf->reconnect_max_ms = 1000;
 	conf->handshake_timeout_ms = 1000;
 	conf->drain_timeout_ms = 5000;
+	conf->gap_threshold_us = 10;
 	for (i = 0; i < ZCS_MAX_SHARDS; i++)
 		conf->shard[i].lcore = ZCS_ENGINE_LCORE_ANY;
 }

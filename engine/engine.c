@@ -25,6 +25,7 @@
 
 #include "log.h"
 #include "shards.h"
+#include "telemetry_internal.h"
 #include "worker.h"
 
 #define SYS_ISOLATED "/sys/devices/system/cpu/isolated"
@@ -34,6 +35,7 @@ struct zcs_engine {
 	struct zcs_engine_conf conf; /* lcores assigned */
 	struct zcs_engine_shared *sh;
 	struct zcs_worker *workers[ZCS_MAX_SHARDS];
+	const char *isolation[ZCS_MAX_SHARDS]; /* check_isolation() verdicts, for telemetry */
 	volatile int stop; /* read by every worker; set once by zcs_engine_stop() */
 	bool launched[ZCS_MAX_SHARDS];
 	bool stopped;
@@ -131,9 +133,10 @@ read_cpulist(const char *path, rte_cpuset_t *set)
 
 /*
  * A worker busy-polls its core: anything else scheduled there (other tasks,
- * the timer tick, RCU callbacks) shows up as latency spikes. Say so at start.
+ * the timer tick, RCU callbacks) shows up as latency spikes. Say so at start,
+ * and return the verdict for /zcsign/info.
  */
-static void
+static const char *
 check_isolation(unsigned int lcore, const rte_cpuset_t *isolated, const rte_cpuset_t *nohz)
 {
 	rte_cpuset_t cpus = rte_lcore_cpuset(lcore);
@@ -154,7 +157,7 @@ check_isolation(unsigned int lcore, const rte_cpuset_t *isolated, const rte_cpus
 		tickless = tickless && CPU_ISSET(c, nohz);
 	}
 	if (n == 0)
-		return;
+		return "unknown";
 	if (!iso)
 		ZCS_LOG(WARNING,
 			"lcore %u (cpu%s %s) is not isolated%s: expect jitter; see "
@@ -168,6 +171,10 @@ check_isolation(unsigned int lcore, const rte_cpuset_t *isolated, const rte_cpus
 	else
 		ZCS_LOG(INFO, "lcore %u (cpu%s %s) is isolated and nohz_full", lcore,
 			n > 1 ? "s" : "", list);
+	/* Short: /zcsign/info lists one per shard, and a reply is at most 16 KiB. */
+	if (!iso)
+		return tickless ? "nohz_full" : "none";
+	return tickless ? "isolated_nohz_full" : "isolated";
 }
 
 /* ---- start ---- */
@@ -194,6 +201,7 @@ undo_start(struct zcs_engine *e)
 {
 	unsigned int i;
 
+	zcs_tel_engine_retract();
 	if (e->sh != NULL)
 		e->sh->stopping = 1;
 	__atomic_store_n(&e->stop, 1, __ATOMIC_RELEASE);
@@ -232,6 +240,34 @@ create_workers(struct zcs_engine *e)
 		e->launched[i] = true;
 	}
 	return 0;
+}
+
+/*
+ * Let the /zcsign/ telemetry commands see this engine (registered on first
+ * use). Signing does not depend on it: a failure is logged, not fatal.
+ */
+static void
+publish_telemetry(struct zcs_engine *e)
+{
+	struct zcs_tel_engine t;
+	unsigned int i;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	t.sh = e->sh;
+	t.shards = e->conf.shards;
+	t.poll = e->conf.poll;
+	t.gap_threshold_us = e->conf.gap_threshold_us;
+	for (i = 0; i < e->conf.shards; i++) {
+		t.isolation[i] = e->isolation[i];
+		t.w[i] = zcs_worker_tel(e->workers[i]);
+	}
+	rc = zcs_tel_engine_publish(&t);
+	if (rc != 0)
+		ZCS_LOG(WARNING,
+			"engine: cannot register the /zcsign/ telemetry commands: %s; "
+			"running without them",
+			strerror(-rc));
 }
 
 struct zcs_engine *
@@ -280,7 +316,7 @@ zcs_engine_start(const struct zcs_engine_conf *conf)
 	sc.pool_size = e->conf.pool_size;
 	sc.pool_cache = e->conf.pool_cache;
 	for (i = 0; i < e->conf.shards; i++) {
-		check_isolation(e->conf.shard[i].lcore, &isolated, &nohz);
+		e->isolation[i] = check_isolation(e->conf.shard[i].lcore, &isolated, &nohz);
 		sc.socket_id[i] = (int)rte_lcore_to_socket_id(e->conf.shard[i].lcore);
 	}
 	e->sh = zcs_shards_create(&sc);
@@ -298,6 +334,7 @@ zcs_engine_start(const struct zcs_engine_conf *conf)
 		return NULL;
 	}
 	running = e;
+	publish_telemetry(e);
 	ZCS_LOG(INFO, "engine: %u shards started, %s poll, ring %" PRIu32 ", inflight_max %" PRIu32,
 		e->conf.shards, e->conf.poll == ZCS_POLL_SPIN ? "spin" : "backoff",
 		e->conf.ring_size, e->conf.inflight_max);
@@ -314,6 +351,8 @@ zcs_engine_stop(struct zcs_engine *e)
 
 	if (e == NULL || e->stopped)
 		return 0;
+	/* The workers' telemetry is freed below: hide it from the commands first. */
+	zcs_tel_engine_retract();
 	/* Clients first, so that what reaches the rings from now on is bounded. */
 	__atomic_store_n(&e->sh->stopping, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&e->stop, 1, __ATOMIC_RELEASE);

@@ -138,11 +138,11 @@ print_shards(const struct zcs_engine_shared *sh)
 static void
 print_totals(const struct zcs_engine_shared *sh)
 {
-	uint64_t submitted = 0, ok = 0, expired = 0, failed = 0, inflight = 0;
+	uint64_t ok = 0, expired = 0, failed = 0, inflight = 0;
+	struct zcs_client_totals t;
 	unsigned int i;
 
-	for (i = 0; i < sh->client_slots; i++)
-		submitted += sh->clients[i].submitted;
+	zcs_shards_client_totals(&t, sh);
 	for (i = 0; i < sh->shard_count; i++) {
 		ok += sh->shards[i].signed_ok;
 		expired += sh->shards[i].expired;
@@ -152,7 +152,7 @@ print_totals(const struct zcs_engine_shared *sh)
 	fprintf(stderr,
 		PROG ": stopped: submitted=%" PRIu64 " signed=%" PRIu64 " expired=%" PRIu64
 		     " failed=%" PRIu64 " in_flight=%" PRIu64 "\n",
-		submitted, ok, expired, failed, inflight);
+		t.submitted, ok, expired, failed, inflight);
 }
 
 int

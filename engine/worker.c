@@ -42,6 +42,7 @@
 #include "hex.h"
 #include "log.h"
 #include "shards.h"
+#include "telemetry_internal.h"
 #include "worker.h"
 
 /* Sequence number of a FIFO entry that was never sent. */
@@ -51,6 +52,7 @@ struct zcs_worker {
 	/* Hot: read every iteration. */
 	struct zcs_engine_shared *sh;
 	struct zcs_shard_state *st;
+	struct zcs_tel_worker *tel; /* histograms and loop accounting (single writer) */
 	struct rte_ring *ring;
 	const volatile int *stop;
 	int fd;
@@ -143,12 +145,14 @@ complete(struct zcs_worker *w, struct zcs_request *r, uint16_t status, uint64_t 
 {
 	struct zcs_shard_state *st = w->st;
 
-	if (likely(status == ZCS_OK))
+	if (likely(status == ZCS_OK)) {
 		st->signed_ok++;
-	else if (status == ZCS_ERR_EXPIRED)
+		zcs_tel_signed(w->tel, r->submit_tsc, now);
+	} else if (status == ZCS_ERR_EXPIRED) {
 		st->expired++;
-	else
+	} else {
 		st->failed++;
+	}
 	st->by_status[status]++;
 	zcs_shards_complete(w->sh, r, status, now);
 }
@@ -454,6 +458,7 @@ on_reply(struct zcs_worker *w, const union zcs_wire_frame *f, uint64_t now)
 		r->recid = 0;
 		r->signer_ns = 0;
 	}
+	zcs_tel_reply(w->tel, r->send_tsc, now, r->signer_ns, op == ZCS_OP_SIGN);
 	complete(w, r, status, now);
 	fifo_settle(w, now);
 	return 0;
@@ -527,7 +532,12 @@ up_step(struct zcs_worker *w, uint64_t now)
 			return 1;
 		if (n > 0) {
 			work = 1;
-			if (rx_process(w, now) < 0)
+			/*
+			 * A fresh TSC per received burst: a reply can arrive in the
+			 * iteration that sent its request, and the iteration's own
+			 * stamp would make its round trip 0 (and the completion early).
+			 */
+			if (rx_process(w, rte_rdtsc()) < 0)
 				return 1;
 		}
 	}
@@ -776,10 +786,13 @@ backoff_idle(struct zcs_worker *w, int work, uint64_t now)
 		w->idle_since = 0;
 		return;
 	}
-	if (w->idle_since == 0)
+	if (w->idle_since == 0) {
 		w->idle_since = now;
-	else if (now - w->idle_since >= w->idle_spin_tsc)
+	} else if (now - w->idle_since >= w->idle_spin_tsc) {
 		rte_delay_us_sleep(ZCS_WORKER_BACKOFF_SLEEP_US);
+		/* A sleep we chose is idle time, not a gap the host inflicted. */
+		zcs_tel_slept(w->tel);
+	}
 }
 
 int
@@ -796,12 +809,15 @@ zcs_worker_main(void *arg)
 	ZCS_LOG(INFO, "shard %u: worker on lcore %u, signer %s, %s poll", w->shard, w->lcore,
 		w->endpoint, w->poll == ZCS_POLL_SPIN ? "spin" : "backoff");
 	w->reconnect_at = rte_rdtsc();
+	w->tel->last_tsc = w->reconnect_at;
 	while (!quit) {
 		now = rte_rdtsc();
+		zcs_tel_loop(w->tel, now);
 		if (likely(w->conn == ZCS_SHARD_UP))
 			work = up_step(w, now);
 		else
 			work = down_step(w, now);
+		zcs_tel_work(w->tel, work);
 		if (unlikely(*w->stop))
 			quit = drain_step(w, now);
 		if (w->poll == ZCS_POLL_BACKOFF)
@@ -889,6 +905,12 @@ zcs_worker_create(const struct zcs_engine_conf *conf, struct zcs_engine_shared *
 	w->grace_tsc = w->hz * ZCS_WORKER_DRAIN_GRACE_US / 1000000;
 	w->probe_tsc = w->hz * ZCS_WORKER_IDLE_PROBE_US / 1000000;
 	w->idle_spin_tsc = w->hz * ZCS_WORKER_BACKOFF_SPIN_US / 1000000;
+	w->tel = zcs_tel_worker_create(w->st, shard, lcore, socket, conf->gap_threshold_us);
+	if (w->tel == NULL) {
+		rte_errno = ENOMEM;
+		zcs_worker_free(w);
+		return NULL;
+	}
 	lcore_workers[lcore] = w;
 	return w;
 }
@@ -904,6 +926,7 @@ zcs_worker_free(struct zcs_worker *w)
 	rte_free(w->fifo);
 	rte_free(w->tx);
 	rte_free(w->rx);
+	zcs_tel_worker_free(w->tel);
 	rte_free(w);
 }
 
@@ -926,6 +949,12 @@ zcs_worker_sweep(struct zcs_worker *w)
 		total += n;
 	}
 	return total;
+}
+
+struct zcs_tel_worker *
+zcs_worker_tel(const struct zcs_worker *w)
+{
+	return w->tel;
 }
 
 const char *

@@ -37,6 +37,7 @@
 #define ZCS_WORKER_IDLE_PROBE_US 1000
 
 struct zcs_worker;
+struct zcs_tel_worker;
 
 /*
  * Allocate a shard's worker on the NUMA socket of its lcore and register it as
@@ -68,6 +69,9 @@ uint64_t zcs_worker_shutdown_failed(const struct zcs_worker *w);
  * counters' writer. Returns the number completed.
  */
 unsigned int zcs_worker_sweep(struct zcs_worker *w);
+
+/* The worker's telemetry (histograms, hiccup log), for zcs_tel_engine_publish(). */
+struct zcs_tel_worker *zcs_worker_tel(const struct zcs_worker *w);
 
 /* Name of an enum zcs_shard_conn value ("down", "connecting", ...), for status lines. */
 const char *zcs_worker_conn_name(uint32_t state);

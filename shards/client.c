@@ -163,9 +163,13 @@ slot_take_over(struct zcs_client *c, const char *name)
 	c->gen = s->gen + 1;
 	s->gen = c->gen;
 	snprintf(s->name, sizeof(s->name), "%s", name != NULL ? name : "");
-	__atomic_store_n(&s->submitted, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->refused, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->completed, 0, __ATOMIC_RELAXED);
+	/* the previous owner's counts stay in the engine totals */
+	__atomic_fetch_add(&c->sh->retired_submitted,
+		__atomic_exchange_n(&s->submitted, 0, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+	__atomic_fetch_add(&c->sh->retired_refused,
+		__atomic_exchange_n(&s->refused, 0, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+	__atomic_fetch_add(&c->sh->retired_completed,
+		__atomic_exchange_n(&s->completed, 0, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
 	__atomic_store_n(&s->stale, stale, __ATOMIC_RELAXED);
 }
 

@@ -236,6 +236,21 @@ zcs_shards_destroy(struct zcs_engine_shared *sh)
 		ZCS_LOG(ERR, "memzone %s not found at %p: not freed", ZCS_MZ_ENGINE, (void *)sh);
 }
 
+void
+zcs_shards_client_totals(struct zcs_client_totals *t, const struct zcs_engine_shared *sh)
+{
+	unsigned int i;
+
+	t->submitted = __atomic_load_n(&sh->retired_submitted, __ATOMIC_RELAXED);
+	t->refused = __atomic_load_n(&sh->retired_refused, __ATOMIC_RELAXED);
+	t->completed = __atomic_load_n(&sh->retired_completed, __ATOMIC_RELAXED);
+	for (i = 0; i < sh->client_slots; i++) {
+		t->submitted += __atomic_load_n(&sh->clients[i].submitted, __ATOMIC_RELAXED);
+		t->refused += __atomic_load_n(&sh->clients[i].refused, __ATOMIC_RELAXED);
+		t->completed += __atomic_load_n(&sh->clients[i].completed, __ATOMIC_RELAXED);
+	}
+}
+
 struct zcs_engine_shared *
 zcs_shards_lookup(void)
 {

@@ -33,7 +33,7 @@
 #define ZCS_CQ_RING_FMT "zcs_cq_%u"
 
 /* Bumped whenever struct zcs_engine_shared or struct zcs_request changes. */
-#define ZCS_LAYOUT_VERSION 1
+#define ZCS_LAYOUT_VERSION 2
 #define ZCS_ENGINE_MAGIC 0x7a63736eU /* "zcsn" */
 #define ZCS_MAX_CLIENTS 64
 #define ZCS_ENDPOINT_MAX 128
@@ -67,6 +67,15 @@ struct zcs_shard_state {
 	uint32_t signer_keys;
 	uint8_t expected_measurement[ZCS_MEASUREMENT_LEN];
 	uint8_t signer_measurement[ZCS_MEASUREMENT_LEN]; /* from the last HELLO_REPLY */
+	/*
+	 * Worker loop accounting (telemetry_internal.h), TSC cycles: an iteration
+	 * that did work is busy, one that did not (or slept in backoff mode) idle.
+	 * A gap is the time between the starts of two iterations.
+	 */
+	uint64_t busy_cycles;
+	uint64_t idle_cycles;
+	uint64_t loop_gaps; /* gaps above gap_threshold_us (hiccups) */
+	uint64_t loop_gap_max; /* largest gap seen */
 } __rte_cache_aligned;
 
 /*
@@ -106,6 +115,13 @@ struct zcs_engine_shared {
 	uint32_t pool_cache; /* size of each client's private mempool cache; 0: none */
 	uint32_t ring_size; /* per shard ring, as configured */
 	uint64_t undeliverable; /* completions no ring could take: a bug, see the log (atomic) */
+	/*
+	 * Counters of slots' earlier owners, folded in (atomic add) when a slot is
+	 * claimed again, so engine totals survive clients coming and going.
+	 */
+	uint64_t retired_submitted;
+	uint64_t retired_refused;
+	uint64_t retired_completed;
 	struct zcs_client_slot clients[ZCS_MAX_CLIENTS];
 	struct zcs_shard_state shards[ZCS_MAX_SHARDS];
 } __rte_cache_aligned;
@@ -158,6 +174,19 @@ void zcs_shards_destroy(struct zcs_engine_shared *sh);
  *   - EPROTO: the engine uses another ZCS_LAYOUT_VERSION (logged).
  */
 struct zcs_engine_shared *zcs_shards_lookup(void);
+
+/** What all clients, present and past, did: retired counters plus every slot's. */
+struct zcs_client_totals {
+	uint64_t submitted;
+	uint64_t refused;
+	uint64_t completed;
+};
+
+/**
+ * Sum the client counters. Lock-free: a slot being claimed at that very
+ * moment may be counted twice or not at all; at shutdown nothing is claimed.
+ */
+void zcs_shards_client_totals(struct zcs_client_totals *t, const struct zcs_engine_shared *sh);
 
 /**
  * Complete a request: status and TSC stamped, enqueued on the completion ring

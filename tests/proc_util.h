@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -151,6 +152,33 @@ proc_spawn(char *const argv[], const char *out_path, const char *err_path)
 	if (posix_spawn_file_actions_init(&fa) != 0)
 		return -1;
 	rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (rc == 0 && out_path != NULL)
+		rc = posix_spawn_file_actions_addopen(
+			&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (rc == 0 && err_path != NULL)
+		rc = posix_spawn_file_actions_addopen(
+			&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (rc == 0)
+		rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	return rc == 0 ? pid : -1;
+}
+
+/*
+ * proc_spawn() with stdin from in_path (a command script for an interactive
+ * tool, e.g. dpdk-telemetry.py). Returns the pid, or -1.
+ */
+static inline pid_t
+proc_spawn_stdin(
+	char *const argv[], const char *in_path, const char *out_path, const char *err_path)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid = -1;
+	int rc;
+
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return -1;
+	rc = posix_spawn_file_actions_addopen(&fa, 0, in_path, O_RDONLY, 0);
 	if (rc == 0 && out_path != NULL)
 		rc = posix_spawn_file_actions_addopen(
 			&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -510,6 +538,92 @@ proc_signer_start(const char *keys, const char *sock, const char *err_path)
 		return -1;
 	}
 	return pid;
+}
+
+/*
+ * Wait until pid is stopped (SIGSTOP delivered: state T in /proc/<pid>/stat),
+ * so that a test knows the process does nothing from now on. 0 or -1.
+ */
+static inline int
+proc_wait_stopped(pid_t pid, unsigned int timeout_ms)
+{
+	uint64_t deadline = proc_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	char path[64], text[512];
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	while (proc_now_ns() < deadline) {
+		/* "pid (comm) S ...": comm may hold blanks and parentheses, the last ')' ends it.
+		 */
+		if (proc_read_file(path, text, sizeof(text)) < 0)
+			return -1;
+		p = strrchr(text, ')');
+		if (p != NULL && p[1] == ' ' && (p[2] == 'T' || p[2] == 't'))
+			return 0;
+		proc_sleep_ms(1);
+	}
+	return -1;
+}
+
+/*
+ * As proc_spawn, but the child is killed (SIGKILL) when the test process dies
+ * (PR_SET_PDEATHSIG), so a test that crashes or is killed by a timeout leaves
+ * no orphan holding sockets, hugepages or the test runner's output pipe. The
+ * files are opened before fork(): the child only calls async-signal-safe
+ * functions before execve (the parent may run DPDK and sanitizer threads).
+ * out_path and err_path may name the same file (one open, one offset).
+ * Returns the pid, or -1.
+ */
+static inline pid_t
+proc_spawn_tied(char *const argv[], const char *out_path, const char *err_path)
+{
+	const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+	pid_t parent = getpid(), pid = -1;
+	int in, out = -1, err = -1;
+
+	in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (out_path != NULL)
+		out = open(out_path, flags, 0600);
+	if (err_path != NULL)
+		err = out_path != NULL && strcmp(out_path, err_path) == 0
+			? out
+			: open(err_path, flags, 0600);
+	if (in >= 0 && (out_path == NULL || out >= 0) && (err_path == NULL || err >= 0))
+		pid = fork();
+	if (pid == 0) {
+		/* The parent may have died between fork() and prctl(): then no signal comes. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+			_exit(127);
+		if (dup2(in, 0) < 0 || (out >= 0 && dup2(out, 1) < 0) ||
+			(err >= 0 && dup2(err, 2) < 0))
+			_exit(127);
+		execve(argv[0], argv, environ);
+		_exit(127);
+	}
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (err >= 0 && err != out)
+		close(err);
+	return pid;
+}
+
+/* proc_run with proc_spawn_tied. Returns the exit code, or -1. */
+static inline int
+proc_run_tied(
+	char *const argv[], const char *out_path, const char *err_path, unsigned int timeout_ms)
+{
+	pid_t pid = proc_spawn_tied(argv, out_path, err_path);
+	int st;
+
+	if (pid < 0)
+		return -1;
+	if (proc_wait(pid, timeout_ms, &st) != 0) {
+		proc_stop(pid, SIGKILL, PROC_STOP_MS, NULL);
+		return -1;
+	}
+	return proc_exit_code(st);
 }
 
 #endif /* ZCS_TESTS_PROC_UTIL_H */

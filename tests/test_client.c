@@ -364,6 +364,10 @@ dead_owner_slot_is_reclaimed(void **state)
 	assert_int_equal(sh->clients[slot].pid, getpid());
 	assert_int_equal(sh->clients[slot].stale, 5);
 	assert_int_equal(sh->clients[slot].submitted, 0);
+	/* ...but the engine's totals still count what the dead owner submitted */
+	struct zcs_client_totals t;
+	zcs_shards_client_totals(&t, sh);
+	assert_int_equal(t.submitted, 5);
 	assert_int_equal(rte_ring_count(sh->clients[slot].cq), 0);
 	/*
 	 * Its completions and its cache went back to the pool: had the cache

@@ -59,6 +59,11 @@ struct zcs_engine_conf {
 	uint32_t reconnect_max_ms; /**< backoff cap; default 1000 */
 	uint32_t handshake_timeout_ms; /**< HELLO_REPLY wait; default 1000 */
 	uint32_t drain_timeout_ms; /**< at stop, then fail what is left; default 5000 */
+	/**
+	 * A worker loop iteration that starts longer than this after the previous
+	 * one is a hiccup (counted, and kept in the lcore's hiccup log); default 10.
+	 */
+	uint32_t gap_threshold_us;
 	struct zcs_engine_shard_conf shard[ZCS_MAX_SHARDS];
 };
 

@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The fixture of the tests that run a whole engine (test_engine, later the
+ * benchmark's tests): keys for N accounts over S shards from the real
+ * zcsign-keygen, their manifest loaded with cli/verify.h (every signature is
+ * checked against it), one zcsign-enclave per shard on a unix socket
+ * (--idle backoff), an INI configuration, and a real zcsignd with hugepages
+ * under its own --file-prefix, all in a private /tmp/zcs-<tag>-XXXXXX.
+ *
+ * Contract, as in proc_util.h: every process started here is tied to the test
+ * (proc_spawn_tied: it dies with the test process) and reaped by
+ * engine_fixture_stop() (also after a failed start: engine_fixture_start()
+ * cleans up itself, since cmocka runs no group teardown after a failed
+ * setup); nothing waits without a deadline; and whatever zcsignd leaves
+ * behind (its hugepage files /dev/hugepages/<prefix>map_*, its runtime
+ * directory /var/run/dpdk/<prefix>) is removed after every zcsignd, also when
+ * it crashed. engine_fixture_stop() is also the check: zcsignd must exit 0 on
+ * SIGTERM and print totals that reconcile (submitted = signed + expired +
+ * failed, nothing in flight), every signer must exit 0 (a
+ * sanitizer report makes a program exit non-zero).
+ *
+ * Header-only, static inline. Tests link zcs_verify_dep.
+ */
+#ifndef ZCS_TESTS_ENGINE_FIXTURE_H
+#define ZCS_TESTS_ENGINE_FIXTURE_H
+
+#ifndef _GNU_SOURCE
+#error "define _GNU_SOURCE before the first include: engine_fixture.h needs sched_getaffinity"
+#endif
+#include <dirent.h>
+#include <sched.h>
+
+#include <secp256k1.h>
+
+#include <zcsign/shard.h>
+
+#include "proc_util.h"
+#include "verify.h"
+
+/* Shards a fixture runs (the tests use 2 and 4 on 2 CPUs). */
+#define ENGINE_FIXTURE_MAX_SHARDS 8
+/* zcsignd startup: EAL init with hugepages, then every worker launched. */
+#define ENGINE_START_MS 30000
+/*
+ * zcsignd's --base-virtaddr: its shared memory must be free at the same address
+ * in every secondary. DPDK's default (4 GiB) lies in AddressSanitizer's shadow,
+ * so a sanitizer build falls back to an address next to the shared libraries,
+ * where a secondary's own (randomized) mappings may already sit: "Cannot
+ * reserve ... please use '--base-virtaddr'". 32 TiB is above ASan's shadow and
+ * below its allocator and the mmap area, with or without a sanitizer.
+ */
+#define ENGINE_BASE_VIRTADDR "0x200000000000"
+/* zcsignd stop: drain (drain_timeout_ms, 5 s by default), join, EAL cleanup. */
+#define ENGINE_STOP_MS 30000
+
+/* What to start. */
+struct engine_fixture_conf {
+	const char *tag; /* temp dir /tmp/zcs-<tag>-XXXXXX */
+	const char *prefix; /* zcsignd's --file-prefix: unique per run (pid) */
+	unsigned int shards; /* 1..ENGINE_FIXTURE_MAX_SHARDS */
+	unsigned int accounts;
+	const char *lcores; /* EAL --lcores: main lcore first, then one per shard */
+	unsigned int mem_mb; /* EAL -m */
+	const char *engine_ini; /* more [engine] lines ("key = value\n"...), or NULL */
+	const char *shard_ini[ENGINE_FIXTURE_MAX_SHARDS]; /* more [shard.<i>] lines, or NULL */
+};
+
+/* zcsignd's last line: "zcsignd: stopped: submitted=.. signed=.. expired=.. failed=..
+ * in_flight=..". */
+struct engine_totals {
+	uint64_t submitted;
+	uint64_t signed_ok;
+	uint64_t expired;
+	uint64_t failed;
+	uint64_t in_flight;
+};
+
+struct engine_fixture {
+	char dir[64];
+	char prefix[64];
+	unsigned int shards;
+	char manifest[PATH_MAX];
+	char conf[PATH_MAX];
+	char log[PATH_MAX]; /* zcsignd's stderr (its log and the final totals) */
+	char keys[ENGINE_FIXTURE_MAX_SHARDS][PATH_MAX];
+	char sock[ENGINE_FIXTURE_MAX_SHARDS][108];
+	char signer_log[ENGINE_FIXTURE_MAX_SHARDS][PATH_MAX];
+	pid_t signer[ENGINE_FIXTURE_MAX_SHARDS]; /* -1: not running */
+	pid_t pid; /* zcsignd; -1: not running */
+	secp256k1_context *ctx; /* for zcs_verify() */
+	struct zcs_manifest m;
+};
+
+/* DPDK's runtime directory of a file prefix (root: /var/run/dpdk/<prefix>). */
+static inline int
+engine_runtime_dir(char *out, size_t len, const char *prefix)
+{
+	const char *base = "/var/run";
+	int n;
+
+	if (getuid() != 0) {
+		base = getenv("XDG_RUNTIME_DIR");
+		if (base == NULL || base[0] == '\0')
+			base = "/tmp";
+	}
+	n = snprintf(out, len, "%s/dpdk/%s", base, prefix);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/*
+ * Remove what a primary with this prefix leaves behind: its hugepage files
+ * (<prefix>map_<n>: the "map_" keeps zcs_e2e_1 from matching zcs_e2e_12's)
+ * and its runtime directory. Only once no process of the prefix runs.
+ */
+static inline void
+engine_eal_cleanup_files(const char *prefix)
+{
+	char want[96], path[PATH_MAX];
+	struct dirent *d;
+	DIR *dir;
+
+	if (prefix == NULL || prefix[0] == '\0')
+		return;
+	snprintf(want, sizeof(want), "%smap_", prefix);
+	dir = opendir("/dev/hugepages");
+	if (dir != NULL) {
+		while ((d = readdir(dir)) != NULL)
+			if (strncmp(d->d_name, want, strlen(want)) == 0 &&
+				proc_path(path, sizeof(path), "/dev/hugepages", d->d_name) == 0)
+				unlink(path);
+		closedir(dir);
+	}
+	if (engine_runtime_dir(path, sizeof(path), prefix) == 0)
+		proc_rmtree(path);
+}
+
+/*
+ * "--lcores=0@(a-b,...)": a secondary's one lcore on every CPU this process
+ * may use. Pinning it (-l 0) would also pin every process it spawns later.
+ */
+static inline int
+engine_client_lcores(char *out, size_t len)
+{
+	size_t off;
+	cpu_set_t set;
+	int c, end, n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return -1;
+	off = (size_t)snprintf(out, len, "--lcores=0@(");
+	for (c = 0; c < CPU_SETSIZE; c = end + 1) {
+		end = c;
+		if (!CPU_ISSET(c, &set))
+			continue;
+		while (end + 1 < CPU_SETSIZE && CPU_ISSET(end + 1, &set))
+			end++;
+		n = snprintf(out + off, len - off, end > c ? "%d-%d," : "%d,", c, end);
+		if (n < 0 || (size_t)n >= len - off)
+			return -1;
+		off += (size_t)n;
+	}
+	if (out[off - 1] != ',')
+		return -1;
+	out[off - 1] = ')';
+	return 0;
+}
+
+/*
+ * Start (or restart, on the same socket path) the signer of shard i, tied to
+ * this process (proc_spawn_tied), and wait until it listens.
+ */
+static inline int
+engine_fixture_signer_start(struct engine_fixture *f, unsigned int i)
+{
+	char prog[PATH_MAX], listen[160];
+	char *argv[] = {prog, (char *)"--listen", listen, (char *)"--keys", f->keys[i],
+		(char *)"--idle", (char *)"backoff", NULL};
+
+	f->signer[i] = -1;
+	if (proc_build_path(prog, sizeof(prog), "enclave/zcsign-enclave") != 0 ||
+		proc_unix_arg(listen, sizeof(listen), f->sock[i]) != 0)
+		return -1;
+	f->signer[i] = proc_spawn_tied(argv, f->signer_log[i], f->signer_log[i]);
+	if (f->signer[i] < 0)
+		return -1;
+	if (proc_wait_listen(f->sock[i], f->signer[i], PROC_START_MS) != 0) {
+		proc_stop(f->signer[i], SIGKILL, PROC_STOP_MS, NULL);
+		f->signer[i] = -1;
+		proc_dump_log("signer", f->signer_log[i]);
+		return -1;
+	}
+	return 0;
+}
+
+/* The INI file: [engine] with backoff poll and the extra lines, one [shard.<i>] per signer. */
+static inline int
+engine_fixture_write_conf(struct engine_fixture *f, const struct engine_fixture_conf *c)
+{
+	char text[8192];
+	size_t off;
+	unsigned int i;
+	int n;
+
+	n = snprintf(text, sizeof(text),
+		"# %s: written by engine_fixture.h\n[engine]\nshards = %u\n"
+		"poll = backoff\n%s",
+		c->tag, c->shards, c->engine_ini != NULL ? c->engine_ini : "");
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return -1;
+	off = (size_t)n;
+	for (i = 0; i < c->shards; i++) {
+		n = snprintf(text + off, sizeof(text) - off, "[shard.%u]\nsigner = unix:%s\n%s", i,
+			f->sock[i], c->shard_ini[i] != NULL ? c->shard_ini[i] : "");
+		if (n < 0 || (size_t)n >= sizeof(text) - off)
+			return -1;
+		off += (size_t)n;
+	}
+	return proc_write_file(f->conf, text, off, 0600);
+}
+
+/*
+ * Start zcsignd and wait until it has started its engine: it prints one
+ * "zcsignd: shard <i> -> ..." line per shard once every worker is launched
+ * (the connections may still be coming up: the caller waits for state up).
+ */
+static inline int
+engine_fixture_zcsignd_start(struct engine_fixture *f, const struct engine_fixture_conf *c)
+{
+	char prog[PATH_MAX], prefix[80], lcores[128], mem[16], ready[32];
+	char *argv[] = {prog, prefix, (char *)"--no-pci", (char *)"-m", mem, lcores,
+		(char *)"--base-virtaddr=" ENGINE_BASE_VIRTADDR,
+		(char *)"--log-level=lib.eal:error", (char *)"--no-telemetry", (char *)"--",
+		(char *)"--config", f->conf, (char *)"--poll", (char *)"backoff", NULL};
+	uint64_t deadline = proc_now_ns() + (uint64_t)ENGINE_START_MS * 1000000u;
+
+	if (proc_build_path(prog, sizeof(prog), "engine/zcsignd") != 0)
+		return -1;
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", f->prefix);
+	snprintf(lcores, sizeof(lcores), "--lcores=%s", c->lcores);
+	snprintf(mem, sizeof(mem), "%u", c->mem_mb);
+	snprintf(ready, sizeof(ready), "zcsignd: shard %u -> ", c->shards - 1);
+	/* A crashed zcsignd of an earlier run must not leave its pages in our way. */
+	engine_eal_cleanup_files(f->prefix);
+	/* stdout too: an inherited test-runner pipe would keep the runner waiting. */
+	f->pid = proc_spawn_tied(argv, f->log, f->log);
+	if (f->pid < 0)
+		return -1;
+	while (proc_now_ns() < deadline) {
+		if (proc_file_contains(f->log, ready))
+			return 0;
+		if (!proc_alive(f->pid)) {
+			f->pid = -1;
+			fprintf(stderr, "zcsignd exited during startup\n");
+			proc_dump_log("zcsignd", f->log);
+			return -1;
+		}
+		proc_sleep_ms(10);
+	}
+	fprintf(stderr, "zcsignd did not start within %d ms\n", ENGINE_START_MS);
+	proc_dump_log("zcsignd", f->log);
+	return -1;
+}
+
+/* Parse zcsignd's final totals line out of its log; 0 or -1 (no such line). */
+static inline int
+engine_fixture_totals(const struct engine_fixture *f, struct engine_totals *t)
+{
+	static char text[262144];
+	const char *p, *last = NULL;
+
+	if (proc_read_file(f->log, text, sizeof(text)) < 0)
+		return -1;
+	for (p = text; (p = strstr(p, "zcsignd: stopped: ")) != NULL; p++)
+		last = p;
+	if (last == NULL)
+		return -1;
+	return sscanf(last,
+		       "zcsignd: stopped: submitted=%" SCNu64 " signed=%" SCNu64 " expired=%" SCNu64
+		       " failed=%" SCNu64 " in_flight=%" SCNu64,
+		       &t->submitted, &t->signed_ok, &t->expired, &t->failed, &t->in_flight) == 5
+		? 0
+		: -1;
+}
+
+/*
+ * SIGTERM zcsignd: it must drain, exit 0 within ENGINE_STOP_MS, print its
+ * totals (into *t, may be NULL) with nothing in flight, and leave no
+ * sanitizer report. Its hugepages and runtime dir are removed whatever
+ * happened. Returns 0 or -1 (with the log dumped).
+ */
+static inline int
+engine_fixture_zcsignd_stop(struct engine_fixture *f, struct engine_totals *t)
+{
+	struct engine_totals tot;
+	static char text[262144];
+	int st = 0, rc = 0;
+
+	if (f->pid <= 0)
+		return 0;
+	if (proc_stop(f->pid, SIGTERM, ENGINE_STOP_MS, &st) != 0 || !proc_exited_ok(st)) {
+		fprintf(stderr, "zcsignd did not exit 0 on SIGTERM (status 0x%x)\n", st);
+		rc = -1;
+	}
+	f->pid = -1;
+	engine_eal_cleanup_files(f->prefix);
+	if (rc == 0 && engine_fixture_totals(f, &tot) != 0) {
+		fprintf(stderr, "zcsignd printed no totals line\n");
+		rc = -1;
+	}
+	if (rc == 0 && tot.in_flight != 0) {
+		fprintf(stderr, "zcsignd stopped with %" PRIu64 " in flight\n", tot.in_flight);
+		rc = -1;
+	}
+	/* every accepted request, of every client that came and went, completed once */
+	if (rc == 0 && tot.submitted != tot.signed_ok + tot.expired + tot.failed) {
+		fprintf(stderr,
+			"zcsignd totals do not reconcile: submitted=%" PRIu64 " signed=%" PRIu64
+			" expired=%" PRIu64 " failed=%" PRIu64 "\n",
+			tot.submitted, tot.signed_ok, tot.expired, tot.failed);
+		rc = -1;
+	}
+	if (rc == 0 && proc_read_file(f->log, text, sizeof(text)) >= 0 &&
+		proc_sanitizer_report(text))
+		rc = -1;
+	if (rc != 0)
+		proc_dump_log("zcsignd", f->log);
+	else if (t != NULL)
+		*t = tot;
+	return rc;
+}
+
+/* SIGTERM every signer still running: each must exit 0. Returns 0 or -1. */
+static inline int
+engine_fixture_signers_stop(struct engine_fixture *f)
+{
+	unsigned int i;
+	int st, rc = 0;
+
+	for (i = 0; i < f->shards; i++) {
+		if (f->signer[i] <= 0)
+			continue;
+		/* A test that stopped it (SIGSTOP) and failed before SIGCONT. */
+		kill(f->signer[i], SIGCONT);
+		st = 0;
+		if (proc_stop(f->signer[i], SIGTERM, PROC_STOP_MS, &st) != 0 ||
+			!proc_exited_ok(st)) {
+			fprintf(stderr, "signer %u did not exit 0 on SIGTERM (status 0x%x)\n", i,
+				st);
+			proc_dump_log("signer", f->signer_log[i]);
+			rc = -1;
+		}
+		f->signer[i] = -1;
+	}
+	return rc;
+}
+
+/*
+ * Stop everything: zcsignd (checked as engine_fixture_zcsignd_stop, totals
+ * into *t), then the signers, then remove the directory. Returns 0 or -1.
+ */
+static inline int
+engine_fixture_stop(struct engine_fixture *f, struct engine_totals *t)
+{
+	int rc = engine_fixture_zcsignd_stop(f, t);
+
+	if (engine_fixture_signers_stop(f) != 0)
+		rc = -1;
+	if (f->dir[0] != '\0')
+		proc_rmtree(f->dir);
+	f->dir[0] = '\0';
+	zcs_manifest_free(&f->m);
+	if (f->ctx != NULL)
+		secp256k1_context_destroy(f->ctx);
+	f->ctx = NULL;
+	return rc;
+}
+
+static inline int
+engine_fixture_setup(struct engine_fixture *f, const struct engine_fixture_conf *c)
+{
+	char err[512], name[32], dir[sizeof(f->dir)];
+	unsigned int i;
+
+	if (c->shards == 0 || c->shards > ENGINE_FIXTURE_MAX_SHARDS)
+		return -1;
+	f->ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+	if (f->ctx == NULL || proc_tmpdir(f->dir, sizeof(f->dir), c->tag) != 0)
+		return -1;
+	if (proc_path(f->manifest, sizeof(f->manifest), f->dir, "manifest.json") != 0 ||
+		proc_path(f->conf, sizeof(f->conf), f->dir, "zcsignd.ini") != 0 ||
+		proc_path(f->log, sizeof(f->log), f->dir, "zcsignd.log") != 0)
+		return -1;
+	/* A copy: gcc cannot tell that f->dir and f->keys[i] do not overlap (-Wrestrict). */
+	memcpy(dir, f->dir, sizeof(dir));
+	for (i = 0; i < c->shards; i++) {
+		snprintf(name, sizeof(name), "shard-%u.keys", i);
+		if (proc_path(f->keys[i], sizeof(f->keys[i]), dir, name) != 0)
+			return -1;
+		snprintf(name, sizeof(name), "s%u.sock", i);
+		if (proc_path(f->sock[i], sizeof(f->sock[i]), dir, name) != 0)
+			return -1;
+		snprintf(name, sizeof(name), "signer-%u.log", i);
+		if (proc_path(f->signer_log[i], sizeof(f->signer_log[i]), dir, name) != 0)
+			return -1;
+	}
+	if (proc_keygen(f->dir, c->accounts, c->shards) != 0) {
+		fprintf(stderr, "zcsign-keygen failed\n");
+		return -1;
+	}
+	if (zcs_manifest_load(&f->m, err, sizeof(err), f->manifest) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (f->m.count != c->accounts || f->m.shards != c->shards)
+		return -1;
+	for (i = 0; i < c->shards; i++)
+		if (engine_fixture_signer_start(f, i) != 0)
+			return -1;
+	if (engine_fixture_write_conf(f, c) != 0)
+		return -1;
+	return engine_fixture_zcsignd_start(f, c);
+}
+
+/*
+ * Keys, signers, configuration and a started zcsignd. Returns 0, or -1 with
+ * everything made so far stopped and removed again.
+ */
+static inline int
+engine_fixture_start(struct engine_fixture *f, const struct engine_fixture_conf *c)
+{
+	unsigned int i;
+
+	memset(f, 0, sizeof(*f));
+	f->pid = -1;
+	f->shards = c->shards;
+	for (i = 0; i < ENGINE_FIXTURE_MAX_SHARDS; i++)
+		f->signer[i] = -1;
+	snprintf(f->prefix, sizeof(f->prefix), "%s", c->prefix);
+	if (engine_fixture_setup(f, c) == 0)
+		return 0;
+	if (f->pid > 0)
+		proc_stop(f->pid, SIGKILL, PROC_STOP_MS, NULL);
+	f->pid = -1;
+	engine_eal_cleanup_files(f->prefix);
+	engine_fixture_stop(f, NULL);
+	return -1;
+}
+
+/* The i-th account of the manifest that lives on shard (wrapping); the manifest is sorted. */
+static inline const struct zcs_manifest_account *
+engine_fixture_account_on(const struct engine_fixture *f, unsigned int shard, unsigned int i)
+{
+	size_t k, seen = 0, total = 0;
+
+	for (k = 0; k < f->m.count; k++)
+		total += f->m.accounts[k].shard == shard;
+	if (total == 0)
+		return NULL;
+	i = (unsigned int)(i % total);
+	for (k = 0; k < f->m.count; k++)
+		if (f->m.accounts[k].shard == shard && seen++ == i)
+			return &f->m.accounts[k];
+	return NULL;
+}
+
+/* An account no signer holds, on shard: above the manifest's largest (it is sorted). */
+static inline uint64_t
+engine_fixture_unknown_account(const struct engine_fixture *f, unsigned int shard)
+{
+	uint64_t a = f->m.accounts[f->m.count - 1].account + 1;
+
+	while (zcs_shard_of(a, f->shards) != shard)
+		a++;
+	return a;
+}
+
+#endif /* ZCS_TESTS_ENGINE_FIXTURE_H */
