@@ -23,6 +23,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <ftw.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -31,8 +33,18 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mempool.h>
+#include <rte_pause.h>
+#include <rte_ring.h>
 
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
@@ -40,22 +52,21 @@
 #include <zcsign/histogram.h>
 #include <zcsign/wire.h>
 
-#include "hex.h"
-#include "keystore.h"
+#include "baseline.h"
 #include "presig.h"
 #include "serve.h"
 #include "sign.h"
 
 #define BATCH 1000
-#define ACCOUNT 1
 
 struct bench_ctx {
 	unsigned int iters;
 	int cpu_client;
 	int cpu_server;
-	secp256k1_context *ctx;
-	struct zcs_keystore ks;
-	char keyfile[64];
+	struct zcs_baseline base; /* context, key, CPUs */
+	secp256k1_context *ctx; /* base's */
+	struct zcs_keystore *ks; /* base's */
+	int eal; /* 1 once the EAL is up (a DPDK bench was chosen) */
 };
 
 struct bench {
@@ -64,27 +75,6 @@ struct bench {
 	int (*run)(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per);
 };
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int
-pin(int cpu)
-{
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return 0;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
-
 static void
 random_hash(uint8_t h[32])
 {
@@ -92,169 +82,54 @@ random_hash(uint8_t h[32])
 		memset(h, 0x5a, 32);
 }
 
-/* A throwaway key, through the real key-file loader (mode 0600). */
-static int
-make_keys(struct bench_ctx *b)
-{
-	uint8_t sk[32];
-	char hex[65], err[256];
-	FILE *f;
-	int fd;
-
-	do
-		random_hash(sk);
-	while (!secp256k1_ec_seckey_verify(b->ctx, sk));
-	zcs_hex_encode(sk, 32, hex);
-	snprintf(b->keyfile, sizeof(b->keyfile), "/tmp/zcsign-bench-XXXXXX");
-	fd = mkstemp(b->keyfile);
-	if (fd < 0 || (f = fdopen(fd, "w")) == NULL)
-		return -1;
-	fprintf(f, "zcsign-keys v1 shard=0 shards=1\n%d %s\n", ACCOUNT, hex);
-	fclose(f);
-	memset(hex, 0, sizeof(hex));
-	memset(sk, 0, sizeof(sk));
-	if (zcs_keystore_load(&b->ks, b->ctx, b->keyfile, err, sizeof(err)) != 0) {
-		fprintf(stderr, "zcsign-bench-micro: %s\n", err);
-		unlink(b->keyfile);
-		return -1;
-	}
-	unlink(b->keyfile);
-	return 0;
-}
-
-static int
-run_sign(struct bench_ctx *b, unsigned int algo, uint64_t *ns, unsigned int n)
-{
-	const struct zcs_key *key = zcs_keystore_find(&b->ks, ACCOUNT);
-	uint8_t hash[32], sig[64], recid;
-
-	random_hash(hash);
-	for (unsigned int i = 0; i < n; i++) {
-		uint64_t t0 = now_ns();
-
-		if (zcs_sign(b->ctx, sig, &recid, key, algo, ZCS_NONCE_RFC6979, hash) != ZCS_OK)
-			return -1;
-		ns[i] = now_ns() - t0;
-		hash[i & 31] ^= sig[i & 63]; /* a new message each time */
-	}
-	return 0;
-}
-
 static int
 bench_ecdsa(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
 {
-	*per = 1;
-	return run_sign(b, ZCS_ALGO_ECDSA, ns, n);
+	return zcs_baseline_sign(&b->base, ZCS_ALGO_ECDSA, ns, n, per);
 }
 
 static int
 bench_ecdsa_rec(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
 {
-	*per = 1;
-	return run_sign(b, ZCS_ALGO_ECDSA_RECOVERABLE, ns, n);
+	return zcs_baseline_sign(&b->base, ZCS_ALGO_ECDSA_RECOVERABLE, ns, n, per);
 }
 
 static int
 bench_schnorr(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
 {
-	*per = 1;
-	return run_sign(b, ZCS_ALGO_SCHNORR, ns, n);
+	return zcs_baseline_sign(&b->base, ZCS_ALGO_SCHNORR, ns, n, per);
 }
 
-/* A pool of PRESIG_CAP entries of each kind, not started (refilled by the caller). */
+/* The pools of baseline.c hold this many entries of each kind. */
 #define PRESIG_CAP 4096
-
-static struct zcs_presig *
-presig_pool(void)
-{
-	struct zcs_presig_conf conf;
-
-	zcs_presig_conf_default(&conf);
-	conf.capacity[ZCS_PRESIG_ECDSA] = PRESIG_CAP;
-	conf.capacity[ZCS_PRESIG_SCHNORR] = PRESIG_CAP;
-	return zcs_presig_create(&conf);
-}
-
-/* Add up to want entries to the pool of kind, fewer when it fills up (untimed). */
-static int
-presig_fill(struct zcs_presig *ps, unsigned int kind, unsigned int want)
-{
-	unsigned int got = 0;
-
-	while (got < want) {
-		int n = zcs_presig_refill(ps, kind, want - got);
-
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		got += (unsigned int)n;
-	}
-	return 0;
-}
-
-static int
-run_presig_online(
-	struct bench_ctx *b, unsigned int algo, uint64_t *ns, unsigned int n, unsigned int *per)
-{
-	const struct zcs_key *key = zcs_keystore_find(&b->ks, ACCOUNT);
-	unsigned int kind = algo == ZCS_ALGO_SCHNORR ? ZCS_PRESIG_SCHNORR : ZCS_PRESIG_ECDSA;
-	struct zcs_presig *ps = presig_pool();
-	struct zcs_presig_stats st;
-	uint8_t hash[32], sig[64], recid;
-	int rc = -1;
-
-	*per = ZCS_PRESIG_BATCH;
-	if (ps == NULL)
-		return -1;
-	random_hash(hash);
-	for (unsigned int i = 0; i < n; i++) {
-		uint64_t t0;
-
-		if (presig_fill(ps, kind, ZCS_PRESIG_BATCH) != 0)
-			goto out;
-		t0 = now_ns();
-		for (unsigned int j = 0; j < ZCS_PRESIG_BATCH; j++) {
-			if (zcs_presig_sign(b->ctx, ps, sig, &recid, key, algo, hash) != ZCS_OK)
-				goto out;
-			hash[j & 31] ^= sig[32 + (j & 31)];
-		}
-		ns[i] = now_ns() - t0;
-	}
-	zcs_presig_stats(ps, &st);
-	rc = st.misses[kind] == 0 ? 0 : -1;
-out:
-	zcs_presig_destroy(ps);
-	return rc;
-}
 
 static int
 bench_presig_ecdsa(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
 {
-	return run_presig_online(b, ZCS_ALGO_ECDSA, ns, n, per);
+	return zcs_baseline_presig(&b->base, ZCS_ALGO_ECDSA, ns, n, per);
 }
 
 static int
 bench_presig_schnorr(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
 {
-	return run_presig_online(b, ZCS_ALGO_SCHNORR, ns, n, per);
+	return zcs_baseline_presig(&b->base, ZCS_ALGO_SCHNORR, ns, n, per);
 }
 
 static int
 run_presig_refill(unsigned int kind, uint64_t *ns, unsigned int n, unsigned int *per)
 {
-	struct zcs_presig *ps = presig_pool();
+	struct zcs_presig *ps = zcs_baseline_presig_pool();
 	int rc = 0;
 
 	*per = ZCS_PRESIG_BATCH;
 	if (ps == NULL)
 		return -1;
 	for (unsigned int i = 0; i < n && rc == 0; i++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = zcs_baseline_now_ns();
 
 		if (zcs_presig_refill(ps, kind, ZCS_PRESIG_BATCH) != ZCS_PRESIG_BATCH)
 			rc = -1;
-		ns[i] = now_ns() - t0;
+		ns[i] = zcs_baseline_now_ns() - t0;
 		zcs_presig_drain(ps, kind);
 	}
 	zcs_presig_destroy(ps);
@@ -285,11 +160,11 @@ bench_encode(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *pe
 	*per = BATCH;
 	random_hash(hash);
 	for (unsigned int i = 0; i < n; i++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = zcs_baseline_now_ns();
 
 		for (unsigned int j = 0; j < BATCH; j++)
 			zcs_wire_sign(&frames[j], j, i, ZCS_ALGO_ECDSA, hash);
-		ns[i] = now_ns() - t0;
+		ns[i] = zcs_baseline_now_ns() - t0;
 	}
 	return frames[BATCH - 1].seq == BATCH - 1 ? 0 : -1;
 }
@@ -308,14 +183,14 @@ bench_decode(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *pe
 	for (unsigned int j = 0; j < BATCH; j++)
 		zcs_wire_sign_reply(&frames[j], j, ZCS_OK, 0, 1000, sig);
 	for (unsigned int i = 0; i < n; i++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = zcs_baseline_now_ns();
 
 		for (unsigned int j = 0; j < BATCH; j++) {
 			if (zcs_wire_decode(&frames[j], sizeof(frames[j]), &f, &used) != 0)
 				return -1;
 			sum += f.sign_reply.seq;
 		}
-		ns[i] = now_ns() - t0;
+		ns[i] = zcs_baseline_now_ns() - t0;
 	}
 	return sum > 0 ? 0 : -1;
 }
@@ -330,7 +205,7 @@ bench_hist(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
 	*per = BATCH;
 	zcs_hist_init(&h);
 	for (unsigned int i = 0; i < n; i++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = zcs_baseline_now_ns();
 
 		for (unsigned int j = 0; j < BATCH; j++) {
 			zcs_hist_record(&h, v);
@@ -338,7 +213,7 @@ bench_hist(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
 				1442695040888963407ULL; /* spread buckets */
 			v >>= 40;
 		}
-		ns[i] = now_ns() - t0;
+		ns[i] = zcs_baseline_now_ns() - t0;
 	}
 	return h.count == (uint64_t)n * BATCH ? 0 : -1;
 }
@@ -356,7 +231,7 @@ server_main(void *arg)
 {
 	struct server_thread *st = arg;
 
-	pin(st->cpu);
+	zcs_baseline_pin(st->cpu);
 	zcs_serve_run(st->srv);
 	return NULL;
 }
@@ -398,12 +273,12 @@ run_roundtrip(
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
 		return -1;
 	if (nonce == ZCS_NONCE_PRECOMPUTED) {
-		ps = presig_pool();
-		if (ps == NULL || presig_fill(ps, kind, PRESIG_CAP) != 0)
+		ps = zcs_baseline_presig_pool();
+		if (ps == NULL || zcs_baseline_presig_fill(ps, kind, PRESIG_CAP) != 0)
 			goto out;
 	}
 	conf.ctx = b->ctx;
-	conf.ks = &b->ks;
+	conf.ks = b->ks;
 	conf.nonce = nonce;
 	conf.presig = ps;
 	conf.listen_fd = -1;
@@ -415,7 +290,7 @@ run_roundtrip(
 		goto out;
 	if (pthread_create(&st.tid, NULL, server_main, &st) != 0)
 		goto out;
-	pin(b->cpu_client);
+	zcs_baseline_pin(b->cpu_client);
 	zcs_wire_hello(&hello, 0, 1);
 	if (send(sv[0], &hello, sizeof(hello), MSG_NOSIGNAL) != sizeof(hello) ||
 		recv_exact(sv[0], &rep.h, sizeof(rep.h)) != 0)
@@ -426,15 +301,15 @@ run_roundtrip(
 
 		/* This thread is the pools' producer, the signer loop their consumer. */
 		if (ps != NULL && (i % ZCS_PRESIG_BATCH) == 0 &&
-			presig_fill(ps, kind, ZCS_PRESIG_BATCH) != 0)
+			zcs_baseline_presig_fill(ps, kind, ZCS_PRESIG_BATCH) != 0)
 			goto join;
-		t0 = now_ns();
-		zcs_wire_sign(&req, i, ACCOUNT, (uint8_t)algo, hash);
+		t0 = zcs_baseline_now_ns();
+		zcs_wire_sign(&req, i, ZCS_BASELINE_ACCOUNT, (uint8_t)algo, hash);
 		if (send(sv[0], &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req) ||
 			recv_exact(sv[0], &rep.s, sizeof(rep.s)) != 0 ||
 			le16toh(rep.s.status) != ZCS_OK)
 			goto join;
-		ns[i] = now_ns() - t0;
+		ns[i] = zcs_baseline_now_ns() - t0;
 		hash[i & 31] ^= rep.s.sig[i & 63];
 	}
 	rc = 0;
@@ -446,7 +321,7 @@ out:
 	close(sv[0]);
 	if (st.srv == NULL)
 		close(sv[1]);
-	pin(-1);
+	zcs_baseline_pin(-1);
 	if (ps != NULL) {
 		zcs_presig_stats(ps, &pst);
 		if (pst.misses[kind] + pst.discards[kind] > 0)
@@ -493,6 +368,174 @@ bench_rt_schnorr_pre(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned
 	return run_roundtrip(b, ZCS_ALGO_SCHNORR, ZCS_NONCE_PRECOMPUTED, ns, n);
 }
 
+/* ---- DPDK pieces: the EAL comes up only when one of these is chosen ---- */
+
+static int
+eal_up(struct bench_ctx *b)
+{
+	char lcores[32], prefix[64];
+	char *argv[] = {(char *)"zcsign-bench-micro", (char *)"--no-huge", (char *)"--no-pci",
+		(char *)"--no-shconf", (char *)"--no-telemetry", (char *)"-m", (char *)"128",
+		(char *)"--log-level=lib.eal:error", lcores, prefix, NULL};
+
+	if (b->eal)
+		return 0;
+	/* two lcores on the two CPUs of the round trips: producer and consumer */
+	snprintf(lcores, sizeof(lcores), "--lcores=0@%d,1@%d", b->cpu_client, b->cpu_server);
+	snprintf(prefix, sizeof(prefix), "--file-prefix=zcs_micro_%d", (int)getpid());
+	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0) {
+		fprintf(stderr, "zcsign-bench-micro: EAL init (--no-huge): %s\n",
+			rte_strerror(rte_errno));
+		return -1;
+	}
+	b->eal = 1;
+	return 0;
+}
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+/* --no-shconf still makes a runtime directory; nothing else will remove ours. */
+static void
+eal_down(void)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+#define RING_SIZE 1024
+
+struct handoff {
+	struct rte_ring *r;
+	uint64_t total; /* objects the consumer takes before it returns */
+	atomic_uint_fast64_t taken;
+};
+
+/* The consumer lcore: dequeue bursts, as a worker does, until total objects arrived. */
+static int
+handoff_consumer(void *arg)
+{
+	struct handoff *h = arg;
+	void *objs[32];
+	uint64_t got = 0;
+
+	while (got < h->total) {
+		unsigned int k = rte_ring_sc_dequeue_burst(h->r, objs, RTE_DIM(objs), NULL);
+
+		if (k == 0) {
+			rte_pause();
+			continue;
+		}
+		got += k;
+		atomic_store_explicit(&h->taken, got, memory_order_release);
+	}
+	return 0;
+}
+
+/*
+ * One object at a time from the main lcore (a client's zcs_submit enqueues
+ * one request) to a consumer lcore on the other CPU: a sample is BATCH
+ * objects from the first enqueue until the consumer has taken the last.
+ */
+static int
+bench_ring(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	struct handoff h = {.total = (uint64_t)n * BATCH};
+	unsigned int lcore = rte_get_next_lcore(-1, 1, 0);
+	uint64_t sent = 0;
+	int rc = 0;
+
+	*per = BATCH;
+	if (eal_up(b) != 0 || lcore >= RTE_MAX_LCORE)
+		return -1;
+	h.r = rte_ring_create(
+		"micro_handoff", RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (h.r == NULL)
+		return -1;
+	if (rte_eal_remote_launch(handoff_consumer, &h, lcore) != 0) {
+		rte_ring_free(h.r);
+		return -1;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t t0 = zcs_baseline_now_ns();
+
+		for (unsigned int j = 0; j < BATCH; j++) {
+			while (rte_ring_sp_enqueue(h.r, (void *)(uintptr_t)(sent + 1)) != 0)
+				rte_pause();
+			sent++;
+		}
+		while (atomic_load_explicit(&h.taken, memory_order_acquire) < sent)
+			rte_pause();
+		ns[i] = zcs_baseline_now_ns() - t0;
+	}
+	if (rte_eal_wait_lcore(lcore) != 0)
+		rc = -1;
+	rte_ring_free(h.r);
+	return rc;
+}
+
+/*
+ * Get one object and put it back through a user-owned cache, as libzcsign
+ * does for every request (client.c: per-lcore caches are not safe across
+ * DPDK processes).
+ */
+static int
+bench_mempool(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	struct rte_mempool *mp;
+	struct rte_mempool_cache *cache;
+	void *obj;
+	int rc = 0;
+
+	*per = BATCH;
+	if (eal_up(b) != 0)
+		return -1;
+	mp = rte_mempool_create(
+		"micro_pool", 8191, 192, 0, 0, NULL, NULL, NULL, NULL, SOCKET_ID_ANY, 0);
+	cache = rte_mempool_cache_create(256, SOCKET_ID_ANY);
+	if (mp == NULL || cache == NULL) {
+		rc = -1;
+		goto out;
+	}
+	for (unsigned int i = 0; i < n && rc == 0; i++) {
+		uint64_t t0 = zcs_baseline_now_ns();
+
+		for (unsigned int j = 0; j < BATCH; j++) {
+			if (rte_mempool_generic_get(mp, &obj, 1, cache) != 0) {
+				rc = -1;
+				break;
+			}
+			rte_mempool_generic_put(mp, &obj, 1, cache);
+		}
+		ns[i] = zcs_baseline_now_ns() - t0;
+	}
+out:
+	if (cache != NULL) {
+		rte_mempool_cache_flush(cache, mp);
+		rte_mempool_cache_free(cache);
+	}
+	rte_mempool_free(mp);
+	return rc;
+}
+
+static int
+bench_unix_rt(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+{
+	return zcs_baseline_unix_rt(&b->base, ns, n, per);
+}
+
 static const struct bench benches[] = {
 	{"ecdsa_sign", "zcs_sign ECDSA (RFC 6979, low-S)", bench_ecdsa},
 	{"ecdsa_recoverable_sign", "zcs_sign recoverable ECDSA", bench_ecdsa_rec},
@@ -500,6 +543,10 @@ static const struct bench benches[] = {
 	{"wire_encode_sign", "zcs_wire_sign into a buffer", bench_encode},
 	{"wire_decode_reply", "zcs_wire_decode of a SIGN_REPLY", bench_decode},
 	{"hist_record", "zcs_hist_record of a value spread over the buckets", bench_hist},
+	{"ring_handoff", "rte_ring one object from lcore to lcore (two CPUs), per object",
+		bench_ring},
+	{"mempool_get_put", "rte_mempool get + put of one object with a user cache", bench_mempool},
+	{"unix_rt", "one frame out and back over AF_UNIX, busy-polled, no signing", bench_unix_rt},
 	{"signer_rt_ecdsa", "SIGN -> SIGN_REPLY through the signer loop, AF_UNIX", bench_rt_ecdsa},
 	{"signer_rt_schnorr", "the same, BIP-340", bench_rt_schnorr},
 	{"presig_online_ecdsa", "zcs_presig_sign ECDSA from a full pool (online step)",
@@ -591,12 +638,13 @@ main(int argc, char **argv)
 		chosen[k] = any = true;
 	}
 
-	b.ctx = zcs_sign_ctx_create();
 	ns = calloc(b.iters, sizeof(*ns));
-	if (b.ctx == NULL || ns == NULL || make_keys(&b) != 0) {
+	if (ns == NULL || zcs_baseline_init(&b.base, b.cpu_client, b.cpu_server) != 0) {
 		fprintf(stderr, "zcsign-bench-micro: setup failed\n");
 		return 1;
 	}
+	b.ctx = b.base.ctx;
+	b.ks = &b.base.ks;
 	printf("# ns per operation; cpus client=%d server=%d\n", b.cpu_client, b.cpu_server);
 	printf("%-30s %8s %10s %10s %10s %10s %10s %10s\n", "benchmark", "ops", "min", "p50", "avg",
 		"p99", "p99.9", "max");
@@ -607,7 +655,8 @@ main(int argc, char **argv)
 		if (any && !chosen[k])
 			continue;
 		if (benches[k].run == bench_encode || benches[k].run == bench_decode ||
-			benches[k].run == bench_hist || benches[k].run == bench_presig_ecdsa ||
+			benches[k].run == bench_hist || benches[k].run == bench_ring ||
+			benches[k].run == bench_mempool || benches[k].run == bench_presig_ecdsa ||
 			benches[k].run == bench_presig_schnorr ||
 			benches[k].run == bench_refill_ecdsa ||
 			benches[k].run == bench_refill_schnorr)
@@ -619,8 +668,9 @@ main(int argc, char **argv)
 		}
 		report(&benches[k], ns, n, per);
 	}
-	zcs_keystore_wipe(&b.ks);
-	zcs_sign_ctx_destroy(b.ctx);
+	zcs_baseline_fini(&b.base);
 	free(ns);
+	if (b.eal)
+		eal_down();
 	return rc;
 }

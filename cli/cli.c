@@ -6,6 +6,7 @@
  *   zcsign-cli [--file-prefix P] [--verbose] sign --account A --hash HEX [--algo ALGO]
  *   zcsign-cli [--file-prefix P] [--verbose] pubkey --account A
  *   zcsign-cli [--file-prefix P] [--verbose] status
+ *   zcsign-cli [--file-prefix P] top [--interval SEC] [--once] [--json]
  *   zcsign-cli --signer ADDR sign --account A --hash HEX [--algo ALGO]
  *   zcsign-cli --signer ADDR pubkey --account A
  *   zcsign-cli verify --manifest FILE --account A --hash HEX --signature HEX
@@ -19,10 +20,12 @@
  * serves one connection). Latency does not matter here, a clear answer does.
  * verify needs neither: it checks a signature (sign's output, passed straight
  * through) against zcsign-keygen's public manifest with libsecp256k1
- * (verify.h). Output is one JSON object on stdout; any failure is one line on
- * stderr naming what failed, and the exit status says whose fault it was: 2
- * for the command line, 1 for everything at run time (engine, connection,
- * signer, account, a signature that does not verify).
+ * (verify.h). top is no DPDK process at all: it reads zcsignd's telemetry
+ * socket (top.c), so it takes no client slot. Output is one JSON object on
+ * stdout; any failure is one line on stderr naming what failed, and the exit
+ * status says whose fault it was: 2 for the command line, 1 for everything at
+ * run time (engine, connection, signer, account, a signature that does not
+ * verify).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -89,6 +92,9 @@ usage(FILE *f)
 		"      print account A's compressed and x-only public keys\n"
 		"  status\n"
 		"      the engine's shards (signer, state, in flight, counters) and clients\n"
+		"  top [--interval SEC] [--once] [--json]\n"
+		"      a live per-shard table (rate, latency percentiles, loop gaps, errors)\n"
+		"      from zcsignd's DPDK telemetry socket; no EAL (see top --help)\n"
 		"  verify --manifest FILE --account A --hash HEX --signature HEX --algo ALGO\n"
 		"         [--recid N]\n"
 		"      check a 64-byte signature (128 hex digits) against account A's key\n"
@@ -253,7 +259,7 @@ parse_global(int argc, char **argv, struct cli_args *a)
 	}
 	if (optind >= argc)
 		return cli_fail(EXIT_USAGE,
-			"no command given: sign, pubkey, status or verify (see --help)");
+			"no command given: sign, pubkey, status, top or verify (see --help)");
 	a->cmd = argv[optind];
 	if (strcmp(a->cmd, "sign") == 0)
 		a->cmd_id = CMD_SIGN;
@@ -263,15 +269,21 @@ parse_global(int argc, char **argv, struct cli_args *a)
 		a->cmd_id = CMD_STATUS;
 	else if (strcmp(a->cmd, "verify") == 0)
 		a->cmd_id = CMD_VERIFY;
+	else if (strcmp(a->cmd, "top") == 0)
+		a->cmd_id = CMD_TOP;
 	else
 		return cli_fail(EXIT_USAGE,
-			"unknown command '%s': sign, pubkey, status or verify (see --help)",
+			"unknown command '%s': sign, pubkey, status, top or verify (see --help)",
 			a->cmd);
 	/* Two answers to "which signer": refuse rather than pick one silently. */
 	if (a->signer != NULL && a->file_prefix != NULL)
 		return cli_fail(EXIT_USAGE,
 			"--signer and --file-prefix exclude each other: one signer, or the "
 			"engine");
+	if (a->cmd_id == CMD_TOP && a->signer != NULL)
+		return cli_fail(EXIT_USAGE,
+			"top: watches an engine, not a signer: drop --signer (and give "
+			"zcsignd's --file-prefix)");
 	if (a->cmd_id == CMD_STATUS && a->signer != NULL)
 		return cli_fail(EXIT_USAGE,
 			"status: reports an engine, not a signer: drop --signer (and give "
@@ -663,6 +675,9 @@ main(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	rc = parse_global(argc, argv, &a);
+	/* top has options of its own, and needs neither EAL nor signer (top.c). */
+	if (rc == 0 && a.cmd_id == CMD_TOP)
+		return cli_top_main(&a, argc - optind, argv + optind);
 	if (rc == 0)
 		rc = parse_command(argc - optind, argv + optind, &a);
 	if (rc < 0)

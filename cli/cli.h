@@ -21,6 +21,7 @@ enum cli_cmd {
 	CMD_PUBKEY = 2,
 	CMD_VERIFY = 4,
 	CMD_STATUS = 8,
+	CMD_TOP = 16,
 };
 
 /* What the command line asked for. */
@@ -67,5 +68,12 @@ int cli_flush_stdout(void);
  * (engine_path.c). Returns the exit status.
  */
 int cli_engine_run(const struct cli_args *a);
+
+/*
+ * top (top.c): parse top's own options from argv (argv[0] is "top") and run
+ * it against the telemetry socket of zcsignd's a->file_prefix; no EAL.
+ * Returns the exit status.
+ */
+int cli_top_main(const struct cli_args *a, int argc, char **argv);
 
 #endif /* ZCS_CLI_H */

@@ -42,6 +42,7 @@ struct options {
 	const char *listen;
 	const char *keys;
 	int idle;
+	uint32_t idle_spin_us; /* backoff: spin this long before sleeping */
 	unsigned int nonce;
 	bool verify;
 	struct zcs_presig_conf presig;
@@ -59,14 +60,19 @@ usage(FILE *out)
 {
 	fprintf(out,
 		"usage: " PROG " --listen unix:PATH|vsock:PORT --keys FILE [--idle spin|backoff]\n"
-		"       [--nonce precomputed|rfc6979|hedged] [--presig-ecdsa N] [--presig-schnorr "
+		"       [--idle-spin-us N] [--nonce precomputed|rfc6979|hedged] [--presig-ecdsa N] "
+		"[--presig-schnorr "
 		"N]\n"
 		"       [--presig-low PCT] [--presig-high PCT] [--refill-cpu CPU] [--verify]\n"
 		"  --listen ADDR        endpoint to serve: unix:PATH (dev) or vsock:PORT "
 		"(enclave)\n"
 		"  --keys FILE          this shard's key file (mode 0600, from zcsign-keygen)\n"
 		"  --idle MODE          spin: busy-poll, lowest latency (default);\n"
-		"                       backoff: sleep in poll() after ~50 us idle (shared cores)\n"
+		"                       backoff: sleep in poll() after --idle-spin-us idle (shared "
+		"cores)\n"
+		"  --idle-spin-us N     backoff: spin N us idle before sleeping (default 50; 0 on "
+		"a\n"
+		"                       core shared with the client)\n"
 		"  --nonce MODE         precomputed (default): random nonces, k*G done ahead by a\n"
 		"                       refill thread, RFC 6979 when a pool is empty;\n"
 		"                       rfc6979: deterministic (BIP-340 with zero aux);\n"
@@ -141,6 +147,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{"listen", required_argument, NULL, 'l'},
 		{"keys", required_argument, NULL, 'k'},
 		{"idle", required_argument, NULL, 'i'},
+		{"idle-spin-us", required_argument, NULL, 'I'},
 		{"nonce", required_argument, NULL, 'n'},
 		{"presig-ecdsa", required_argument, NULL, 'E'},
 		{"presig-schnorr", required_argument, NULL, 'S'},
@@ -154,6 +161,7 @@ parse_args(int argc, char **argv, struct options *o)
 	int c;
 
 	o->idle = ZCS_IDLE_SPIN;
+	o->idle_spin_us = ZCS_SERVE_BACKOFF_SPIN_NS / 1000;
 	o->nonce = ZCS_NONCE_PRECOMPUTED;
 	zcs_presig_conf_default(&o->presig);
 	opterr = 0; /* our own messages: one line, naming the option */
@@ -173,6 +181,14 @@ parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			break;
+		case 'I': {
+			unsigned long v;
+
+			if (parse_uint("idle-spin-us", optarg, 1000000, &v) < 0)
+				return -1;
+			o->idle_spin_us = (uint32_t)v;
+			break;
+		}
 		case 'n':
 			o->nonce = zcs_nonce_mode_parse(optarg);
 			if (o->nonce == 0) {
@@ -302,6 +318,7 @@ serve(const secp256k1_context *ctx, const struct zcs_keystore *ks, const struct 
 	conf.verify = o->verify;
 	conf.listen_fd = lfd;
 	conf.idle = o->idle;
+	conf.backoff_spin_ns = o->idle_spin_us * 1000u;
 	conf.stop = &stop_flag;
 	srv = zcs_serve_create(&conf);
 	if (srv == NULL) {

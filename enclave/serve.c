@@ -594,7 +594,7 @@ zcs_serve_poll(struct zcs_server *srv)
 }
 
 /*
- * Backoff idling: after ZCS_SERVE_BACKOFF_SPIN_NS without work, sleep in poll()
+ * Backoff idling: after conf.backoff_spin_ns without work, sleep in poll()
  * on the connection (or the listener) and the listener, so the next request or
  * newcomer wakes the loop at once.
  */
@@ -609,7 +609,7 @@ idle_backoff(struct zcs_server *srv)
 		srv->idle_since = now;
 		return;
 	}
-	if (now - srv->idle_since < ZCS_SERVE_BACKOFF_SPIN_NS)
+	if (now - srv->idle_since < srv->conf.backoff_spin_ns)
 		return;
 	srv->idle_since = 0;
 	if (srv->fd >= 0) {

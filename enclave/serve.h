@@ -32,7 +32,7 @@
  *
  * Idle modes: ZCS_IDLE_SPIN busy-polls recv/accept forever (production: an
  * isolated core, lowest latency). ZCS_IDLE_BACKOFF spins for
- * ZCS_SERVE_BACKOFF_SPIN_NS with nothing to do, then sleeps in poll() for up
+ * conf.backoff_spin_ns with nothing to do, then sleeps in poll() for up
  * to ZCS_SERVE_BACKOFF_POLL_MS (dev boxes and CI, where cores are shared).
  *
  * service_ns in a SIGN_REPLY is CLOCK_MONOTONIC time from the return of the
@@ -66,7 +66,7 @@
 /* Spin mode: iterations between two looks at the listener while serving (power of 2). */
 #define ZCS_SERVE_ACCEPT_EVERY 1024
 /* Backoff mode: idle time spun before sleeping, and the sleep. */
-#define ZCS_SERVE_BACKOFF_SPIN_NS 50000
+#define ZCS_SERVE_BACKOFF_SPIN_NS 50000 /* zcsign-enclave's default --idle-spin-us */
 #define ZCS_SERVE_BACKOFF_POLL_MS 1
 
 /* Idle modes. */
@@ -91,6 +91,12 @@ struct zcs_serve_conf {
 	uint8_t measurement[ZCS_MEASUREMENT_LEN]; /* sent in HELLO_REPLY */
 	int listen_fd; /* non-blocking listener, or -1 (tests) */
 	int idle; /* enum zcs_idle */
+	/*
+	 * Backoff: idle time spun before sleeping in poll(). 0 sleeps at the
+	 * first empty step: on a core shared with the client, spinning only
+	 * steals the CPU the client needs to collect its reply.
+	 */
+	uint32_t backoff_spin_ns;
 	const atomic_int *stop; /* loop ends when non-zero */
 };
 

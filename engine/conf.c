@@ -64,6 +64,7 @@ static const struct num_key num_keys[] = {
 	NUM_KEY(handshake_timeout_ms, 1, 600000, false),
 	NUM_KEY(drain_timeout_ms, 0, 3600000, false),
 	NUM_KEY(gap_threshold_us, 1, 10000000, false),
+	NUM_KEY(stats_interval_ms, 0, 3600000, false),
 };
 
 void
@@ -84,6 +85,7 @@ zcs_engine_conf_init(struct zcs_engine_conf *conf)
 	conf->handshake_timeout_ms = 1000;
 	conf->drain_timeout_ms = 5000;
 	conf->gap_threshold_us = 10;
+	conf->stats_interval_ms = 1000;
 	for (i = 0; i < ZCS_MAX_SHARDS; i++)
 		conf->shard[i].lcore = ZCS_ENGINE_LCORE_ANY;
 }

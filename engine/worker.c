@@ -13,6 +13,15 @@
  * head: completing it at once would overtake earlier requests of the same
  * account still in flight.
  *
+ * STATS (the signer's pool counters, every stats_interval_ms and after each
+ * handshake) takes the same road: its frame goes out behind the burst of the
+ * iteration it falls due in, in the same send(), and the worker's one STATS
+ * marker entry takes its place in the FIFO with a seq from the same counter.
+ * So STATS_REPLY is matched like any reply: it must answer the FIFO head, and
+ * the head must be that marker; anything else is bad_sequence and the
+ * connection is dropped. At most one STATS is in flight; the marker is no
+ * client's request and never completes.
+ *
  * Hot path (state UP): no allocation, no lock, no syscall but send() and
  * recv() (and a sleep when idle in backoff mode); time is the TSC.
  */
@@ -48,6 +57,9 @@
 /* Sequence number of a FIFO entry that was never sent. */
 #define SEQ_UNSENT 0
 
+/* Op of the STATS marker: no client request has it (up_dequeue() refuses unknown ops). */
+#define OP_STATS 0xff
+
 struct zcs_worker {
 	/* Hot: read every iteration. */
 	struct zcs_engine_shared *sh;
@@ -79,6 +91,8 @@ struct zcs_worker {
 	uint64_t probe_tsc;
 	uint64_t idle_since; /* backoff mode: start of the idle spell, 0 when busy */
 	uint64_t idle_spin_tsc;
+	uint64_t stats_at; /* next STATS falls due; UINT64_MAX: none */
+	uint32_t stats_pending; /* 1 while the STATS marker is in the FIFO */
 
 	/* Cold: connection management and drain. */
 	uint64_t hz;
@@ -92,6 +106,7 @@ struct zcs_worker {
 	uint64_t grace_tsc;
 	uint64_t stop_seen; /* TSC when the stop flag was first seen; 0 before */
 	uint64_t shutdown_failed;
+	uint64_t stats_tsc; /* STATS interval; 0: never (configured so, or the signer is too old) */
 	uint32_t fail_streak; /* connection attempts failed in a row */
 	bool ever_up;
 	bool has_measurement;
@@ -100,6 +115,8 @@ struct zcs_worker {
 	char endpoint[ZCS_ENDPOINT_MAX];
 	uint8_t measurement[ZCS_MEASUREMENT_LEN];
 	struct zcs_request *burst_buf[ZCS_ENGINE_BURST_MAX];
+	/* The FIFO entry of the STATS request in flight (op OP_STATS). */
+	struct zcs_request stats_marker;
 } __rte_cache_aligned;
 
 /* Each lcore finds its worker here (written by the main lcore before launch). */
@@ -130,6 +147,15 @@ set_state(struct zcs_worker *w, enum zcs_shard_conn s)
 {
 	w->conn = s;
 	__atomic_store_n(&w->st->state, (uint32_t)s, __ATOMIC_RELEASE);
+}
+
+/* What a FIFO entry asked for, for log lines. */
+static const char *
+entry_name(const struct zcs_request *r)
+{
+	if (r->op == ZCS_OP_SIGN)
+		return "SIGN";
+	return r->op == ZCS_OP_PUBKEY ? "PUBKEY" : "STATS";
 }
 
 /* Cold paths, kept out of line so the UP loop stays small. */
@@ -192,7 +218,8 @@ fifo_settle(struct zcs_worker *w, uint64_t now)
 
 /*
  * Complete the whole FIFO in order: sent requests with status, markers with
- * their own. Returns the number completed with status.
+ * their own; the STATS marker is dropped (no client waits on it). Returns the
+ * number completed with status.
  */
 static uint32_t
 fifo_fail(struct zcs_worker *w, uint16_t status, uint64_t now)
@@ -203,7 +230,9 @@ fifo_fail(struct zcs_worker *w, uint16_t status, uint64_t now)
 	while (fifo_count(w) != 0) {
 		r = fifo_head(w);
 		w->fifo_head++;
-		if (r->seq == SEQ_UNSENT) {
+		if (r == &w->stats_marker) {
+			w->stats_pending = 0;
+		} else if (r->seq == SEQ_UNSENT) {
 			complete(w, r, r->status, now);
 		} else {
 			complete(w, r, status, now);
@@ -381,13 +410,14 @@ encode(struct zcs_worker *w, struct zcs_request *r, uint64_t now)
 
 /*
  * Dequeue as many as the FIFO has room for and frame them. Called only with
- * an empty tx buffer, so the frames fit (inflight_max * 64 bytes) and start
- * 8-byte aligned.
+ * an empty tx buffer, so the frames fit (inflight_max * 64 bytes, and a STATS
+ * frame after them) and start 8-byte aligned.
  */
 static inline unsigned int
 up_dequeue(struct zcs_worker *w, uint64_t now)
 {
-	unsigned int room = w->inflight_max - fifo_count(w);
+	/* The STATS marker has its own FIFO slot: it takes no request's room. */
+	unsigned int room = w->inflight_max + w->stats_pending - fifo_count(w);
 	unsigned int n, i, sent = 0;
 	struct zcs_request *r;
 
@@ -439,8 +469,8 @@ on_reply(struct zcs_worker *w, const union zcs_wire_frame *f, uint64_t now)
 		conn_down(w, now,
 			"%s seq %" PRIu64 " does not answer the oldest request in flight "
 			"(%s seq %" PRIu64 ") (bad_sequence)",
-			op == ZCS_OP_SIGN ? "SIGN_REPLY" : "PUBKEY_REPLY", seq,
-			r->op == ZCS_OP_SIGN ? "SIGN" : "PUBKEY", r->seq);
+			op == ZCS_OP_SIGN ? "SIGN_REPLY" : "PUBKEY_REPLY", seq, entry_name(r),
+			r->seq);
 		return -1;
 	}
 	w->fifo_head++;
@@ -464,9 +494,97 @@ on_reply(struct zcs_worker *w, const union zcs_wire_frame *f, uint64_t now)
 	return 0;
 }
 
+/*
+ * A STATS request fell due: frame it behind whatever tx holds (the burst of
+ * this iteration: same send()) and put the marker behind the burst's entries.
+ * Returns 1 when a frame was added.
+ */
+static int __rte_noinline __rte_cold
+stats_request(struct zcs_worker *w, uint64_t now)
+{
+	struct zcs_request *m = &w->stats_marker;
+
+	/* Draining: the answer would not be shown for long, and it would delay the end. */
+	if (*w->stop) {
+		w->stats_at = UINT64_MAX;
+		return 0;
+	}
+	w->stats_at = now + w->stats_tsc;
+	/* One at a time: a signer that has not answered the last is not asked again. */
+	if (w->stats_pending)
+		return 0;
+	m->seq = w->next_seq++;
+	m->send_tsc = now;
+	zcs_wire_stats((struct zcs_wire_stats *)(w->tx + w->tx_len), m->seq);
+	w->tx_len += sizeof(struct zcs_wire_stats);
+	fifo_push(w, m);
+	w->stats_pending = 1;
+	w->unanswered++;
+	w->st->stats_requests++;
+	return 1;
+}
+
+/* A STATS_REPLY: it must answer the oldest entry in flight, and that must be the STATS marker. */
+static int __rte_noinline __rte_cold
+on_stats_reply(struct zcs_worker *w, const struct zcs_wire_stats_reply *f, uint64_t now)
+{
+	struct zcs_signer_stats s;
+	struct zcs_request *r;
+
+	if (unlikely(w->unanswered == 0)) {
+		conn_down(w, now,
+			"STATS_REPLY seq %" PRIu64 " with nothing in flight (bad_sequence)",
+			f->seq);
+		return -1;
+	}
+	r = fifo_head(w);
+	if (unlikely(r != &w->stats_marker || r->seq != f->seq)) {
+		conn_down(w, now,
+			"STATS_REPLY seq %" PRIu64 " does not answer the oldest request in flight "
+			"(%s seq %" PRIu64 ") (bad_sequence)",
+			f->seq, entry_name(r), r->seq);
+		return -1;
+	}
+	w->fifo_head++;
+	w->unanswered--;
+	w->stats_pending = 0;
+	memset(&s, 0, sizeof(s));
+	s.rx_tsc = now;
+	s.nonce_mode = f->nonce_mode;
+	s.ecdsa_depth = f->ecdsa_depth;
+	s.ecdsa_capacity = f->ecdsa_capacity;
+	s.schnorr_depth = f->schnorr_depth;
+	s.schnorr_capacity = f->schnorr_capacity;
+	s.refilled = f->refilled;
+	s.misses = f->misses;
+	s.discards = f->discards;
+	s.signed_ok = f->signed_ok;
+	zcs_shard_signer_stats_write(w->st, &s);
+	fifo_settle(w, now);
+	return 0;
+}
+
+/*
+ * A signer built before STATS answers one with ERROR bad_type and closes
+ * (docs/PROTOCOL.md, Versioning). We send no other frame it could find of an
+ * unknown type, so stop asking it: one reconnect, not one per interval.
+ */
+static void
+stats_unknown_to_signer(struct zcs_worker *w)
+{
+	w->stats_tsc = 0;
+	w->stats_at = UINT64_MAX;
+	ZCS_LOG(WARNING,
+		"shard %u: signer %s does not know STATS (it answered bad_type): no signer "
+		"pool counters for this shard until zcsignd restarts",
+		w->shard, w->endpoint);
+}
+
 static void __rte_noinline __rte_cold
 on_unexpected(struct zcs_worker *w, const union zcs_wire_frame *f, uint64_t now)
 {
+	if (f->hdr.type == ZCS_FT_ERROR && f->error.status == ZCS_ERR_BAD_TYPE && w->stats_pending)
+		stats_unknown_to_signer(w);
 	if (f->hdr.type == ZCS_FT_ERROR)
 		conn_down(w, now, "signer sent ERROR %s (seq %" PRIu64 ")",
 			zcs_status_name(f->error.status), f->error.seq);
@@ -496,6 +614,9 @@ rx_process(struct zcs_worker *w, uint64_t now)
 		if (likely(f.hdr.type == ZCS_FT_SIGN_REPLY || f.hdr.type == ZCS_FT_PUBKEY_REPLY)) {
 			if (unlikely(on_reply(w, &f, now) < 0))
 				return -1;
+		} else if (f.hdr.type == ZCS_FT_STATS_REPLY) {
+			if (on_stats_reply(w, &f.stats_reply, now) < 0)
+				return -1;
 		} else {
 			on_unexpected(w, &f, now);
 			return -1;
@@ -519,8 +640,11 @@ up_step(struct zcs_worker *w, uint64_t now)
 			return 1;
 		work |= rc;
 	}
-	if (likely(w->tx_len == 0) && up_dequeue(w, now) != 0) {
-		work = 1;
+	if (likely(w->tx_len == 0)) {
+		if (up_dequeue(w, now) != 0)
+			work = 1;
+		if (unlikely(now >= w->stats_at))
+			work |= stats_request(w, now);
 		if (w->tx_len != 0 && tx_flush(w, now) < 0)
 			return 1;
 	}
@@ -542,7 +666,7 @@ up_step(struct zcs_worker *w, uint64_t now)
 		}
 	}
 	if (work)
-		w->st->inflight = w->unanswered;
+		w->st->inflight = w->unanswered - w->stats_pending;
 	return work;
 }
 
@@ -658,6 +782,8 @@ on_hello_reply(struct zcs_worker *w, const struct zcs_wire_hello_reply *h, uint6
 	w->backoff = w->backoff_min;
 	w->down_status = ZCS_ERR_SIGNER_DOWN;
 	w->probe_at = now;
+	/* The first STATS goes out with the first iteration UP. */
+	w->stats_at = w->stats_tsc != 0 ? now : UINT64_MAX;
 	set_state(w, ZCS_SHARD_UP);
 }
 
@@ -871,13 +997,21 @@ zcs_worker_create(const struct zcs_engine_conf *conf, struct zcs_engine_shared *
 	w->next_seq = 1;
 	w->down_status = ZCS_ERR_SIGNER_DOWN;
 	w->conn = ZCS_SHARD_DOWN;
-	fifo_size = rte_align32pow2(conf->inflight_max);
+	/* One slot more than inflight_max: the STATS marker's. */
+	fifo_size = rte_align32pow2(conf->inflight_max + 1);
 	w->fifo_mask = fifo_size - 1;
 	w->fifo = alloc_on("zcs_worker_fifo", fifo_size * sizeof(*w->fifo), socket);
-	/* Every in-flight request has at most one frame (<= 64 bytes) waiting to go out. */
-	w->tx = alloc_on(
-		"zcs_worker_tx", (size_t)conf->inflight_max * sizeof(struct zcs_wire_sign), socket);
-	w->rx_cap = RTE_MAX((size_t)conf->inflight_max * ZCS_WIRE_MAX_FRAME, (size_t)4096);
+	/*
+	 * Every in-flight request has at most one frame (<= 64 bytes) waiting to
+	 * go out, and a STATS frame may follow them.
+	 */
+	w->tx = alloc_on("zcs_worker_tx",
+		(size_t)conf->inflight_max * sizeof(struct zcs_wire_sign) +
+			sizeof(struct zcs_wire_stats),
+		socket);
+	w->rx_cap = RTE_MAX((size_t)conf->inflight_max * ZCS_WIRE_MAX_FRAME +
+			sizeof(struct zcs_wire_stats_reply),
+		(size_t)4096);
 	w->rx = alloc_on("zcs_worker_rx", w->rx_cap, socket);
 	if (w->fifo == NULL || w->tx == NULL || w->rx == NULL || w->ring == NULL) {
 		if (w->ring == NULL)
@@ -905,6 +1039,10 @@ zcs_worker_create(const struct zcs_engine_conf *conf, struct zcs_engine_shared *
 	w->grace_tsc = w->hz * ZCS_WORKER_DRAIN_GRACE_US / 1000000;
 	w->probe_tsc = w->hz * ZCS_WORKER_IDLE_PROBE_US / 1000000;
 	w->idle_spin_tsc = w->hz * ZCS_WORKER_BACKOFF_SPIN_US / 1000000;
+	w->stats_tsc = ms_to_tsc(w, conf->stats_interval_ms);
+	w->stats_at = UINT64_MAX;
+	w->stats_marker.op = OP_STATS;
+	w->stats_marker.shard = shard;
 	w->tel = zcs_tel_worker_create(w->st, shard, lcore, socket, conf->gap_threshold_us);
 	if (w->tel == NULL) {
 		rte_errno = ENOMEM;

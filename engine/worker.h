@@ -6,7 +6,10 @@
  * signer, and the shard's counters in the engine memzone (single writer).
  * Requests go out in ring order and the signer answers in order on that one
  * connection, so an in-flight FIFO matches every reply to its request; every
- * request dequeued gets exactly one completion, in dequeue order.
+ * request dequeued gets exactly one completion, in dequeue order. While UP it
+ * also asks the signer for its pool counters (STATS, every stats_interval_ms
+ * and after each handshake) on that connection, matched the same way, and
+ * publishes them in the shard state (zcs_shard_signer_stats_read()).
  *
  * Life cycle (main lcore): zcs_worker_create() for each shard, then
  * rte_eal_remote_launch(zcs_worker_main, NULL, lcore); to stop, set the stop

@@ -15,10 +15,12 @@
 #ifndef ZCS_SHARDS_H
 #define ZCS_SHARDS_H
 
+#include <errno.h>
 #include <stdint.h>
 
 #include <rte_common.h>
 #include <rte_mempool.h>
+#include <rte_pause.h>
 #include <rte_ring.h>
 
 #include <zcsign/client.h>
@@ -33,7 +35,7 @@
 #define ZCS_CQ_RING_FMT "zcs_cq_%u"
 
 /* Bumped whenever struct zcs_engine_shared or struct zcs_request changes. */
-#define ZCS_LAYOUT_VERSION 2
+#define ZCS_LAYOUT_VERSION 3
 #define ZCS_ENGINE_MAGIC 0x7a63736eU /* "zcsn" */
 #define ZCS_MAX_CLIENTS 64
 #define ZCS_ENDPOINT_MAX 128
@@ -45,6 +47,33 @@ enum zcs_shard_conn {
 	ZCS_SHARD_HANDSHAKE = 2, /* HELLO sent, waiting for HELLO_REPLY */
 	ZCS_SHARD_UP = 3, /* signing */
 	ZCS_SHARD_REFUSED = 4, /* signer's measurement or shard is not the expected one */
+};
+
+/*
+ * The signer's own counters, from its last STATS_REPLY (docs/PROTOCOL.md), and
+ * when the worker received it. A multiple of 8 bytes: it is copied word by
+ * word under a sequence count (zcs_shard_signer_stats_read()).
+ */
+struct zcs_signer_stats {
+	uint64_t rx_tsc; /* TSC when the reply was decoded; 0: no reply yet */
+	uint64_t refilled; /* presignatures produced, both pools */
+	uint64_t misses; /* SIGNs that found their pool empty (signed by RFC 6979) */
+	uint64_t discards; /* presignatures thrown away */
+	uint64_t signed_ok; /* SIGNs the signer answered ok, since it started */
+	uint32_t ecdsa_depth;
+	uint32_t ecdsa_capacity;
+	uint32_t schnorr_depth;
+	uint32_t schnorr_capacity;
+	uint8_t nonce_mode; /* enum zcs_nonce_mode */
+	uint8_t pad[7];
+};
+
+static_assert(sizeof(struct zcs_signer_stats) % sizeof(uint64_t) == 0, "signer stats words");
+
+/* The same bytes as words, so that they can be copied with atomic loads and stores. */
+union zcs_signer_stats_words {
+	struct zcs_signer_stats s;
+	uint64_t w[sizeof(struct zcs_signer_stats) / sizeof(uint64_t)];
 };
 
 /* Per-shard counters and state: written by the shard's worker only. */
@@ -76,7 +105,65 @@ struct zcs_shard_state {
 	uint64_t idle_cycles;
 	uint64_t loop_gaps; /* gaps above gap_threshold_us (hiccups) */
 	uint64_t loop_gap_max; /* largest gap seen */
+	/*
+	 * The signer's pools and counters (STATS every stats_interval_ms while
+	 * UP). Kept when the connection goes down: rx_tsc tells how old they are.
+	 */
+	uint64_t stats_requests; /* STATS frames sent */
+	uint32_t signer_stats_gen; /* sequence count: odd while the worker writes */
+	union zcs_signer_stats_words signer_stats;
 } __rte_cache_aligned;
+
+/*
+ * Sequence count over signer_stats (rte_seqcount is experimental in DPDK
+ * 22.11): one writer, the shard's worker, that never waits; readers retry.
+ */
+static inline void
+zcs_shard_signer_stats_write(struct zcs_shard_state *st, const struct zcs_signer_stats *s)
+{
+	union zcs_signer_stats_words u = {.s = *s};
+	uint32_t gen = __atomic_load_n(&st->signer_stats_gen, __ATOMIC_RELAXED);
+	unsigned int i;
+
+	__atomic_store_n(&st->signer_stats_gen, gen + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	for (i = 0; i < RTE_DIM(u.w); i++)
+		__atomic_store_n(&st->signer_stats.w[i], u.w[i], __ATOMIC_RELAXED);
+	__atomic_store_n(&st->signer_stats_gen, gen + 2, __ATOMIC_RELEASE);
+}
+
+/**
+ * Copy the signer's last counters, all from one STATS_REPLY. Any process.
+ *
+ * @return
+ *   0 (out->rx_tsc is 0 when no reply came yet), or -EAGAIN when the worker
+ *   was rewriting them at every try (it writes once per stats_interval_ms, so
+ *   only a worker that died mid-write makes this last).
+ */
+static inline int
+zcs_shard_signer_stats_read(const struct zcs_shard_state *st, struct zcs_signer_stats *out)
+{
+	union zcs_signer_stats_words u;
+	unsigned int try, i;
+	uint32_t g1, g2;
+
+	for (try = 0; try < 1000; try++) {
+		g1 = __atomic_load_n(&st->signer_stats_gen, __ATOMIC_ACQUIRE);
+		if (g1 & 1) {
+			rte_pause();
+			continue;
+		}
+		for (i = 0; i < RTE_DIM(u.w); i++)
+			u.w[i] = __atomic_load_n(&st->signer_stats.w[i], __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		g2 = __atomic_load_n(&st->signer_stats_gen, __ATOMIC_RELAXED);
+		if (g1 == g2) {
+			*out = u.s;
+			return 0;
+		}
+	}
+	return -EAGAIN;
+}
 
 /*
  * One client slot: claimed by zcs_attach with a compare-and-swap on in_use.

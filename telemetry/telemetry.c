@@ -417,6 +417,45 @@ add_by_status(struct rte_tel_data *d, const struct zcs_shard_state *st)
 
 #define LOAD(p) __atomic_load_n(&(p), __ATOMIC_RELAXED)
 
+/*
+ * The signer's own view (its last STATS_REPLY) as the dict "signer"; absent
+ * until one arrived (stats_interval_ms = 0, or a signer older than STATS):
+ * zeros would read as empty pools. stats_age_ms says how fresh it is; it keeps
+ * growing while the shard is down.
+ */
+static int
+add_signer_stats(struct rte_tel_data *d, const struct zcs_shard_state *st, uint64_t hz)
+{
+	struct zcs_signer_stats s;
+	struct rte_tel_data *c;
+	uint64_t now = rte_rdtsc();
+	int rc;
+
+	rc = zcs_shard_signer_stats_read(st, &s);
+	if (rc != 0 || s.rx_tsc == 0)
+		return rc;
+	c = rte_tel_data_alloc();
+	if (c == NULL)
+		return -ENOMEM;
+	rc = rte_tel_data_start_dict(c);
+	rc = rc ?: rte_tel_data_add_dict_string(c, "nonce_mode", nonce_name(s.nonce_mode));
+	rc = rc ?: rte_tel_data_add_dict_u64(c, "ecdsa_pool_depth", s.ecdsa_depth);
+	rc = rc ?: rte_tel_data_add_dict_u64(c, "ecdsa_pool_capacity", s.ecdsa_capacity);
+	rc = rc ?: rte_tel_data_add_dict_u64(c, "schnorr_pool_depth", s.schnorr_depth);
+	rc = rc ?: rte_tel_data_add_dict_u64(c, "schnorr_pool_capacity", s.schnorr_capacity);
+	rc = rc ?: rte_tel_data_add_dict_u64(c, "refilled", s.refilled);
+	rc = rc ?: rte_tel_data_add_dict_u64(c, "misses", s.misses);
+	rc = rc ?: rte_tel_data_add_dict_u64(c, "discards", s.discards);
+	rc = rc ?: rte_tel_data_add_dict_u64(c, "signed_ok", s.signed_ok);
+	rc = rc
+		?: rte_tel_data_add_dict_u64(c, "stats_age_ms",
+			   now > s.rx_tsc ? cycles_to_ns(now - s.rx_tsc, hz) / 1000000 : 0);
+	rc = rc ?: rte_tel_data_add_dict_container(d, "signer", c, 0);
+	if (rc != 0)
+		rte_tel_data_free(c);
+	return rc;
+}
+
 static int
 shard_dict(struct rte_tel_data *d, unsigned int n)
 {
@@ -454,6 +493,7 @@ shard_dict(struct rte_tel_data *d, unsigned int n)
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "connects", LOAD(st->connects));
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "disconnects", LOAD(st->disconnects));
 	rc = rc ?: add_by_status(d, st);
+	rc = rc ?: add_signer_stats(d, st, eng.sh->tsc_hz);
 	return rc;
 }
 
@@ -647,8 +687,8 @@ static const struct {
 		"isolation, nonce mode"},
 	{ZCS_TEL_CMD_SHARDS, cmd_shards, "List the zcsign shard numbers"},
 	{ZCS_TEL_CMD_SHARD, cmd_shard,
-		"State, signer, measurement, counters, ring depth, in flight of a shard. "
-		"Parameter: shard"},
+		"State, signer, measurement, counters, ring depth, in flight, signer's nonce "
+		"pools of a shard. Parameter: shard"},
 	{ZCS_TEL_CMD_LATENCY, cmd_latency,
 		"End-to-end latency (submit to completion) percentiles of a shard's signed "
 		"requests, ns. Parameter: shard"},

@@ -5,7 +5,8 @@
  * zcsign-keygen, their manifest loaded with cli/verify.h (every signature is
  * checked against it), one zcsign-enclave per shard on a unix socket
  * (--idle backoff), an INI configuration, and a real zcsignd with hugepages
- * under its own --file-prefix, all in a private /tmp/zcs-<tag>-XXXXXX.
+ * under its own --file-prefix (EAL telemetry off unless conf.telemetry), all
+ * in a private /tmp/zcs-<tag>-XXXXXX.
  *
  * Contract, as in proc_util.h: every process started here is tied to the test
  * (proc_spawn_tied: it dies with the test process) and reaped by
@@ -63,6 +64,11 @@ struct engine_fixture_conf {
 	unsigned int mem_mb; /* EAL -m */
 	const char *engine_ini; /* more [engine] lines ("key = value\n"...), or NULL */
 	const char *shard_ini[ENGINE_FIXTURE_MAX_SHARDS]; /* more [shard.<i>] lines, or NULL */
+	/*
+	 * Keep EAL telemetry on (default off: --no-telemetry, one thread and
+	 * socket fewer); the start then also waits for the telemetry socket.
+	 */
+	bool telemetry;
 };
 
 /* zcsignd's last line: "zcsignd: stopped: submitted=.. signed=.. expired=.. failed=..
@@ -105,6 +111,18 @@ engine_runtime_dir(char *out, size_t len, const char *prefix)
 	}
 	n = snprintf(out, len, "%s/dpdk/%s", base, prefix);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* The EAL telemetry socket of a file prefix: <runtime dir>/dpdk_telemetry.v2. */
+static inline int
+engine_telemetry_sock(char *out, size_t len, const char *prefix)
+{
+	char dir[PATH_MAX];
+
+	return engine_runtime_dir(dir, sizeof(dir), prefix) != 0 ||
+			proc_path(out, len, dir, "dpdk_telemetry.v2") != 0
+		? -1
+		: 0;
 }
 
 /*
@@ -221,20 +239,28 @@ engine_fixture_write_conf(struct engine_fixture *f, const struct engine_fixture_
 /*
  * Start zcsignd and wait until it has started its engine: it prints one
  * "zcsignd: shard <i> -> ..." line per shard once every worker is launched
- * (the connections may still be coming up: the caller waits for state up).
+ * (the connections may still be coming up: the caller waits for state up),
+ * and, with c->telemetry, until its telemetry socket exists.
  */
 static inline int
 engine_fixture_zcsignd_start(struct engine_fixture *f, const struct engine_fixture_conf *c)
 {
-	char prog[PATH_MAX], prefix[80], lcores[128], mem[16], ready[32];
+	char prog[PATH_MAX], prefix[80], lcores[128], mem[16], ready[32], sock[PATH_MAX];
 	char *argv[] = {prog, prefix, (char *)"--no-pci", (char *)"-m", mem, lcores,
 		(char *)"--base-virtaddr=" ENGINE_BASE_VIRTADDR,
 		(char *)"--log-level=lib.eal:error", (char *)"--no-telemetry", (char *)"--",
 		(char *)"--config", f->conf, (char *)"--poll", (char *)"backoff", NULL};
 	uint64_t deadline = proc_now_ns() + (uint64_t)ENGINE_START_MS * 1000000u;
+	bool started = false;
+	size_t i;
 
-	if (proc_build_path(prog, sizeof(prog), "engine/zcsignd") != 0)
+	if (proc_build_path(prog, sizeof(prog), "engine/zcsignd") != 0 ||
+		engine_telemetry_sock(sock, sizeof(sock), f->prefix) != 0)
 		return -1;
+	/* Telemetry on: drop --no-telemetry, the rest moves up one. */
+	for (i = 0; c->telemetry && argv[i] != NULL; i++)
+		if (strcmp(argv[i], "--no-telemetry") == 0)
+			memmove(&argv[i], &argv[i + 1], sizeof(argv) - (i + 1) * sizeof(argv[0]));
 	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", f->prefix);
 	snprintf(lcores, sizeof(lcores), "--lcores=%s", c->lcores);
 	snprintf(mem, sizeof(mem), "%u", c->mem_mb);
@@ -246,7 +272,8 @@ engine_fixture_zcsignd_start(struct engine_fixture *f, const struct engine_fixtu
 	if (f->pid < 0)
 		return -1;
 	while (proc_now_ns() < deadline) {
-		if (proc_file_contains(f->log, ready))
+		started = started || proc_file_contains(f->log, ready);
+		if (started && (!c->telemetry || access(sock, F_OK) == 0))
 			return 0;
 		if (!proc_alive(f->pid)) {
 			f->pid = -1;
@@ -256,7 +283,8 @@ engine_fixture_zcsignd_start(struct engine_fixture *f, const struct engine_fixtu
 		}
 		proc_sleep_ms(10);
 	}
-	fprintf(stderr, "zcsignd did not start within %d ms\n", ENGINE_START_MS);
+	fprintf(stderr, "zcsignd did not start%s within %d ms\n",
+		c->telemetry ? " (or open its telemetry socket)" : "", ENGINE_START_MS);
 	proc_dump_log("zcsignd", f->log);
 	return -1;
 }

@@ -4,7 +4,10 @@
  * this process (--no-huge, three lcores over whatever CPUs we may use), one
  * real signer per shard (enclave/serve.c) in a thread on a unix socket, keys
  * for INPROC_NACC accounts per shard, and the engine's configuration in
- * backoff poll mode (tests share 2 cores).
+ * backoff poll mode (tests share 2 cores). Shard INPROC_PRESIG_SHARD's signer
+ * signs with precomputed nonces from small pools filled once at start, with
+ * no refill thread: a test that signs more than a pool holds sees exact
+ * misses; the others use RFC 6979.
  *
  * Header-only (static functions) for the tests that include it; the caller
  * links zcs_engine_dep and zcs_enclave_dep. Every wait has a deadline.
@@ -13,6 +16,7 @@
 #define ZCS_TESTS_ENGINE_INPROC_H
 
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -37,11 +41,16 @@
 #include "addr.h"
 #include "hex.h"
 #include "keystore.h"
+#include "presig.h"
 #include "serve.h"
 #include "sign.h"
 
 #define INPROC_SHARDS 2
 #define INPROC_NACC 4 /* accounts with keys, per shard */
+#define INPROC_PRESIG_SHARD 1
+#define INPROC_PRESIG_ECDSA 64 /* pool capacities, filled once: one refill batch each */
+#define INPROC_PRESIG_SCHNORR 32
+#define INPROC_STATS_MS 20 /* stats_interval_ms: signer counters fresh within a few polls */
 
 struct inproc_signer {
 	uint16_t shard;
@@ -52,6 +61,7 @@ struct inproc_signer {
 	struct zcs_keystore ks;
 	int lfd;
 	struct zcs_server *srv;
+	struct zcs_presig *presig; /* shard INPROC_PRESIG_SHARD only */
 	pthread_t thread;
 	bool running;
 	atomic_int stop; /* the server's stop flag (our loop uses quit) */
@@ -122,6 +132,28 @@ inproc_signer_thread(void *arg)
 	return NULL;
 }
 
+/* Pools of INPROC_PRESIG_ECDSA and _SCHNORR presignatures, full; NULL on failure. */
+static struct zcs_presig *
+inproc_presig(void)
+{
+	struct zcs_presig_conf pc;
+	struct zcs_presig *ps;
+
+	zcs_presig_conf_default(&pc);
+	pc.capacity[ZCS_PRESIG_ECDSA] = INPROC_PRESIG_ECDSA;
+	pc.capacity[ZCS_PRESIG_SCHNORR] = INPROC_PRESIG_SCHNORR;
+	ps = zcs_presig_create(&pc);
+	if (ps == NULL)
+		return NULL;
+	if (zcs_presig_refill(ps, ZCS_PRESIG_ECDSA, INPROC_PRESIG_ECDSA) != INPROC_PRESIG_ECDSA ||
+		zcs_presig_refill(ps, ZCS_PRESIG_SCHNORR, INPROC_PRESIG_SCHNORR) !=
+			INPROC_PRESIG_SCHNORR) {
+		zcs_presig_destroy(ps);
+		return NULL;
+	}
+	return ps;
+}
+
 /* Start the signer of shard in p->dir; 0, or -1 with a message on stderr. */
 static int
 inproc_signer_start(struct inproc *p, struct inproc_signer *s, uint16_t shard)
@@ -152,6 +184,16 @@ inproc_signer_start(struct inproc *p, struct inproc_signer *s, uint16_t shard)
 	conf.listen_fd = s->lfd;
 	conf.idle = ZCS_IDLE_BACKOFF;
 	conf.stop = &s->stop;
+	if (shard == INPROC_PRESIG_SHARD) {
+		s->presig = inproc_presig();
+		if (s->presig == NULL) {
+			snprintf(err, sizeof(err), "cannot make presignature pools: %s",
+				strerror(errno));
+			goto fail;
+		}
+		conf.nonce = ZCS_NONCE_PRECOMPUTED;
+		conf.presig = s->presig;
+	}
 	s->srv = zcs_serve_create(&conf);
 	if (s->srv == NULL || pthread_create(&s->thread, NULL, inproc_signer_thread, s) != 0) {
 		snprintf(err, sizeof(err), "cannot start the server");
@@ -174,6 +216,8 @@ inproc_signer_stop(struct inproc_signer *s)
 	}
 	zcs_serve_destroy(s->srv);
 	s->srv = NULL;
+	zcs_presig_destroy(s->presig);
+	s->presig = NULL;
 	if (s->lfd >= 0)
 		close(s->lfd);
 	s->lfd = -1;
@@ -288,6 +332,7 @@ inproc_conf(const struct inproc *p, struct zcs_engine_conf *conf)
 	conf->reconnect_max_ms = 100;
 	conf->handshake_timeout_ms = 300;
 	conf->drain_timeout_ms = 5000;
+	conf->stats_interval_ms = INPROC_STATS_MS;
 	for (i = 0; i < INPROC_SHARDS; i++)
 		snprintf(
 			conf->shard[i].signer, sizeof(conf->shard[i].signer), "%s", p->sig[i].text);

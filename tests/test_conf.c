@@ -113,6 +113,7 @@ test_defaults(void **state)
 	assert_int_equal(c->reconnect_max_ms, 1000);
 	assert_int_equal(c->handshake_timeout_ms, 1000);
 	assert_int_equal(c->drain_timeout_ms, 5000);
+	assert_int_equal(c->stats_interval_ms, 1000);
 	for (i = 0; i < ZCS_MAX_SHARDS; i++) {
 		assert_int_equal(c->shard[i].lcore, ZCS_ENGINE_LCORE_ANY);
 		assert_int_equal(c->shard[i].has_measurement, 0);
@@ -127,6 +128,7 @@ test_defaults(void **state)
 	assert_int_equal(c->ring_size, 4096);
 	assert_int_equal(c->poll, ZCS_POLL_SPIN);
 	assert_int_equal(c->drain_timeout_ms, 5000);
+	assert_int_equal(c->stats_interval_ms, 1000);
 	assert_string_equal(c->shard[0].signer, "unix:/run/s0.sock");
 	assert_int_equal(c->shard[0].lcore, ZCS_ENGINE_LCORE_ANY);
 	assert_int_equal(c->shard[0].has_measurement, 0);
@@ -156,6 +158,7 @@ test_full_file(void **state)
 		"reconnect_max_ms = 2000\n"
 		"handshake_timeout_ms = 300\n"
 		"drain_timeout_ms = 0\n"
+		"stats_interval_ms = 250\n"
 		"[shard.1]\n"
 		"  signer   =   vsock:16:5000  \n"
 		"lcore = 3\n"
@@ -180,6 +183,7 @@ test_full_file(void **state)
 	assert_int_equal(c->reconnect_max_ms, 2000);
 	assert_int_equal(c->handshake_timeout_ms, 300);
 	assert_int_equal(c->drain_timeout_ms, 0);
+	assert_int_equal(c->stats_interval_ms, 250);
 	assert_string_equal(c->shard[0].signer, "unix:/run/zcsign/s0.sock");
 	assert_string_equal(c->shard[1].signer, "vsock:16:5000");
 	assert_string_equal(c->shard[2].signer, "unix:/run/zcsign/s2.sock");
@@ -258,6 +262,19 @@ test_bad_numbers(void **state)
 		snprintf(text, sizeof(text), "[engine]\nburst = %s\n" SHARD0, bad_burst[i]);
 		expect_refused(f, text, "[engine]", "burst = ", bad_burst[i], NULL);
 	}
+	/* stats_interval_ms: 0 turns STATS off; at most an hour; digits only. */
+	assert_int_equal(load(f, "[engine]\nstats_interval_ms = 0\n" SHARD0), 0);
+	assert_int_equal(f->conf.stats_interval_ms, 0);
+	assert_int_equal(load(f, "[engine]\nstats_interval_ms = 3600000\n" SHARD0), 0);
+	assert_int_equal(f->conf.stats_interval_ms, 3600000);
+	expect_refused(f, "[engine]\nstats_interval_ms = 3600001\n" SHARD0, "[engine]",
+		"stats_interval_ms = 3600001", "0..3600000", NULL);
+	expect_refused(f, "[engine]\nstats_interval_ms = -1\n" SHARD0, "[engine]",
+		"stats_interval_ms = -1", NULL);
+	expect_refused(f, "[engine]\nstats_interval_ms = 1s\n" SHARD0, "[engine]",
+		"stats_interval_ms = 1s", NULL);
+	expect_refused(f, "[engine]\nstats_interval_ms = 100\nstats_interval_ms = 200\n" SHARD0,
+		"[engine]", "stats_interval_ms = 200", "twice", NULL);
 	/* Cross-key rules name the key too. */
 	expect_refused(f, "[engine]\nburst = 64\ninflight_max = 32\n" SHARD0, "burst = 64",
 		"inflight_max = 32", NULL);
@@ -335,6 +352,14 @@ test_check_by_hand(void **state)
 	c->ring_size = 512;
 	assert_int_equal(zcs_engine_conf_check(c, f->err, sizeof(f->err)), -EINVAL);
 	assert_non_null(strstr(f->err, "pool_cache = 512"));
+	c->pool_cache = 256;
+	c->pool_size = 65535;
+	c->ring_size = 4096;
+	c->stats_interval_ms = 0;
+	assert_int_equal(zcs_engine_conf_check(c, f->err, sizeof(f->err)), 0);
+	c->stats_interval_ms = 3600001;
+	assert_int_equal(zcs_engine_conf_check(c, f->err, sizeof(f->err)), -EINVAL);
+	assert_non_null(strstr(f->err, "stats_interval_ms = 3600001"));
 }
 
 int

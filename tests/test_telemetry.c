@@ -14,8 +14,11 @@
  * requests sent per shard, percentiles are ordered, non-zero and below the
  * test's wall time; a worker stalled through the test hook shows up in
  * jitter,<lcore> as a hiccup at least as long as the stall, stamped with
- * CLOCK_REALTIME. No timing is asserted beyond "a forced stall of 3 ms is a gap
- * of at least 3 ms".
+ * CLOCK_REALTIME; shard,<n> shows the signer's own counters from STATS (the
+ * precomputed signer's pool capacities, its drained pools' depth 0 and exact
+ * misses, signed_ok equal to the requests signed; no pools for RFC 6979).
+ * No timing is asserted beyond "a forced stall of 3 ms is a gap of at least
+ * 3 ms"; the signer counters are waited for with bounded polling.
  */
 #include "engine_inproc.h"
 
@@ -132,13 +135,19 @@ json_u64(const char *scope, const char *key)
 }
 
 static bool
-json_str_is(const char *key, const char *want)
+json_str_is_in(const char *scope, const char *key, const char *want)
 {
-	const char *v = json_find(g.reply, NULL, key);
+	const char *v = json_find(g.reply, scope, key);
 	char pat[256];
 
 	snprintf(pat, sizeof(pat), "\"%s\"", want);
 	return v != NULL && strncmp(v, pat, strlen(pat)) == 0;
+}
+
+static bool
+json_str_is(const char *key, const char *want)
+{
+	return json_str_is_in(NULL, key, want);
 }
 
 /* The percentile dict at scope (NULL: top level): ordered, non-zero, below max_ns; its count. */
@@ -206,6 +215,7 @@ reader_thread(void *arg)
 	while (!atomic_load(&reader_stop)) {
 		if (call(cmd_latency, ZCS_TEL_CMD_LATENCY, "0") != 0 ||
 			call(cmd_signer, ZCS_TEL_CMD_SIGNER, "0") != 0 ||
+			call(cmd_shard, ZCS_TEL_CMD_SHARD, "1") != 0 ||
 			call(cmd_jitter, ZCS_TEL_CMD_JITTER, "1") != 0)
 			atomic_fetch_add(&reader_errors, 1);
 		atomic_fetch_add(&reader_calls, 1);
@@ -283,6 +293,26 @@ sign_n(unsigned int s, unsigned int n)
 			assert_int_equal(out[i]->status, ZCS_OK);
 		zcs_release(g.c, out, k);
 		got += k;
+	}
+}
+
+/* Wait (bounded) until shard's signer has reported signed_ok == n through STATS. */
+static void
+wait_signer_signed(unsigned int shard, uint64_t n)
+{
+	uint64_t end = inproc_now_ms() + WAIT_MS;
+	struct zcs_signer_stats s;
+
+	memset(&s, 0, sizeof(s));
+	for (;;) {
+		assert_int_equal(zcs_shard_signer_stats_read(&g.sh->shards[shard], &s), 0);
+		if (s.rx_tsc != 0 && s.signed_ok == n)
+			return;
+		if (inproc_now_ms() > end)
+			fail_msg("shard %u: signer reported signed_ok %" PRIu64
+				 ", waited for %" PRIu64,
+				shard, s.signed_ok, n);
+		usleep(1000);
 	}
 }
 
@@ -445,7 +475,7 @@ test_commands(void **state)
 	assert_int_equal(json_u64(NULL, "gap_threshold_ns"), 10000);
 	assert_true(json_u64(NULL, "uptime_ns") >= wall);
 	assert_non_null(strstr(g.reply, "\"shard_lcore\":[1,2]"));
-	assert_non_null(strstr(g.reply, "\"shard_nonce_mode\":[\"rfc6979\",\"rfc6979\"]"));
+	assert_non_null(strstr(g.reply, "\"shard_nonce_mode\":[\"rfc6979\",\"precomputed\"]"));
 	assert_non_null(json_find(g.reply, NULL, "shard_isolation"));
 
 	tel_query("/zcsign/shards");
@@ -467,6 +497,33 @@ test_commands(void **state)
 		assert_true(json_str_is("measurement", hex));
 		assert_true(json_str_is("expected_measurement", hex));
 	}
+
+	/*
+	 * The signers' own counters. N1 ECDSA signs drained shard 1's ECDSA pool
+	 * (nothing refills it): the rest were misses. Shard 0 has no pools.
+	 */
+	wait_signer_signed(0, N0);
+	wait_signer_signed(1, N1);
+	tel_query("/zcsign/shard,1");
+	assert_true(json_str_is("nonce_mode", "precomputed")); /* from HELLO */
+	assert_true(json_str_is_in("signer", "nonce_mode", "precomputed"));
+	assert_int_equal(json_u64("signer", "ecdsa_pool_capacity"), INPROC_PRESIG_ECDSA);
+	assert_int_equal(json_u64("signer", "ecdsa_pool_depth"), 0);
+	assert_int_equal(json_u64("signer", "schnorr_pool_capacity"), INPROC_PRESIG_SCHNORR);
+	assert_int_equal(json_u64("signer", "schnorr_pool_depth"), INPROC_PRESIG_SCHNORR);
+	assert_int_equal(
+		json_u64("signer", "refilled"), INPROC_PRESIG_ECDSA + INPROC_PRESIG_SCHNORR);
+	assert_int_equal(json_u64("signer", "misses"), N1 - INPROC_PRESIG_ECDSA);
+	assert_int_equal(json_u64("signer", "discards"), 0);
+	assert_int_equal(json_u64("signer", "signed_ok"), N1);
+	assert_int_equal(json_u64("signer", "signed_ok"), json_u64(NULL, "signed"));
+	assert_true(json_u64("signer", "stats_age_ms") < WAIT_MS);
+	tel_query("/zcsign/shard,0");
+	assert_true(json_str_is_in("signer", "nonce_mode", "rfc6979"));
+	assert_int_equal(json_u64("signer", "ecdsa_pool_capacity"), 0);
+	assert_int_equal(json_u64("signer", "schnorr_pool_capacity"), 0);
+	assert_int_equal(json_u64("signer", "misses"), 0);
+	assert_int_equal(json_u64("signer", "signed_ok"), N0);
 
 	for (i = 0; i < INPROC_SHARDS; i++) {
 		uint64_t n = i == 0 ? N0 : N1;

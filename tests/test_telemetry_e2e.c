@@ -103,7 +103,9 @@ static int
 zcsignd_start(struct engine_fixture *f, const struct engine_fixture_conf *c)
 {
 	char prog[PATH_MAX], prefix[80], lcores[160], mem[16], ready[32], sock[PATH_MAX];
+	/* the fixture's address: the secondary (this test) must map it too, also under ASan */
 	char *argv[] = {prog, prefix, (char *)"--no-pci", (char *)"-m", mem, lcores,
+		(char *)"--base-virtaddr=" ENGINE_BASE_VIRTADDR,
 		(char *)"--log-level=lib.eal:error", (char *)"--", (char *)"--config", f->conf,
 		(char *)"--poll", (char *)"backoff", NULL};
 	uint64_t deadline = proc_now_ns() + (uint64_t)ENGINE_START_MS * 1000000u;

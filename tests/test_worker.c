@@ -13,7 +13,13 @@
  * by itself; a signer with another measurement is refused (MEASUREMENT), so is
  * the signer of another shard (WRONG_SHARD); stop
  * drains (and fails with SHUTDOWN at the drain deadline), and the counters
- * reconcile. Counts are exact; waits have deadlines but no timing is asserted.
+ * reconcile. STATS: the shard state shows the pools and counters of a signer
+ * in precomputed mode (capacity, depth <= capacity, signed_ok equal to the
+ * requests signed, misses once a tiny pool is drained, refills once its refill
+ * thread runs) while the request counters stay exact; a STATS_REPLY with a
+ * wrong seq, or one nobody asked for, drops the connection; a signer that
+ * does not know STATS is not asked again; stats_interval_ms = 0 sends none.
+ * Counts are exact; waits have deadlines but no timing is asserted.
  *
  * The signer threads run their own loop over zcs_serve_poll() (backoff idle)
  * rather than zcs_serve_run(), so that a test can pause a signer with its
@@ -35,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +64,7 @@
 #include "addr.h"
 #include "hex.h"
 #include "keystore.h"
+#include "presig.h"
 #include "serve.h"
 #include "shards.h"
 #include "sign.h"
@@ -65,6 +73,7 @@
 #define NACC 4 /* accounts with keys, per shard */
 #define MAX_REQ 2048
 #define WAIT_MS 15000 /* deadline of any wait: a wedged engine fails, never hangs */
+#define STATS_MS 20 /* stats_interval_ms of the STATS tests: many replies per test */
 
 struct signer {
 	uint16_t shard;
@@ -108,6 +117,7 @@ static struct {
 	struct sent sent[MAX_REQ];
 	unsigned int nsent;
 	uint64_t last_cookie[NSHARDS][NACC + 1];
+	struct zcs_presig *presig; /* shard 1's signer runs precomputed while set */
 } g;
 
 /* ---- signers ---- */
@@ -195,10 +205,30 @@ signer_thread(void *arg)
 	return NULL;
 }
 
+/* A server over s's keys and listener, in its own thread. */
+static void
+signer_serve(struct signer *s, unsigned int nonce, struct zcs_presig *ps)
+{
+	struct zcs_serve_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.ctx = s->ctx;
+	conf.ks = &s->ks;
+	conf.nonce = nonce;
+	conf.presig = ps;
+	memcpy(conf.measurement, g.measurement, sizeof(conf.measurement));
+	conf.listen_fd = s->lfd;
+	conf.idle = ZCS_IDLE_BACKOFF;
+	conf.stop = &s->stop;
+	s->srv = zcs_serve_create(&conf);
+	assert_non_null(s->srv);
+	assert_int_equal(pthread_create(&s->thread, NULL, signer_thread, s), 0);
+	s->running = true;
+}
+
 static void
 signer_start(struct signer *s, uint16_t shard)
 {
-	struct zcs_serve_conf conf;
 	char err[256];
 
 	s->shard = shard;
@@ -213,17 +243,22 @@ signer_start(struct signer *s, uint16_t shard)
 	s->lfd = zcs_addr_listen(&s->addr, err, sizeof(err));
 	if (s->lfd < 0)
 		fail_msg("listen: %s", err);
-	memset(&conf, 0, sizeof(conf));
-	conf.ctx = s->ctx;
-	conf.ks = &s->ks;
-	memcpy(conf.measurement, g.measurement, sizeof(conf.measurement));
-	conf.listen_fd = s->lfd;
-	conf.idle = ZCS_IDLE_BACKOFF;
-	conf.stop = &s->stop;
-	s->srv = zcs_serve_create(&conf);
-	assert_non_null(s->srv);
-	assert_int_equal(pthread_create(&s->thread, NULL, signer_thread, s), 0);
-	s->running = true;
+	signer_serve(s, 0, NULL);
+}
+
+/*
+ * Restart s's server (same keys, same listener) in another nonce mode; the
+ * engine's connection, if any, is closed. ps: the pools, for precomputed.
+ */
+static void
+signer_set_mode(struct signer *s, unsigned int nonce, struct zcs_presig *ps)
+{
+	atomic_store(&s->quit, 1);
+	pthread_join(s->thread, NULL);
+	s->running = false;
+	atomic_store(&s->quit, 0);
+	zcs_serve_destroy(s->srv);
+	signer_serve(s, nonce, ps);
 }
 
 static void
@@ -243,6 +278,159 @@ signer_stop(struct signer *s)
 	if (s->ctx != NULL)
 		zcs_sign_ctx_destroy(s->ctx);
 	unlink(s->keyfile);
+}
+
+/* ---- a scripted signer, to break the STATS conversation on purpose ---- */
+
+/* What the fake does with STATS; it answers HELLO as shard 1 and PUBKEY unknown_account. */
+enum fake_mode {
+	FAKE_GOOD, /* STATS_REPLY with the request's seq */
+	FAKE_BAD_SEQ, /* STATS_REPLY with seq + 1 */
+	FAKE_UNSOLICITED, /* a STATS_REPLY right after HELLO_REPLY, asked or not */
+	FAKE_OLD, /* ERROR bad_type and close, like a signer built before STATS */
+};
+
+static struct {
+	struct zcs_addr addr;
+	char text[100];
+	int lfd;
+	pthread_t thread;
+	enum fake_mode mode;
+	atomic_int quit;
+	atomic_uint conns; /* connections accepted */
+	atomic_uint stats_seen; /* STATS frames received */
+} fake = {.lfd = -1};
+
+static void
+fake_send(int fd, const void *frame, size_t len)
+{
+	/* The engine may close first (that is what some modes test): ignore errors. */
+	if (send(fd, frame, len, MSG_NOSIGNAL) != (ssize_t)len)
+		return;
+}
+
+static void
+fake_stats_reply(int fd, uint64_t seq)
+{
+	struct zcs_wire_stats_reply r, in;
+
+	memset(&in, 0, sizeof(in));
+	in.nonce_mode = ZCS_NONCE_RFC6979;
+	zcs_wire_stats_reply(&r, seq, &in);
+	fake_send(fd, &r, sizeof(r));
+}
+
+/* Answer frames in rx; returns bytes consumed, or -1 to close. */
+static ssize_t
+fake_frames(int fd, const uint8_t *rx, size_t len)
+{
+	union zcs_wire_frame f;
+	size_t off = 0, used;
+	int rc;
+
+	while ((rc = zcs_wire_decode(rx + off, len - off, &f, &used)) != ZCS_WIRE_NEED_MORE) {
+		if (rc != 0)
+			return -1;
+		off += used;
+		if (f.hdr.type == ZCS_FT_HELLO) {
+			struct zcs_wire_hello_reply h;
+
+			zcs_wire_hello_reply(
+				&h, 1, NSHARDS, NACC, ZCS_NONCE_RFC6979, g.measurement);
+			fake_send(fd, &h, sizeof(h));
+			if (fake.mode == FAKE_UNSOLICITED)
+				fake_stats_reply(fd, 1);
+		} else if (f.hdr.type == ZCS_FT_PUBKEY) {
+			struct zcs_wire_pubkey_reply r;
+
+			zcs_wire_pubkey_reply(
+				&r, f.pubkey.seq, ZCS_ERR_UNKNOWN_ACCOUNT, NULL, NULL);
+			fake_send(fd, &r, sizeof(r));
+		} else if (f.hdr.type == ZCS_FT_STATS) {
+			struct zcs_wire_error e;
+
+			atomic_fetch_add(&fake.stats_seen, 1);
+			if (fake.mode == FAKE_OLD) {
+				zcs_wire_error(&e, 0, ZCS_ERR_BAD_TYPE);
+				fake_send(fd, &e, sizeof(e));
+				return -1;
+			}
+			fake_stats_reply(fd, f.stats.seq + (fake.mode == FAKE_BAD_SEQ));
+		} else {
+			return -1;
+		}
+	}
+	return (ssize_t)off;
+}
+
+static void *
+fake_thread(void *arg)
+{
+	uint8_t rx[4096];
+	size_t len = 0;
+	ssize_t n;
+	int fd = -1;
+
+	(void)arg;
+	while (!atomic_load(&fake.quit)) {
+		if (fd < 0) {
+			fd = accept4(fake.lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd < 0) {
+				usleep(1000);
+				continue;
+			}
+			atomic_fetch_add(&fake.conns, 1);
+			len = 0;
+		}
+		n = recv(fd, rx + len, sizeof(rx) - len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			usleep(200);
+			continue;
+		}
+		if (n > 0) {
+			len += (size_t)n;
+			n = fake_frames(fd, rx, len);
+		}
+		if (n <= 0) {
+			close(fd);
+			fd = -1;
+			continue;
+		}
+		len -= (size_t)n;
+		memmove(rx, rx + n, len);
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static void
+fake_start(enum fake_mode mode)
+{
+	char err[256];
+
+	snprintf(fake.text, sizeof(fake.text), "unix:%s/fake.sock", g.dir);
+	assert_int_equal(zcs_addr_parse(fake.text, true, &fake.addr, err, sizeof(err)), 0);
+	fake.lfd = zcs_addr_listen(&fake.addr, err, sizeof(err));
+	if (fake.lfd < 0)
+		fail_msg("listen: %s", err);
+	fake.mode = mode;
+	atomic_store(&fake.quit, 0);
+	atomic_store(&fake.conns, 0);
+	atomic_store(&fake.stats_seen, 0);
+	assert_int_equal(pthread_create(&fake.thread, NULL, fake_thread, NULL), 0);
+}
+
+static void
+fake_stop(void)
+{
+	if (fake.lfd < 0)
+		return;
+	atomic_store(&fake.quit, 1);
+	pthread_join(fake.thread, NULL);
+	close(fake.lfd);
+	unlink(fake.addr.path);
+	fake.lfd = -1;
 }
 
 /* ---- EAL and group fixture ---- */
@@ -427,6 +615,20 @@ test_teardown(void **state)
 	g.e = NULL;
 	g.c = NULL;
 	g.sh = NULL;
+	return 0;
+}
+
+/* After the STATS tests: the fake signer gone, shard 1's signer back to RFC 6979. */
+static int
+stats_teardown(void **state)
+{
+	test_teardown(state);
+	fake_stop();
+	if (g.presig != NULL) {
+		signer_set_mode(&g.sig[1], 0, NULL);
+		zcs_presig_destroy(g.presig);
+		g.presig = NULL;
+	}
 	return 0;
 }
 
@@ -926,6 +1128,257 @@ test_start_refusals(void **state)
 	assert_non_null(g.c);
 }
 
+/* ---- STATS ---- */
+
+/* A copy of shard's signer counters; rx_tsc 0 until a STATS_REPLY came. */
+static struct zcs_signer_stats
+signer_stats(unsigned int shard)
+{
+	struct zcs_signer_stats s;
+
+	assert_int_equal(zcs_shard_signer_stats_read(&g.sh->shards[shard], &s), 0);
+	return s;
+}
+
+/* What shard's signer has signed since it started (it outlives the tests' engines). */
+static uint64_t
+signer_signed(unsigned int shard)
+{
+	return __atomic_load_n(&g.sig[shard].srv->stats.signed_ok, __ATOMIC_RELAXED);
+}
+
+/* Wait until shard's signer has reported signed_ok == n (and the depths given, unless -1). */
+static struct zcs_signer_stats
+wait_signer_stats(unsigned int shard, uint64_t n, int64_t ecdsa_depth, int64_t schnorr_depth)
+{
+	uint64_t end = now_ms() + WAIT_MS;
+	struct zcs_signer_stats s;
+
+	for (;;) {
+		s = signer_stats(shard);
+		if (s.rx_tsc != 0 && s.signed_ok == n &&
+			(ecdsa_depth < 0 || s.ecdsa_depth == ecdsa_depth) &&
+			(schnorr_depth < 0 || s.schnorr_depth == schnorr_depth))
+			return s;
+		if (now_ms() > end)
+			fail_msg("shard %u: signer stats (rx_tsc %" PRIu64 ") signed_ok %" PRIu64
+				 ", depths %u %u; waited for %" PRIu64 ", %" PRId64 ", %" PRId64,
+				shard, s.rx_tsc, s.signed_ok, s.ecdsa_depth, s.schnorr_depth, n,
+				ecdsa_depth, schnorr_depth);
+		usleep(1000);
+	}
+}
+
+static void
+test_stats_precomputed(void **state)
+{
+	struct zcs_engine_conf conf;
+	struct zcs_presig_conf pc;
+	struct zcs_signer_stats s;
+	uint64_t sent_before, base0 = signer_signed(0);
+	unsigned int i;
+
+	(void)state;
+	/*
+	 * Shard 1's signer, restarted (its signed_ok counts from 0): precomputed,
+	 * pools of 8 and 4 filled once, no refill thread yet.
+	 */
+	zcs_presig_conf_default(&pc);
+	pc.capacity[ZCS_PRESIG_ECDSA] = 8;
+	pc.capacity[ZCS_PRESIG_SCHNORR] = 4;
+	g.presig = zcs_presig_create(&pc);
+	assert_non_null(g.presig);
+	assert_int_equal(zcs_presig_refill(g.presig, ZCS_PRESIG_ECDSA, 8), 8);
+	assert_int_equal(zcs_presig_refill(g.presig, ZCS_PRESIG_SCHNORR, 4), 4);
+	signer_set_mode(&g.sig[1], ZCS_NONCE_PRECOMPUTED, g.presig);
+
+	base_conf(&conf);
+	conf.stats_interval_ms = STATS_MS;
+	engine_up(&conf, true);
+	/* The STATS after the handshake: full pools, nothing signed. */
+	s = wait_signer_stats(1, 0, 8, 4);
+	assert_int_equal(s.nonce_mode, ZCS_NONCE_PRECOMPUTED);
+	assert_int_equal(s.ecdsa_capacity, 8);
+	assert_int_equal(s.schnorr_capacity, 4);
+	assert_int_equal(s.refilled, 12);
+	assert_int_equal(s.misses, 0);
+
+	/* 20 ECDSA (both kinds) and 10 BIP-340: 12 and 6 past the pools. */
+	for (i = 0; i < 20; i++)
+		submit(1, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA + (i & 1), 0);
+	for (i = 0; i < 10; i++)
+		submit(1, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_SCHNORR, 0);
+	for (i = 0; i < 7; i++)
+		submit(0, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_SCHNORR, 0);
+	collect(g.nsent, ZCS_OK, NULL);
+	expect_nothing_more();
+	s = wait_signer_stats(1, 30, -1, -1);
+	assert_int_equal(s.nonce_mode, ZCS_NONCE_PRECOMPUTED);
+	assert_int_equal(s.ecdsa_capacity, 8);
+	assert_int_equal(s.schnorr_capacity, 4);
+	assert_true(s.ecdsa_depth <= s.ecdsa_capacity);
+	assert_true(s.schnorr_depth <= s.schnorr_capacity);
+	assert_int_equal(s.ecdsa_depth, 0); /* nothing refills them */
+	assert_int_equal(s.schnorr_depth, 0);
+	assert_int_equal(s.misses, 18);
+	assert_int_equal(s.refilled, 12);
+	assert_int_equal(s.discards, 0);
+	/* Shard 0's signer has no pools. */
+	s = wait_signer_stats(0, base0 + 7, 0, 0);
+	assert_int_equal(s.nonce_mode, ZCS_NONCE_RFC6979);
+	assert_int_equal(s.ecdsa_capacity + s.schnorr_capacity, 0);
+	assert_int_equal(s.refilled + s.misses + s.discards, 0);
+
+	/* The refill thread fills the pools again; the next reports show it. */
+	assert_int_equal(zcs_presig_start(g.presig), 0);
+	s = wait_signer_stats(1, 30, 8, 4);
+	assert_true(s.refilled >= 24);
+	assert_int_equal(s.misses, 18);
+
+	/* STATS rode along without disturbing the requests' accounting. */
+	for (i = 0; i < NSHARDS; i++) {
+		const struct zcs_shard_state *st = &g.sh->shards[i];
+
+		assert_true(load64(&st->stats_requests) >= 2); /* after the handshake, and later */
+		assert_int_equal(load64(&st->disconnects), 0);
+		assert_int_equal(load64(&st->connects), 1);
+		assert_int_equal(load64(&st->inflight), 0);
+	}
+	assert_int_equal(load64(&g.sh->shards[1].sent), 30);
+	assert_int_equal(load64(&g.sh->shards[1].signed_ok), signer_stats(1).signed_ok);
+	assert_int_equal(load64(&g.sh->shards[0].sent), 7);
+	/* The signer answered every STATS it was sent (the last may be on its way). */
+	sent_before = load64(&g.sh->shards[1].stats_requests);
+	assert_true(__atomic_load_n(&g.sig[1].srv->stats.stats_replies, __ATOMIC_RELAXED) + 1 >=
+		sent_before);
+	assert_int_equal(zcs_engine_stop(g.e), 0);
+	check_reconciled();
+}
+
+static void
+test_stats_off(void **state)
+{
+	struct zcs_engine_conf conf;
+	uint64_t replies[NSHARDS];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < NSHARDS; i++)
+		replies[i] = __atomic_load_n(&g.sig[i].srv->stats.stats_replies, __ATOMIC_RELAXED);
+	base_conf(&conf);
+	conf.stats_interval_ms = 0;
+	engine_up(&conf, true);
+	for (i = 0; i < 24; i++) {
+		submit((int)(i % NSHARDS), (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
+		submit((int)(i % NSHARDS), (int)(i % NACC), ZCS_OP_PUBKEY, 0, 0);
+	}
+	/*
+	 * A STATS sent after the handshake would have been answered before these
+	 * replies (one connection, in order): once they are in, none was sent.
+	 */
+	collect(g.nsent, ZCS_OK, NULL);
+	for (i = 0; i < NSHARDS; i++) {
+		assert_int_equal(load64(&g.sh->shards[i].stats_requests), 0);
+		assert_int_equal(signer_stats(i).rx_tsc, 0);
+		assert_int_equal(
+			__atomic_load_n(&g.sig[i].srv->stats.stats_replies, __ATOMIC_RELAXED),
+			replies[i]);
+	}
+	assert_int_equal(zcs_engine_stop(g.e), 0);
+	check_reconciled();
+}
+
+/* Shard 1 talks to the fake signer (no measurement pinned: the fake sends the real one). */
+static void
+fake_engine_up(enum fake_mode mode, uint32_t stats_interval_ms)
+{
+	struct zcs_engine_conf conf;
+
+	fake_start(mode);
+	base_conf(&conf);
+	conf.stats_interval_ms = stats_interval_ms;
+	snprintf(conf.shard[1].signer, sizeof(conf.shard[1].signer), "%s", fake.text);
+	engine_up(&conf, false);
+	wait_state(0, ZCS_SHARD_UP);
+}
+
+static void
+wait_disconnects(unsigned int shard, uint64_t n)
+{
+	uint64_t end = now_ms() + WAIT_MS;
+
+	while (load64(&g.sh->shards[shard].disconnects) < n) {
+		if (now_ms() > end)
+			fail_msg("shard %u: %" PRIu64 " disconnects, waited for %" PRIu64, shard,
+				load64(&g.sh->shards[shard].disconnects), n);
+		usleep(1000);
+	}
+}
+
+/* The fake, answering STATS right: its replies are taken (the control for the next tests). */
+static void
+test_stats_fake_good(void **state)
+{
+	struct zcs_signer_stats s;
+
+	(void)state;
+	fake_engine_up(FAKE_GOOD, STATS_MS);
+	wait_state(1, ZCS_SHARD_UP);
+	s = wait_signer_stats(1, 0, 0, 0);
+	assert_int_equal(s.nonce_mode, ZCS_NONCE_RFC6979);
+	assert_int_equal(load64(&g.sh->shards[1].disconnects), 0);
+	assert_int_equal(atomic_load(&fake.conns), 1);
+}
+
+/* A STATS_REPLY with another seq than the request's is bad_sequence: the connection drops. */
+static void
+test_stats_bad_seq(void **state)
+{
+	(void)state;
+	fake_engine_up(FAKE_BAD_SEQ, STATS_MS);
+	wait_disconnects(1, 2);
+	assert_true(atomic_load(&fake.stats_seen) >= 2);
+	assert_true(atomic_load(&fake.conns) >= 2);
+	/* Never taken, not even once. */
+	assert_int_equal(signer_stats(1).rx_tsc, 0);
+	assert_int_equal(load64(&g.sh->shards[0].disconnects), 0);
+}
+
+/* A STATS_REPLY nobody asked for (STATS off) is bad_sequence too. */
+static void
+test_stats_unsolicited(void **state)
+{
+	(void)state;
+	fake_engine_up(FAKE_UNSOLICITED, 0);
+	wait_disconnects(1, 2);
+	assert_int_equal(atomic_load(&fake.stats_seen), 0);
+	assert_int_equal(signer_stats(1).rx_tsc, 0);
+	assert_int_equal(load64(&g.sh->shards[1].stats_requests), 0);
+}
+
+/* A signer older than STATS closes on the first one; the worker then stops asking it. */
+static void
+test_stats_old_signer(void **state)
+{
+	uint64_t c;
+
+	(void)state;
+	fake_engine_up(FAKE_OLD, STATS_MS);
+	wait_disconnects(1, 1);
+	wait_state(1, ZCS_SHARD_UP);
+	/* A request after the reconnect: a STATS sent before it would reach the fake first. */
+	c = submit(1, 0, ZCS_OP_PUBKEY, 0, 0);
+	collect(1, ZCS_ERR_UNKNOWN_ACCOUNT, NULL);
+	assert_int_equal(c, 0);
+	assert_int_equal(atomic_load(&fake.stats_seen), 1);
+	assert_int_equal(load64(&g.sh->shards[1].stats_requests), 1);
+	assert_int_equal(load64(&g.sh->shards[1].disconnects), 1);
+	assert_int_equal(atomic_load(&fake.conns), 2);
+	assert_int_equal(signer_stats(1).rx_tsc, 0);
+	/* Shard 0's signer knows STATS: still asked. */
+	wait_signer_stats(0, signer_signed(0), 0, 0);
+}
+
 int
 main(void)
 {
@@ -938,6 +1391,12 @@ main(void)
 		cmocka_unit_test_teardown(test_drain, test_teardown),
 		cmocka_unit_test_teardown(test_drain_deadline, test_teardown),
 		cmocka_unit_test_teardown(test_start_refusals, test_teardown),
+		cmocka_unit_test_teardown(test_stats_precomputed, stats_teardown),
+		cmocka_unit_test_teardown(test_stats_off, test_teardown),
+		cmocka_unit_test_teardown(test_stats_fake_good, stats_teardown),
+		cmocka_unit_test_teardown(test_stats_bad_seq, stats_teardown),
+		cmocka_unit_test_teardown(test_stats_unsolicited, stats_teardown),
+		cmocka_unit_test_teardown(test_stats_old_signer, stats_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -64,6 +64,13 @@ struct zcs_engine_conf {
 	 * one is a hiccup (counted, and kept in the lcore's hiccup log); default 10.
 	 */
 	uint32_t gap_threshold_us;
+	/**
+	 * While a shard is UP, ask its signer for its nonce mode and presignature
+	 * pool counters (a STATS frame) this often, and once right after each
+	 * handshake; default 1000, 0: never (a signer older than STATS closes the
+	 * connection on one; the worker then stops asking it).
+	 */
+	uint32_t stats_interval_ms;
 	struct zcs_engine_shard_conf shard[ZCS_MAX_SHARDS];
 };
 

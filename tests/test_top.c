@@ -1,0 +1,767 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * zcsign-cli top (cli/top.c).
+ *
+ * Its JSON reader and reply checks, reached by including top.c: valid text
+ * parsed and looked up; every kind of malformed text refused with a position,
+ * never a crash (run under ASan/UBSan too); replies that parse but are not
+ * what a command answers (another key, null, a missing or negative counter,
+ * a closed socket) refused with the command named, fed through a socketpair
+ * standing in for the telemetry socket.
+ *
+ * Then the real thing: two zcsign-enclave signers and zcsignd with EAL
+ * telemetry on (engine_fixture.h, conf.telemetry), load from this process as
+ * a DPDK secondary (libzcsign), every signature verified against the
+ * manifest. What it proves: `top --once --json` reports every shard, up, with
+ * signed and latency counts equal to the requests sent there, errors equal to
+ * the requests for an unknown account, percentiles ordered; `top --json` while load arrives in
+ * bursts reports a rate above zero and ends with every request counted; live `top` with stdout to a
+ * file prints one plain table per interval (no ANSI codes) and exits 0 on SIGTERM
+ * (ZCS_TOP_OUT=<file> keeps the output); without an engine, top exits 1 naming the socket path and
+ * prefix. zcsignd then drains, exits 0, and its totals equal what was sent.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <cmocka.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include <zcsign/client.h>
+
+#include "engine_fixture.h"
+#include "shards.h"
+
+/* The file under test; its two calls into cli.c are stubbed below. */
+#include "../cli/top.c"
+
+#define NSHARDS 2
+#define NACC 16
+#define N0 120 /* signs sent to shard 0 before the --once snapshot */
+#define N1 80 /* and to shard 1 */
+#define BURSTS 10 /* while `top --json` runs: BURSTS x BURST_N, BURST_MS apart */
+#define BURST_N 20
+#define BURST_MS 100
+#define WAIT_MS 30000
+#define CLI_MS 30000
+
+static char stub_err[1024];
+
+/* cli.c's: kept in a buffer as well, for the checks on messages. */
+int
+cli_fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(stub_err, sizeof(stub_err), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "zcsign-cli: %s\n", stub_err);
+	return code;
+}
+
+int
+cli_flush_stdout(void)
+{
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static struct json_doc doc; /* 320 KiB: not on the stack */
+
+static int
+parse(const char *text)
+{
+	return json_parse(&doc, text, strlen(text));
+}
+
+/* ---- the JSON reader ---- */
+
+static void
+test_json_valid(void **state)
+{
+	const char *text = " {\"/zcsign/x\": {\"a\": 18446744073709551615, \"b\": [1, 2, {\"c\": "
+			   "null}], \"s\": \"q\\\"\\\\\\/\\u0041\\u00e9\\n\", \"t\": true, "
+			   "\"f\": false, \"n\": -1.5e3, \"z\": 0, \"e\": {}, \"ea\": []}}\n";
+	uint64_t v;
+	char buf[16];
+	int o, b;
+
+	(void)state;
+	assert_int_equal(parse(text), 0);
+	assert_int_equal(doc.node[0].type, JSON_OBJ);
+	o = json_find(&doc, 0, "/zcsign/x");
+	assert_true(o > 0);
+	assert_int_equal(json_u64(&doc, json_find(&doc, o, "a"), &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(json_u64(&doc, json_find(&doc, o, "z"), &v), 0);
+	assert_true(v == 0);
+	b = json_find(&doc, o, "b");
+	assert_int_equal(doc.node[b].kids, 3);
+	assert_int_equal(json_u64(&doc, json_at(&doc, b, 1), &v), 0);
+	assert_true(v == 2);
+	assert_int_equal(doc.node[json_find(&doc, json_at(&doc, b, 2), "c")].type, JSON_NULL);
+	assert_int_equal(json_at(&doc, b, 3), -1);
+	/* Lookup walks siblings past nested containers. */
+	assert_int_equal(json_str(&doc, json_find(&doc, o, "s"), buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "q\"\\/A?\n");
+	assert_int_equal(json_str(&doc, json_find(&doc, o, "s"), buf, 4), -1); /* too long */
+	assert_int_equal(doc.node[json_find(&doc, o, "t")].type, JSON_BOOL);
+	assert_int_equal(doc.node[json_find(&doc, o, "ea")].kids, 0);
+	assert_int_equal(doc.node[json_find(&doc, o, "e")].type, JSON_OBJ);
+	/* Wrong types and absent keys are -1, not a crash. */
+	assert_int_equal(json_u64(&doc, json_find(&doc, o, "n"), &v), -1);
+	assert_int_equal(json_u64(&doc, json_find(&doc, o, "s"), &v), -1);
+	assert_int_equal(json_u64(&doc, json_find(&doc, o, "nope"), &v), -1);
+	assert_int_equal(json_str(&doc, json_find(&doc, o, "a"), buf, sizeof(buf)), -1);
+	assert_int_equal(json_find(&doc, b, "a"), -1);
+	assert_int_equal(json_at(&doc, o, 0), -1);
+	assert_int_equal(json_find(&doc, -1, "a"), -1);
+}
+
+static void
+test_json_numbers(void **state)
+{
+	static const char *const not_u64[] = {
+		"18446744073709551616", "-1", "-0", "1.0", "1e3", "99999999999999999999999"};
+	uint64_t v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(not_u64); i++) {
+		assert_int_equal(parse(not_u64[i]), 0);
+		if (json_u64(&doc, 0, &v) != -1)
+			fail_msg("'%s' read as u64 %" PRIu64, not_u64[i], v);
+	}
+}
+
+static void
+test_json_malformed(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"   ",
+		"{",
+		"}",
+		"[1,]",
+		"[,1]",
+		"{\"a\":1,}",
+		"{\"a\" 1}",
+		"{\"a\":}",
+		"{a:1}",
+		"{1:2}",
+		"{\"a\":1}}",
+		"{\"a\":1} x",
+		"[1 2]",
+		"01",
+		"-",
+		"1.",
+		".5",
+		"1e",
+		"1e+",
+		"+1",
+		"0x10",
+		"\"abc",
+		"\"a\\x\"",
+		"\"a\\u12\"",
+		"\"a\\u12g4\"",
+		"\"a\\",
+		"\"tab\there\"",
+		"nul",
+		"nulll",
+		"truex",
+		"True",
+		"[[[[[[[[[[1]]]]]]]]]]",
+		"{\"/zcsign/info\": {\"shards\": 2,",
+		"\xff",
+	};
+	static char big[4 * JSON_MAX_NODES];
+	const char nul[] = {'[', '1', ',', '\0', '2', ']'};
+	size_t i, off = 0;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(bad); i++) {
+		if (parse(bad[i]) != -1)
+			fail_msg("'%s' accepted", bad[i]);
+		if (doc.err[0] == '\0' || strstr(doc.err, "byte ") == NULL)
+			fail_msg("'%s': no position in '%s'", bad[i], doc.err);
+	}
+	/* A NUL inside the text is a character like any other: refused, not an end. */
+	assert_int_equal(json_parse(&doc, nul, sizeof(nul)), -1);
+	assert_non_null(strstr(doc.err, "byte 3"));
+	/* More values than nodes: refused, not written past the array. */
+	big[off++] = '[';
+	for (i = 0; i < JSON_MAX_NODES + 1; i++)
+		off += (size_t)snprintf(big + off, sizeof(big) - off, "%s0", i ? "," : "");
+	big[off++] = ']';
+	assert_int_equal(json_parse(&doc, big, off), -1);
+	assert_non_null(strstr(doc.err, "too many values"));
+	/* Exactly as deep as allowed is fine. */
+	assert_int_equal(parse("[[[[[[[[1]]]]]]]]"), 0);
+}
+
+/* ---- replies through a socketpair standing in for the telemetry socket ---- */
+
+static struct top *
+fake_top(int *peer)
+{
+	struct top *t = calloc(1, sizeof(*t));
+	int sv[2];
+
+	assert_non_null(t);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	t->fd = sv[0];
+	t->prefix = "fake";
+	snprintf(t->path, sizeof(t->path), "fake.sock");
+	*peer = sv[1];
+	return t;
+}
+
+/* Queue reply, then ask cmd: top must fail with an error naming cmd and saying want. */
+static void
+bad_reply(const char *cmd, const char *reply, const char *want)
+{
+	int peer, rc;
+	struct top *t = fake_top(&peer);
+
+	if (reply != NULL)
+		assert_true(send(peer, reply, strlen(reply), 0) == (ssize_t)strlen(reply));
+	else
+		close(peer);
+	if (strncmp(cmd, ZCS_TEL_CMD_SHARD ",", strlen(ZCS_TEL_CMD_SHARD ",")) == 0) {
+		struct shard_snap x;
+
+		rc = read_shard(t, &x, 0);
+	} else {
+		rc = ask(t, cmd);
+	}
+	if (rc != -1 || strstr(t->err, cmd) == NULL || strstr(t->err, want) == NULL)
+		fail_msg("reply '%s' to %s: rc %d, error '%s' (want '%s')", reply, cmd, rc, t->err,
+			want);
+	close(t->fd);
+	if (reply != NULL)
+		close(peer);
+	free(t);
+}
+
+static void
+test_bad_replies(void **state)
+{
+	(void)state;
+	bad_reply("/zcsign/info", "{\"/zcsign/info\": {\"shards\": 2", "not valid JSON");
+	bad_reply("/zcsign/info", "<html>", "not valid JSON");
+	bad_reply("/zcsign/info", "{\"/zcsign/shards\": [0]}", "is not {\"/zcsign/info\"");
+	bad_reply("/zcsign/info", "[]", "is not {\"/zcsign/info\"");
+	bad_reply("/zcsign/info", "{}", "is not {\"/zcsign/info\"");
+	bad_reply("/zcsign/info", "{\"/zcsign/info\": 1, \"x\": 2}", "is not {");
+	bad_reply("/zcsign/latency,7", "{\"/zcsign/latency\": null}", "answered null");
+	bad_reply("/zcsign/info", NULL, "closed");
+	/* Well-formed, but a counter is missing, negative or not a number. */
+	bad_reply("/zcsign/shard,0", "{\"/zcsign/shard\": {\"state\": \"up\", \"lcore\": 1}}",
+		"\"signed\" is missing or not an unsigned integer");
+	bad_reply("/zcsign/shard,0",
+		"{\"/zcsign/shard\": {\"state\": \"up\", \"lcore\": 1, \"signed\": -3}}",
+		"\"signed\"");
+	bad_reply("/zcsign/shard,0", "{\"/zcsign/shard\": {\"state\": 5, \"lcore\": 1}}",
+		"\"state\" is missing, not a string");
+	bad_reply("/zcsign/shard,0",
+		"{\"/zcsign/shard\": {\"state\": \"a-state-name-far-too-long\"}}", "longer than");
+}
+
+/* ---- no engine ---- */
+
+static void
+run_cli(char *const argv[], const char *out, const char *err, int *code)
+{
+	*code = proc_run_tied(argv, out, err, CLI_MS);
+}
+
+static void
+test_no_engine(void **state)
+{
+	char prog[PATH_MAX], dir[] = "/tmp/zcs-top-none-XXXXXX", out[PATH_MAX], err[PATH_MAX];
+	char prefix[64], sock[PATH_MAX], want[PATH_MAX + 256], text[2048];
+	char *once[] = {prog, (char *)"--file-prefix", prefix, (char *)"top", (char *)"--once",
+		(char *)"--json", NULL};
+	char *live[] = {prog, (char *)"--file-prefix", prefix, (char *)"top", NULL};
+	int code;
+
+	(void)state;
+	assert_int_equal(proc_build_path(prog, sizeof(prog), "cli/zcsign-cli"), 0);
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(proc_path(out, sizeof(out), dir, "out"), 0);
+	assert_int_equal(proc_path(err, sizeof(err), dir, "err"), 0);
+	snprintf(prefix, sizeof(prefix), "zcs_top_none_%d", (int)getpid());
+	assert_int_equal(engine_telemetry_sock(sock, sizeof(sock), prefix), 0);
+	snprintf(want, sizeof(want),
+		"zcsign-cli: no telemetry socket at %s: is zcsignd running with "
+		"--file-prefix %s (and telemetry enabled)?\n",
+		sock, prefix);
+	run_cli(once, out, err, &code);
+	assert_int_equal(code, 1);
+	assert_true(proc_read_file(err, text, sizeof(text)) >= 0);
+	assert_string_equal(text, want);
+	assert_int_equal(proc_read_file(out, text, sizeof(text)), 0);
+	run_cli(live, out, err, &code);
+	assert_int_equal(code, 1);
+	assert_true(proc_read_file(err, text, sizeof(text)) >= 0);
+	assert_string_equal(text, want);
+	proc_rmtree(dir);
+}
+
+/* ---- the real thing ---- */
+
+static struct {
+	struct engine_fixture f;
+	struct engine_fixture_conf c;
+	char prefix[64];
+	char lcores[128];
+	char prog[PATH_MAX];
+	struct zcs_engine_shared *sh;
+	struct zcs_client *cl;
+	bool eal;
+	uint64_t next_cookie;
+	uint64_t sent[NSHARDS]; /* signed ok */
+	uint64_t failed[NSHARDS]; /* refused by the signer: unknown account */
+	char text[1 << 20];
+} g;
+
+/* "(0-2)@(cpus)": main lcore and one worker per shard over the CPUs we may use. */
+static void
+engine_lcores(char *buf, size_t len)
+{
+	cpu_set_t set;
+	int c, n = 0, off;
+
+	CPU_ZERO(&set);
+	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
+	off = snprintf(buf, len, "(0-%d)@(", NSHARDS);
+	for (c = 0; c < CPU_SETSIZE && n < 3; c++) {
+		if (!CPU_ISSET(c, &set))
+			continue;
+		off += snprintf(buf + off, len - (size_t)off, "%s%d", n ? "," : "", c);
+		n++;
+	}
+	snprintf(buf + off, len - (size_t)off, ")");
+}
+
+/* This process as a DPDK secondary of zcsignd. */
+static int
+client_start(void)
+{
+	char prefix[96], lcores[256];
+	char *argv[] = {(char *)"test_top", (char *)"--proc-type=secondary", prefix, lcores,
+		(char *)"--no-pci", (char *)"--no-telemetry", (char *)"--log-level=lib.eal:error",
+		NULL};
+
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", g.prefix);
+	if (engine_client_lcores(lcores, sizeof(lcores)) != 0)
+		return -1;
+	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0) {
+		fprintf(stderr, "secondary EAL: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	g.eal = true;
+	g.sh = zcs_shards_lookup();
+	g.cl = zcs_attach("test_top");
+	return g.sh != NULL && g.cl != NULL ? 0 : -1;
+}
+
+/* The secondary leaves first: it must not outlive its primary. */
+static void
+client_stop(void)
+{
+	if (g.cl != NULL)
+		zcs_detach(g.cl);
+	g.cl = NULL;
+	if (g.eal)
+		rte_eal_cleanup();
+	g.eal = false;
+}
+
+static int
+engine_teardown(void **state)
+{
+	int rc = 0;
+
+	(void)state;
+	client_stop();
+	if (g.f.pid > 0 || g.f.dir[0] != '\0')
+		rc = engine_fixture_stop(&g.f, NULL);
+	engine_eal_cleanup_files(g.prefix);
+	return rc;
+}
+
+static int
+engine_setup(void **state)
+{
+	memset(&g, 0, sizeof(g));
+	g.f.pid = -1;
+	snprintf(g.prefix, sizeof(g.prefix), "zcs_top_%d", (int)getpid());
+	engine_lcores(g.lcores, sizeof(g.lcores));
+	g.c.tag = "top";
+	g.c.prefix = g.prefix;
+	g.c.shards = NSHARDS;
+	g.c.accounts = NACC;
+	g.c.lcores = g.lcores;
+	g.c.mem_mb = 128;
+	g.c.engine_ini = "pool_size = 8191\nring_size = 1024\nclient_slots = 4\n";
+	g.c.telemetry = true;
+	if (proc_build_path(g.prog, sizeof(g.prog), "cli/zcsign-cli") != 0 ||
+		engine_fixture_start(&g.f, &g.c) != 0 || client_start() != 0) {
+		engine_teardown(state);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+wait_up(void)
+{
+	uint64_t end = proc_now_ns() + (uint64_t)WAIT_MS * 1000000u;
+	unsigned int s;
+
+	for (s = 0; s < NSHARDS; s++)
+		while (__atomic_load_n(&g.sh->shards[s].state, __ATOMIC_ACQUIRE) != ZCS_SHARD_UP) {
+			if (proc_now_ns() > end)
+				fail_msg("shard %u never came up", s);
+			proc_sleep_ms(5);
+		}
+}
+
+struct req {
+	const struct zcs_manifest_account *acct;
+	uint8_t hash[32];
+};
+
+/* n0 signs on shard 0 and n1 on shard 1, all completed and verified before returning. */
+static void
+sign_burst(unsigned int n0, unsigned int n1)
+{
+	static struct req reqs[N0 + N1];
+	uint64_t end = proc_now_ns() + (uint64_t)WAIT_MS * 1000000u;
+	struct zcs_request *out[64];
+	unsigned int i, k, got = 0;
+
+	assert_true(n0 + n1 <= RTE_DIM(reqs));
+	for (i = 0; i < n0 + n1; i++) {
+		unsigned int s = i < n0 ? 0 : 1;
+		struct zcs_sign_args a;
+
+		reqs[i].acct = engine_fixture_account_on(&g.f, s, (unsigned int)g.next_cookie++);
+		assert_non_null(reqs[i].acct);
+		assert_int_equal(getrandom(reqs[i].hash, 32, 0), 32);
+		a = (struct zcs_sign_args){.account = reqs[i].acct->account,
+			.cookie = i,
+			.algo = ZCS_ALGO_ECDSA,
+			.hash = reqs[i].hash};
+		assert_int_equal(zcs_submit(g.cl, &a), 0);
+		g.sent[s]++;
+	}
+	while (got < n0 + n1) {
+		k = zcs_poll(g.cl, out, RTE_DIM(out));
+		if (k == 0) {
+			if (proc_now_ns() > end)
+				fail_msg("%u of %u completions", got, n0 + n1);
+			proc_sleep_ms(1);
+			continue;
+		}
+		for (i = 0; i < k; i++) {
+			const struct req *r = &reqs[out[i]->cookie];
+			int v;
+
+			assert_int_equal(out[i]->status, ZCS_OK);
+			v = zcs_verify(g.f.ctx, ZCS_ALGO_ECDSA, r->hash, out[i]->sig, 0, r->acct);
+			if (v != ZCS_VERIFY_OK)
+				fail_msg("cookie %" PRIu64 ": %s", out[i]->cookie,
+					zcs_verify_strerror(v));
+		}
+		zcs_release(g.cl, out, k);
+		got += k;
+	}
+}
+
+/* n signs for an account no signer holds, on shard s: each completes failed. */
+static void
+sign_unknown(unsigned int s, unsigned int n)
+{
+	uint64_t end = proc_now_ns() + (uint64_t)WAIT_MS * 1000000u;
+	uint8_t hash[32] = {1};
+	struct zcs_request *out[8];
+	unsigned int i, got = 0;
+	struct zcs_sign_args a = {.account = engine_fixture_unknown_account(&g.f, s),
+		.algo = ZCS_ALGO_ECDSA,
+		.hash = hash};
+
+	for (i = 0; i < n; i++)
+		assert_int_equal(zcs_submit(g.cl, &a), 0);
+	while (got < n) {
+		unsigned int k = zcs_poll(g.cl, out, RTE_DIM(out));
+
+		if (k == 0 && proc_now_ns() > end)
+			fail_msg("%u of %u completions", got, n);
+		if (k == 0)
+			proc_sleep_ms(1);
+		for (i = 0; i < k; i++)
+			assert_int_equal(out[i]->status, ZCS_ERR_UNKNOWN_ACCOUNT);
+		zcs_release(g.cl, out, k);
+		got += k;
+	}
+	g.failed[s] += n;
+}
+
+/* Member path "a.b" of object o in doc as u64, failing the test with the text. */
+static uint64_t
+u64_at(int o, const char *key, const char *sub)
+{
+	uint64_t v;
+	int i = json_find(&doc, o, key);
+
+	if (sub != NULL)
+		i = json_find(&doc, i, sub);
+	if (json_u64(&doc, i, &v) != 0)
+		fail_msg("%s%s%s: not an unsigned integer in %s", key, sub ? "." : "",
+			sub ? sub : "", g.text);
+	return v;
+}
+
+/* A number that may have a fraction (rate_per_s); -1 for null. */
+static double
+num_at(int o, const char *key)
+{
+	int i = json_find(&doc, o, key);
+
+	if (i >= 0 && doc.node[i].type == JSON_NULL)
+		return -1;
+	if (i < 0 || doc.node[i].type != JSON_NUM)
+		fail_msg("%s: not a number in %s", key, g.text);
+	return strtod(doc.text + doc.node[i].start, NULL);
+}
+
+/* One snapshot line of top --json (at text) against what was sent; its total rate. */
+static double
+check_snapshot(const char *line, size_t len, bool rate_known)
+{
+	static const char *const pct[] = {"p50", "p99", "p99_9", "max"};
+	uint64_t prev, v, total = 0;
+	unsigned int s, k;
+	int sh, x;
+	char state[16];
+
+	if (json_parse(&doc, line, len) != 0)
+		fail_msg("top --json printed no JSON (%s): %.*s", doc.err, (int)len, line);
+	assert_true(u64_at(0, "pid", NULL) == (uint64_t)g.f.pid);
+	sh = json_find(&doc, 0, "shards");
+	assert_true(sh >= 0 && doc.node[sh].type == JSON_ARR);
+	assert_int_equal(doc.node[sh].kids, NSHARDS);
+	for (s = 0; s < NSHARDS; s++) {
+		x = json_at(&doc, sh, s);
+		assert_int_equal(u64_at(x, "shard", NULL), s);
+		assert_int_equal(
+			json_str(&doc, json_find(&doc, x, "state"), state, sizeof(state)), 0);
+		assert_string_equal(state, "up");
+		assert_int_equal(u64_at(x, "lcore", NULL), g.sh->shards[s].lcore);
+		assert_int_equal(u64_at(x, "completed", NULL), g.sent[s] + g.failed[s]);
+		assert_int_equal(u64_at(x, "signed", NULL), g.sent[s]);
+		assert_int_equal(u64_at(x, "errors", NULL), g.failed[s]);
+		assert_int_equal(u64_at(x, "failed", NULL), g.failed[s]);
+		assert_int_equal(u64_at(x, "in_flight", NULL), 0);
+		assert_int_equal(u64_at(x, "latency_ns", "count"), g.sent[s]);
+		for (k = 0, prev = 1; k < RTE_DIM(pct); k++) {
+			v = u64_at(x, "latency_ns", pct[k]);
+			if (v < prev || v > 10000000000ull)
+				fail_msg("shard %u %s = %" PRIu64 " after %" PRIu64, s, pct[k], v,
+					prev);
+			prev = v;
+		}
+		assert_true(u64_at(x, "max_loop_gap_ns", NULL) > 0);
+		assert_true(num_at(x, "rate_per_s") >= (rate_known ? 0 : -1));
+		total += g.sent[s] + g.failed[s];
+	}
+	assert_int_equal(u64_at(json_find(&doc, 0, "total"), "completed", NULL), total);
+	return num_at(json_find(&doc, 0, "total"), "rate_per_s");
+}
+
+/*
+ * ZCS_TOP_OUT=path keeps a copy of top's output (docs/TELEMETRY.md's
+ * examples): the tables in path, the --once JSON in path.json.
+ */
+static void
+keep_output(const char *out, const char *suffix)
+{
+	static char copy[1 << 16];
+	const char *keep = getenv("ZCS_TOP_OUT");
+	char path[PATH_MAX];
+	ssize_t n;
+
+	if (keep == NULL || keep[0] == '\0')
+		return;
+	snprintf(path, sizeof(path), "%s%s", keep, suffix);
+	n = proc_read_file(out, copy, sizeof(copy));
+	unlink(path);
+	if (n < 0 || proc_write_file(path, copy, (size_t)n, 0644) != 0)
+		fprintf(stderr, "cannot keep top's output in %s\n", path);
+}
+
+static void
+test_once_json(void **state)
+{
+	char out[PATH_MAX], err[PATH_MAX];
+	char *argv[] = {g.prog, (char *)"--file-prefix", g.prefix, (char *)"top", (char *)"--once",
+		(char *)"--json", (char *)"--interval", (char *)"0.2", NULL};
+	ssize_t n;
+	int code;
+
+	(void)state;
+	wait_up();
+	sign_burst(N0, N1);
+	sign_unknown(1, 3);
+	assert_int_equal(proc_path(out, sizeof(out), g.f.dir, "once.out"), 0);
+	assert_int_equal(proc_path(err, sizeof(err), g.f.dir, "once.err"), 0);
+	run_cli(argv, out, err, &code);
+	if (code != 0)
+		proc_dump_log("zcsign-cli top", err);
+	assert_int_equal(code, 0);
+	keep_output(out, ".json");
+	n = proc_read_file(out, g.text, sizeof(g.text));
+	/* One line, one object; nothing happened between its two reads: rate 0. */
+	assert_true(n > 0 && g.text[n - 1] == '\n' && strchr(g.text, '\n') == g.text + n - 1);
+	assert_true(check_snapshot(g.text, (size_t)n - 1, true) == 0.0);
+}
+
+/* top --json live while load arrives in bursts: some refresh sees a rate. */
+static void
+test_live_json_rate(void **state)
+{
+	char out[PATH_MAX], err[PATH_MAX];
+	char *argv[] = {g.prog, (char *)"--file-prefix", g.prefix, (char *)"top", (char *)"--json",
+		(char *)"--interval", (char *)"0.2", NULL};
+	double rate, best = 0;
+	unsigned int i, lines = 0;
+	char *line, *nl;
+	int st = 0;
+	pid_t pid;
+
+	(void)state;
+	wait_up();
+	assert_int_equal(proc_path(out, sizeof(out), g.f.dir, "live-json.out"), 0);
+	assert_int_equal(proc_path(err, sizeof(err), g.f.dir, "live-json.err"), 0);
+	pid = proc_spawn_tied(argv, out, err);
+	assert_true(pid > 0);
+	for (i = 0; i < BURSTS; i++) {
+		sign_burst(BURST_N / 2, BURST_N / 2);
+		proc_sleep_ms(BURST_MS);
+	}
+	/* A refresh after the last burst, so the last line counts everything. */
+	proc_sleep_ms(500);
+	assert_int_equal(proc_stop(pid, SIGTERM, PROC_STOP_MS, &st), 0);
+	if (!proc_exited_ok(st))
+		proc_dump_log("zcsign-cli top --json", err);
+	assert_true(proc_exited_ok(st));
+	assert_true(proc_read_file(out, g.text, sizeof(g.text)) > 0);
+	/* Only the last line must match the final counts; every line must be a snapshot. */
+	for (line = g.text; (nl = strchr(line, '\n')) != NULL; line = nl + 1)
+		lines++;
+	assert_true(lines >= 3);
+	for (line = g.text, i = 0; (nl = strchr(line, '\n')) != NULL; line = nl + 1, i++) {
+		if (i + 1 < lines) {
+			if (json_parse(&doc, line, (size_t)(nl - line)) != 0)
+				fail_msg("line %u: %s", i, doc.err);
+			rate = num_at(json_find(&doc, 0, "total"), "rate_per_s");
+		} else {
+			rate = check_snapshot(line, (size_t)(nl - line), true);
+		}
+		/* Only the first refresh has no earlier one to take a rate from. */
+		assert_true(i == 0 ? rate == -1 : rate >= 0);
+		if (rate > best)
+			best = rate;
+	}
+	if (best <= 0)
+		fail_msg("no refresh saw a rate while %u signs arrived:\n%s", BURSTS * BURST_N,
+			g.text);
+}
+
+/* Live table, stdout a file, under load: one plain table per interval, exit 0 on SIGTERM. */
+static void
+test_live_table(void **state)
+{
+	char out[PATH_MAX], err[PATH_MAX];
+	char *argv[] = {g.prog, (char *)"--file-prefix", g.prefix, (char *)"top",
+		(char *)"--interval", (char *)"0.2", NULL};
+	unsigned int i, tables = 0;
+	const char *p;
+	int st = 0;
+	pid_t pid;
+
+	(void)state;
+	wait_up();
+	assert_int_equal(proc_path(out, sizeof(out), g.f.dir, "live.out"), 0);
+	assert_int_equal(proc_path(err, sizeof(err), g.f.dir, "live.err"), 0);
+	pid = proc_spawn_tied(argv, out, err);
+	assert_true(pid > 0);
+	/* About 1 s of bursts, so the tables show a rate. */
+	for (i = 0; i < BURSTS; i++) {
+		sign_burst(BURST_N / 2, BURST_N / 2);
+		proc_sleep_ms(BURST_MS);
+	}
+	assert_int_equal(proc_stop(pid, SIGTERM, PROC_STOP_MS, &st), 0);
+	if (!proc_exited_ok(st))
+		proc_dump_log("zcsign-cli top", err);
+	keep_output(out, "");
+	assert_true(proc_exited_ok(st));
+	assert_true(proc_read_file(out, g.text, sizeof(g.text)) > 0);
+	for (p = g.text; (p = strstr(p, "SHARD STATE")) != NULL; p++)
+		tables++;
+	if (tables < 2 || strchr(g.text, '\033') != NULL)
+		fail_msg("%u tables (want >= 2, no ANSI codes):\n%s", tables, g.text);
+	/* Every table lists both shards, up. */
+	assert_non_null(strstr(g.text, "\n    0 up "));
+	assert_non_null(strstr(g.text, "\n    1 up "));
+	assert_int_equal(proc_read_file(err, g.text, sizeof(g.text)), 0);
+}
+
+/* zcsignd drains, exits 0, and its totals are what this test sent. */
+static void
+test_engine_totals(void **state)
+{
+	struct engine_totals tot;
+
+	(void)state;
+	client_stop();
+	assert_int_equal(engine_fixture_zcsignd_stop(&g.f, &tot), 0);
+	assert_true(tot.submitted == g.sent[0] + g.sent[1] + g.failed[0] + g.failed[1]);
+	assert_true(tot.signed_ok == g.sent[0] + g.sent[1]);
+	assert_true(tot.failed == g.failed[0] + g.failed[1]);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest unit[] = {
+		cmocka_unit_test(test_json_valid),
+		cmocka_unit_test(test_json_numbers),
+		cmocka_unit_test(test_json_malformed),
+		cmocka_unit_test(test_bad_replies),
+		cmocka_unit_test(test_no_engine),
+	};
+	const struct CMUnitTest engine[] = {
+		cmocka_unit_test(test_once_json),
+		cmocka_unit_test(test_live_json_rate),
+		cmocka_unit_test(test_live_table),
+		cmocka_unit_test(test_engine_totals),
+	};
+	int rc;
+
+	rc = cmocka_run_group_tests_name("json", unit, NULL, NULL);
+	return rc | cmocka_run_group_tests_name("engine", engine, engine_setup, engine_teardown);
+}
