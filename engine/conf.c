@@ -358,7 +358,8 @@ parse_shard_entry(struct zcs_engine_shard_conf *s, const char *sec,
 		if (zcs_addr_parse(e->value, false, &a, aerr, sizeof(aerr)) != 0)
 			return fail(
 				err, errlen, "%s: [%s] signer = %s: %s", path, sec, e->value, aerr);
-		snprintf(s->signer, sizeof(s->signer), "%s", e->value);
+		/* length checked above */
+		memcpy(s->signer, e->value, strlen(e->value) + 1);
 		return 0;
 	}
 	if (strcmp(e->name, "measurement") == 0) {

@@ -453,7 +453,7 @@ static void
 test_every_command(void **state)
 {
 	struct engine_totals tot;
-	char cmds[1024], want[64];
+	char cmds[1024], want[8 + sizeof(g.f.sock[0])];
 	unsigned int s, lc[NSHARDS];
 
 	(void)state;
