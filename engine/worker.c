@@ -427,6 +427,11 @@ up_dequeue(struct zcs_worker *w, uint64_t now)
 	n = rte_ring_dequeue_burst(w->ring, (void **)w->burst_buf, n, NULL);
 	if (n == 0)
 		return 0;
+	/*
+	 * The iteration's stamp predates the dequeue: a request enqueued since
+	 * then with a deadline already passed would look alive against it.
+	 */
+	now = rte_rdtsc();
 	for (i = 0; i < n; i++) {
 		r = w->burst_buf[i];
 		if (unlikely(r->deadline_tsc != 0 && r->deadline_tsc < now)) {
@@ -681,6 +686,7 @@ reject_burst(struct zcs_worker *w, uint64_t now)
 	n = rte_ring_dequeue_burst(w->ring, (void **)w->burst_buf, w->burst, NULL);
 	if (n == 0)
 		return 0;
+	now = rte_rdtsc(); /* never a completion stamp before its submit stamp */
 	w->st->dequeued += n;
 	for (i = 0; i < n; i++)
 		complete(w, w->burst_buf[i], w->down_status, now);
