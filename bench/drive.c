@@ -68,6 +68,7 @@ zcs_bench_stats_init(struct zcs_bench_stats *st, uint64_t t_start, uint64_t t_me
 	zcs_hist_init(&st->signer);
 	zcs_hist_init(&st->engine);
 	zcs_hist_init(&st->lag);
+	zcs_hist_init(&st->pickup);
 	st->t_start = t_start;
 	st->t_measure = t_measure;
 	st->t_end = t_measure;
@@ -108,6 +109,7 @@ zcs_bench_complete(struct zcs_bench_stats *st, const struct zcs_bench_conf *c,
 	signer = (uint64_t)((double)r->signer_ns * (double)c->ticks_per_s / NSEC_PER_SEC);
 	zcs_hist_record(&st->engine, e2e > signer ? e2e - signer : 0);
 	zcs_hist_record(&st->lag, zcs_bench_latency(intended, r->submit_tsc));
+	zcs_hist_record(&st->pickup, zcs_bench_latency(r->done_tsc, now));
 }
 
 static int

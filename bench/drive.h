@@ -85,6 +85,7 @@ struct zcs_bench_stats {
 	struct zcs_hist signer; /**< ns: the signer's own service time (signer_ns) */
 	struct zcs_hist engine; /**< ticks: e2e minus the signer's time */
 	struct zcs_hist lag; /**< ticks: actual submit (submit_tsc) - intended */
+	struct zcs_hist pickup; /**< ticks: completion polled - completed (done_tsc) */
 	uint64_t issued; /**< measured requests accepted by submit */
 	uint64_t completed; /**< their completions, any status */
 	uint64_t by_status[ZCS_STATUS_MAX + 1]; /**< last: out-of-range status */

@@ -104,6 +104,7 @@ zcs_bench_report_fill(struct zcs_bench_report *rep, const struct zcs_bench_conf 
 	zcs_bench_lat_from_hist(&rep->signer, &st->signer, 1e9); /* recorded in ns */
 	zcs_bench_lat_from_hist(&rep->engine, &st->engine, hz);
 	zcs_bench_lat_from_hist(&rep->lag, &st->lag, hz);
+	zcs_bench_lat_from_hist(&rep->pickup, &st->pickup, hz);
 	rep->passed = rep->lost == 0 && rep->aborted == NULL;
 }
 
@@ -184,11 +185,17 @@ zcs_bench_report_table(FILE *f, const struct zcs_bench_report *rep)
 	table_lat(f, "signer", &rep->signer, "signer's own service time");
 	table_lat(f, "engine share", &rep->engine, "end-to-end minus signer");
 	table_lat(f, "bench lag", &rep->lag, "intended -> actual submit");
+	table_lat(f, "pickup", &rep->pickup, "completion ring -> bench poll");
 	fprintf(f,
 		"  %-14s %" PRIu64 " requests refused at least once (ebusy %" PRIu64
 		", enobufs %" PRIu64 " submits)\n",
 		"backpressure", rep->refused_requests, rep->refusals_busy, rep->refusals_nobufs);
 	table_errors(f, rep);
+	if (rep->pool_known)
+		fprintf(f,
+			"  %-14s %" PRIu64 " misses (signed by RFC 6979 instead), %" PRIu64
+			" refilled, %" PRIu64 " left at the end\n",
+			"signer pools", rep->pool_misses, rep->pool_refilled, rep->pool_depth_end);
 	if (rep->verify)
 		fprintf(f,
 			"  %-14s %" PRIu64 " verified, %" PRIu64 " failed, of %" PRIu64
@@ -399,7 +406,17 @@ json_members(struct jw *w, const struct zcs_bench_report *rep)
 	jw_lat(w, "signer", &rep->signer);
 	jw_lat(w, "engine", &rep->engine);
 	jw_lat(w, "lag", &rep->lag);
+	jw_lat(w, "pickup", &rep->pickup);
 	jw_close(w);
+	if (rep->pool_known) {
+		jw_open(w, "signer_pool");
+		jw_u64(w, "misses", rep->pool_misses);
+		jw_u64(w, "refilled", rep->pool_refilled);
+		jw_u64(w, "depth_end", rep->pool_depth_end);
+		jw_close(w);
+	} else {
+		jw_null(w, "signer_pool");
+	}
 	if (rep->verify) {
 		jw_open(w, "verify");
 		jw_u64(w, "seen", rep->verify_seen);

@@ -62,6 +62,15 @@ struct zcs_bench_report {
 	struct zcs_bench_lat signer; /**< signer's own service time */
 	struct zcs_bench_lat engine; /**< e2e minus signer: rings, socket, queueing */
 	struct zcs_bench_lat lag; /**< intended -> actual submit: the bench's lateness */
+	struct zcs_bench_lat pickup; /**< completed by the worker -> polled by the bench */
+	/*
+	 * The signers' presignature pools over the run (warm-up included), from
+	 * the STATS counters zcsignd keeps per shard; the caller's to fill.
+	 */
+	int pool_known; /**< 0: a shard's signer gave no fresh STATS */
+	uint64_t pool_misses; /**< SIGNs that found the pool empty: signed by RFC 6979 */
+	uint64_t pool_refilled; /**< presignatures the refill threads made */
+	uint64_t pool_depth_end; /**< entries left in all pools at the end */
 	/* --verify */
 	int verify;
 	uint64_t verify_seen; /**< signed completions (warm-up included) */

@@ -324,6 +324,7 @@ test_complete_from_intended(void **state)
 	r.status = ZCS_OK;
 	r.cookie = 2000; /* intended */
 	r.submit_tsc = 4500; /* sent late */
+	r.done_tsc = 4800; /* completed by the worker, polled at 5000 */
 	r.signer_ns = 300;
 	st.outstanding = 2;
 	zcs_bench_complete(&st, &c, &r, 5000);
@@ -331,6 +332,7 @@ test_complete_from_intended(void **state)
 	assert_int_equal(st.e2e.max, 3000); /* from the intended time, not the send */
 	assert_int_equal(st.lag.max, 2500);
 	assert_int_equal(st.engine.max, 2700);
+	assert_int_equal(st.pickup.max, 200);
 	assert_int_equal(st.signer.max, 300);
 	r.cookie = 999; /* intended in the warm-up: not measured */
 	zcs_bench_complete(&st, &c, &r, 5000);
@@ -780,6 +782,15 @@ test_json_report(void **state)
 	rep.verify_seen = rep.verify_checked = rep.verified = 990;
 	js = report_json(&rep);
 	assert_true(json_valid(js));
+	assert_non_null(strstr(js, "\"signer_pool\":null,")); /* not read: not claimed */
+	free(js);
+	rep.pool_known = 1;
+	rep.pool_misses = 3;
+	rep.pool_refilled = 40;
+	rep.pool_depth_end = 500;
+	js = report_json(&rep);
+	assert_true(json_valid(js));
+	assert_non_null(strstr(js, "\"signer_pool\":{\"misses\":3,\"refilled\":40,\"depth_end\":500},"));
 	assert_non_null(strstr(js,
 		"\"mode\":\"closed\",\"outstanding\":3,\"arrivals\":null,"
 		"\"offered_rate\":null,\"algo\":\"mix\""));
@@ -803,6 +814,7 @@ test_json_report(void **state)
 	fclose(tf);
 	assert_non_null(strstr(table, "end-to-end"));
 	assert_non_null(strstr(table, "expired 10"));
+	assert_non_null(strstr(table, "3 misses (signed by RFC 6979 instead), 40 refilled, 500 left"));
 	assert_non_null(strstr(table, "PASS"));
 	free(table);
 

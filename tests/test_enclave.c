@@ -580,6 +580,12 @@ bad_startup_refused(void **state)
 	refused_start(
 		e, "bogus", "--listen", listen, "--keys", e->fx.keys, "--idle", "bogus", NULL);
 	refused_start(e, "--listen", "--keys", e->fx.keys, NULL);
+	refused_start(e, "--idle-spin-us '-5'", "--listen", listen, "--keys", e->fx.keys, "--idle",
+		"backoff", "--idle-spin-us", "-5", NULL);
+	refused_start(e, "--idle-spin-us '1000001'", "--listen", listen, "--keys", e->fx.keys,
+		"--idle", "backoff", "--idle-spin-us", "1000001", NULL);
+	refused_start(e, "--idle-spin-us '10us'", "--listen", listen, "--keys", e->fx.keys,
+		"--idle", "backoff", "--idle-spin-us", "10us", NULL);
 	/* None of them got as far as creating its socket. */
 	assert_int_equal(access(sock, F_OK), -1);
 
