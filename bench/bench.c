@@ -759,7 +759,7 @@ struct results {
 /* The signers' pool counters, summed over the shards. */
 struct pools {
 	int known; /* every shard's signer precomputes and answered STATS */
-	uint64_t misses, refilled, depth;
+	uint64_t misses, refilled;
 };
 
 /*
@@ -790,7 +790,6 @@ pools_read(struct pools *p, uint64_t fresh, unsigned int wait_ms)
 			return;
 		p->misses += s.misses;
 		p->refilled += s.refilled;
-		p->depth += (uint64_t)s.ecdsa_depth + s.schnorr_depth;
 	}
 	p->known = 1;
 }
@@ -823,7 +822,6 @@ run_step(struct zcs_client *client, const struct zcs_bench_conf *c, struct zcs_b
 		p1.refilled >= p0.refilled;
 	rep->pool_misses = p1.misses - p0.misses;
 	rep->pool_refilled = p1.refilled - p0.refilled;
-	rep->pool_depth_end = p1.depth;
 	rep->shards = zcs_shard_count(client);
 	if (e2e != NULL)
 		*e2e = st.e2e;

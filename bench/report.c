@@ -194,8 +194,8 @@ zcs_bench_report_table(FILE *f, const struct zcs_bench_report *rep)
 	if (rep->pool_known)
 		fprintf(f,
 			"  %-14s %" PRIu64 " misses (signed by RFC 6979 instead), %" PRIu64
-			" refilled, %" PRIu64 " left at the end\n",
-			"signer pools", rep->pool_misses, rep->pool_refilled, rep->pool_depth_end);
+			" presignatures refilled\n",
+			"signer pools", rep->pool_misses, rep->pool_refilled);
 	if (rep->verify)
 		fprintf(f,
 			"  %-14s %" PRIu64 " verified, %" PRIu64 " failed, of %" PRIu64
@@ -412,7 +412,6 @@ json_members(struct jw *w, const struct zcs_bench_report *rep)
 		jw_open(w, "signer_pool");
 		jw_u64(w, "misses", rep->pool_misses);
 		jw_u64(w, "refilled", rep->pool_refilled);
-		jw_u64(w, "depth_end", rep->pool_depth_end);
 		jw_close(w);
 	} else {
 		jw_null(w, "signer_pool");

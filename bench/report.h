@@ -70,7 +70,6 @@ struct zcs_bench_report {
 	int pool_known; /**< 0: a shard's signer gave no fresh STATS */
 	uint64_t pool_misses; /**< SIGNs that found the pool empty: signed by RFC 6979 */
 	uint64_t pool_refilled; /**< presignatures the refill threads made */
-	uint64_t pool_depth_end; /**< entries left in all pools at the end */
 	/* --verify */
 	int verify;
 	uint64_t verify_seen; /**< signed completions (warm-up included) */
