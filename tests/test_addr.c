@@ -1,18 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Endpoint addresses: parsing of every accepted and refused form, vsock
- * addressing (parsed and turned into a sockaddr_vm only: no vsock socket is
- * ever opened on these machines), unix listen/connect, busy and stale paths.
+ * Endpoint addresses: parsing of every accepted and refused form, and vsock
+ * addressing: parsed and turned into a sockaddr_vm only, no vsock socket is
+ * ever opened on these machines (test_addr_unix opens the unix ones).
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 #include <linux/vm_sockets.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -78,7 +73,7 @@ parse_vsock_forms(void **state)
 	assert_int_equal(vm->svm_port, 5005);
 	assert_int_equal(len, sizeof(struct sockaddr_vm));
 
-	/* connect: enclave CID and port */
+	/* the engine's side: enclave CID and port */
 	assert_int_equal(zcs_addr_parse("vsock:16:5005", false, &a, err, sizeof(err)), 0);
 	assert_int_equal(a.cid, 16);
 	assert_int_equal(a.port, 5005);
@@ -96,7 +91,7 @@ parse_vsock_refused(void **state)
 	struct zcs_addr a;
 	const char *bad_listen[] = {
 		"vsock:", "vsock:16:5005", "vsock:-1", "vsock:5x", "vsock:4294967296", "vsock: 5"};
-	const char *bad_connect[] = {"vsock:5005", "vsock:16:", "vsock::5", "vsock:a:5",
+	const char *bad_engine[] = {"vsock:5005", "vsock:16:", "vsock::5", "vsock:a:5",
 		"vsock:16:5:6", "vsock:16:99999999999"};
 
 	(void)state;
@@ -106,60 +101,11 @@ parse_vsock_refused(void **state)
 		assert_non_null(strstr(err, bad_listen[i]));
 		assert_non_null(strstr(err, "vsock:PORT"));
 	}
-	for (size_t i = 0; i < sizeof(bad_connect) / sizeof(bad_connect[0]); i++) {
+	for (size_t i = 0; i < sizeof(bad_engine) / sizeof(bad_engine[0]); i++) {
 		assert_int_equal(
-			zcs_addr_parse(bad_connect[i], false, &a, err, sizeof(err)), -EINVAL);
+			zcs_addr_parse(bad_engine[i], false, &a, err, sizeof(err)), -EINVAL);
 		assert_non_null(strstr(err, "vsock:CID:PORT"));
 	}
-}
-
-static void
-unix_listen_connect_busy_stale(void **state)
-{
-	char dir[] = "/tmp/zcs-addr-XXXXXX";
-	char text[200];
-	struct zcs_addr a;
-	int lfd, lfd2, cfd;
-
-	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(text, sizeof(text), "unix:%s/s.sock", dir);
-	assert_int_equal(zcs_addr_parse(text, true, &a, err, sizeof(err)), 0);
-
-	/* nothing there: connect names the address and the reason */
-	cfd = zcs_addr_connect(&a, false, err, sizeof(err));
-	assert_int_equal(cfd, -ENOENT);
-	assert_non_null(strstr(err, text));
-
-	lfd = zcs_addr_listen(&a, err, sizeof(err));
-	assert_true(lfd >= 0);
-	cfd = zcs_addr_connect(&a, true, err, sizeof(err));
-	assert_true(cfd >= 0);
-	close(cfd);
-
-	/* a second listener on a live path is refused, the first keeps it */
-	lfd2 = zcs_addr_listen(&a, err, sizeof(err));
-	assert_int_equal(lfd2, -EADDRINUSE);
-	assert_non_null(strstr(err, "busy"));
-	assert_non_null(strstr(err, a.path));
-
-	/* a stale socket file (listener gone) is replaced */
-	close(lfd);
-	lfd2 = zcs_addr_listen(&a, err, sizeof(err));
-	assert_true(lfd2 >= 0);
-	close(lfd2);
-	unlink(a.path);
-
-	/* a regular file in the way is not deleted */
-	FILE *fp = fopen(a.path, "w");
-	assert_non_null(fp);
-	fclose(fp);
-	assert_int_equal(zcs_addr_listen(&a, err, sizeof(err)), -EEXIST);
-	assert_non_null(strstr(err, "not a socket"));
-	struct stat st;
-	assert_int_equal(stat(a.path, &st), 0);
-	unlink(a.path);
-	rmdir(dir);
 }
 
 int
@@ -170,7 +116,6 @@ main(void)
 		cmocka_unit_test(parse_unix_refused),
 		cmocka_unit_test(parse_vsock_forms),
 		cmocka_unit_test(parse_vsock_refused),
-		cmocka_unit_test(unix_listen_connect_busy_stale),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -436,7 +436,7 @@ bad_args_refused(void **state)
 	assert_refused(&r, 2, "exclude", NULL);
 	run_cli(e, &r, "--signer", "tcp:1", "pubkey", "--account", account, NULL);
 	assert_refused(&r, 2, "tcp:1", NULL);
-	/* Malformed vsock only: a valid one would open AF_VSOCK, never done here. */
+	/* Malformed vsock only: a valid one would open a vsock socket, never done here. */
 	run_cli(e, &r, "--signer", "vsock:3", "pubkey", "--account", account, NULL);
 	assert_refused(&r, 2, "vsock:3", NULL);
 	run_cli(e, &r, "--signer", e->signer_arg, "pubkey", "--account", account, "--bogus", NULL);
