@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * zcsign-cli top: a live per-shard table (completion rate, end-to-end
- * p50/p99/p99.9, largest loop gap, errors) read from zcsignd's DPDK telemetry
+ * p50/p99/p99.9, largest loop gap, errors, the signer's presignature pool and
+ * its RFC 6979 fallbacks) read from zcsignd's DPDK telemetry
  * socket, the one dpdk-telemetry.py reads.
  *
  *   zcsign-cli [--file-prefix P] top [--interval SEC] [--once] [--json]
@@ -458,6 +459,12 @@ struct shard_snap {
 	uint64_t lat_max;
 	uint64_t gap_max; /* ns: the largest gap of any size, not only hiccups */
 	uint64_t hiccups;
+	/* The signer's last STATS (shard,<n>'s "signer"), when it sent one. */
+	bool has_signer;
+	char nonce_mode[16];
+	uint64_t ecdsa_depth;
+	uint64_t ecdsa_capacity;
+	uint64_t misses;
 };
 
 /* One refresh: every command asked once. */
@@ -727,6 +734,14 @@ read_shard(struct top *t, struct shard_snap *x, unsigned int n)
 		get_u64(t, cmd, v, "in_flight", &x->in_flight) != 0 ||
 		get_u64(t, cmd, v, "ring_count", &x->ring_count) != 0)
 		return -1;
+	v = json_find(&t->doc, v, "signer"); /* absent until the signer's first STATS */
+	x->has_signer = v >= 0;
+	if (x->has_signer &&
+		(get_str(t, cmd, v, "nonce_mode", x->nonce_mode, sizeof(x->nonce_mode)) != 0 ||
+			get_u64(t, cmd, v, "ecdsa_pool_depth", &x->ecdsa_depth) != 0 ||
+			get_u64(t, cmd, v, "ecdsa_pool_capacity", &x->ecdsa_capacity) != 0 ||
+			get_u64(t, cmd, v, "misses", &x->misses) != 0))
+		return -1;
 	if (lcore > UINT16_MAX)
 		return top_fail(t, "reply to %s: lcore %" PRIu64 " out of range", cmd, lcore);
 	x->lcore = (unsigned int)lcore;
@@ -791,6 +806,20 @@ print_us(uint64_t ns, int width)
 	printf(" %*.1f", width, (double)ns / 1000.0);
 }
 
+/* POOL% and MISSES: the ECDSA pool's fill and the signer's RFC 6979 fallbacks. */
+static void
+print_pool(const struct shard_snap *x)
+{
+	if (!x->has_signer || x->ecdsa_capacity == 0)
+		printf(" %5s", "-");
+	else
+		printf(" %5.0f", 100.0 * (double)x->ecdsa_depth / (double)x->ecdsa_capacity);
+	if (!x->has_signer)
+		printf(" %8s\n", "-");
+	else
+		printf(" %8" PRIu64 "\n", x->misses);
+}
+
 static void
 print_table(const struct top *t, const struct snap *cur, const struct snap *prev)
 {
@@ -806,9 +835,9 @@ print_table(const struct top *t, const struct snap *cur, const struct snap *prev
 		cur->version, cur->pid, t->prefix, cur->shards, cur->shards == 1 ? "" : "s",
 		cur->poll_mode, up / 3600, up / 60 % 60, up % 60, t->interval,
 		t->keys ? "  (q quits)" : "");
-	printf("%5s %-10s %5s %10s %12s %8s %9s %9s %9s %10s %8s %6s\n", "SHARD", "STATE", "LCORE",
-		"RATE/s", "DONE", "ERRORS", "P50_us", "P99_us", "P99.9_us", "MAXGAP_us", "HICCUPS",
-		"INFL");
+	printf("%5s %-10s %5s %10s %12s %8s %9s %9s %9s %10s %8s %6s %5s %8s\n", "SHARD", "STATE",
+		"LCORE", "RATE/s", "DONE", "ERRORS", "P50_us", "P99_us", "P99.9_us", "MAXGAP_us",
+		"HICCUPS", "INFL", "POOL%", "MISSES");
 	for (i = 0; i < cur->shards; i++) {
 		const struct shard_snap *x = &cur->s[i];
 
@@ -825,7 +854,8 @@ print_table(const struct top *t, const struct snap *cur, const struct snap *prev
 		print_us(x->p99, 9);
 		print_us(x->p999, 9);
 		print_us(x->gap_max, 10);
-		printf(" %8" PRIu64 " %6" PRIu64 "\n", x->hiccups, x->in_flight);
+		printf(" %8" PRIu64 " %6" PRIu64, x->hiccups, x->in_flight);
+		print_pool(x);
 		done += completions(x);
 		errors += x->expired + x->failed;
 	}
@@ -845,7 +875,7 @@ print_json(const struct top *t, const struct snap *cur, const struct snap *prev)
 	bool have_rate = prev != NULL;
 	unsigned int i;
 
-	/* prefix, version, state and poll mode are plain names (cli.c, DPDK, telemetry.c). */
+	/* prefix, version, state, poll and nonce modes are plain names (cli.c, DPDK, telemetry.c). */
 	printf("{\"prefix\":\"%s\",\"pid\":%" PRIu64 ",\"version\":\"%s\",\"poll_mode\":\"%s\","
 	       "\"uptime_ns\":%" PRIu64 ",\"interval_s\":%g,\"shards\":[",
 		t->prefix, cur->pid, cur->version, cur->poll_mode, cur->uptime_ns, t->interval);
@@ -869,8 +899,14 @@ print_json(const struct top *t, const struct snap *cur, const struct snap *prev)
 		printf("\"latency_ns\":{\"count\":%" PRIu64 ",\"p50\":%" PRIu64 ",\"p99\":%" PRIu64
 		       ",\"p99_9\":%" PRIu64 ",\"max\":%" PRIu64 "},",
 			x->lat_count, x->p50, x->p99, x->p999, x->lat_max);
-		printf("\"max_loop_gap_ns\":%" PRIu64 ",\"hiccups\":%" PRIu64 "}", x->gap_max,
+		printf("\"max_loop_gap_ns\":%" PRIu64 ",\"hiccups\":%" PRIu64 ",", x->gap_max,
 			x->hiccups);
+		if (x->has_signer)
+			printf("\"signer\":{\"nonce_mode\":\"%s\",\"ecdsa_pool_depth\":%" PRIu64
+			       ",\"ecdsa_pool_capacity\":%" PRIu64 ",\"misses\":%" PRIu64 "}}",
+				x->nonce_mode, x->ecdsa_depth, x->ecdsa_capacity, x->misses);
+		else
+			printf("\"signer\":null}");
 		done += completions(x);
 		errors += x->expired + x->failed;
 	}
@@ -984,7 +1020,8 @@ top_usage(FILE *f)
 		"A per-shard table of a running zcsignd, from its DPDK telemetry socket\n"
 		"(<runtime dir>/dpdk/P/" TOP_SOCKET_NAME "): completions per second, completions\n"
 		"and errors (expired + failed) since start, end-to-end latency p50/p99/p99.9\n"
-		"(us), largest loop gap (us), hiccups, requests in flight.\n"
+		"(us), largest loop gap (us), hiccups, requests in flight, the signer's ECDSA\n"
+		"presignature pool (%% full) and its misses (signs that fell back to RFC 6979).\n"
 		"\n"
 		"  -i, --interval SEC  refresh period, %g..%g (default 1)\n"
 		"  -1, --once          one snapshot (taken twice, SEC apart, for the rate), exit\n"

@@ -613,6 +613,52 @@ keep_output(const char *out, const char *suffix)
 		fprintf(stderr, "cannot keep top's output in %s\n", path);
 }
 
+/* Until every signer's STATS (every second) counts the signs sent to it. */
+static void
+wait_signer_stats(void)
+{
+	uint64_t deadline = proc_now_ns() + 10ull * 1000000000u;
+	struct zcs_signer_stats s = {0};
+	unsigned int i;
+
+	for (i = 0; i < NSHARDS; i++) {
+		for (;;) {
+			assert_int_equal(zcs_shard_signer_stats_read(&g.sh->shards[i], &s), 0);
+			if (s.rx_tsc != 0 && s.signed_ok == g.sent[i])
+				break;
+			if (proc_now_ns() > deadline)
+				fail_msg("shard %u: the signer's STATS say %" PRIu64
+					 " signed, %" PRIu64 " were",
+					i, s.signed_ok, g.sent[i]);
+			proc_sleep_ms(20);
+		}
+	}
+}
+
+/* top's "signer" of each shard: what that signer last reported, through telemetry. */
+static void
+check_signer(int snap)
+{
+	struct zcs_signer_stats s = {0};
+	char mode[32];
+	unsigned int i;
+	int x, sg;
+
+	for (i = 0; i < NSHARDS; i++) {
+		x = json_at(&doc, json_find(&doc, snap, "shards"), i);
+		sg = json_find(&doc, x, "signer");
+		assert_true(sg >= 0 && doc.node[sg].type == JSON_OBJ);
+		assert_int_equal(json_str(&doc, json_find(&doc, sg, "nonce_mode"), mode, sizeof(mode)), 0);
+		assert_string_equal(mode, "precomputed"); /* the signers' default */
+		assert_int_equal(zcs_shard_signer_stats_read(&g.sh->shards[i], &s), 0);
+		/* Only a sign can miss, and none happens now: the same count on both sides. */
+		assert_int_equal(u64_at(sg, "misses", NULL), s.misses);
+		assert_int_equal(u64_at(sg, "ecdsa_pool_capacity", NULL), s.ecdsa_capacity);
+		assert_true(s.ecdsa_capacity > 0);
+		assert_true(u64_at(sg, "ecdsa_pool_depth", NULL) <= s.ecdsa_capacity);
+	}
+}
+
 static void
 test_once_json(void **state)
 {
@@ -626,6 +672,7 @@ test_once_json(void **state)
 	wait_up();
 	sign_burst(N0, N1);
 	sign_unknown(1, 3);
+	wait_signer_stats();
 	assert_int_equal(proc_path(out, sizeof(out), g.f.dir, "once.out"), 0);
 	assert_int_equal(proc_path(err, sizeof(err), g.f.dir, "once.err"), 0);
 	run_cli(argv, out, err, &code);
@@ -637,6 +684,7 @@ test_once_json(void **state)
 	/* One line, one object; nothing happened between its two reads: rate 0. */
 	assert_true(n > 0 && g.text[n - 1] == '\n' && strchr(g.text, '\n') == g.text + n - 1);
 	assert_true(check_snapshot(g.text, (size_t)n - 1, true) == 0.0);
+	check_signer(0);
 }
 
 /* top --json live while load arrives in bursts: some refresh sees a rate. */
