@@ -98,6 +98,7 @@ struct args {
 	/* --baselines */
 	int baselines;
 	int sched_idle;
+	int yield; /* sched_yield() after a poll that found nothing */
 };
 
 static void
@@ -114,9 +115,11 @@ usage(FILE *f)
 		"  --nonce MODE          --spawn: signers' nonces: precomputed (default), "
 		"rfc6979,\n"
 		"                        hedged\n"
-		"  --poll P              --spawn: zcsignd workers spin or backoff (default: spin\n"
-		"                        with one shard, backoff when workers share CPU 1)\n"
-		"  --signer-idle I       --spawn: signers spin or backoff (default backoff)\n"
+		"  --poll P              --spawn: zcsignd workers spin, backoff or yield (default:\n"
+		"                        spin with one shard, yield when workers share CPU 1)\n"
+		"  --signer-idle I       --spawn: signers spin, backoff, or yield (poll, and\n"
+		"                        sched_yield() when idle; default on the bench's CPU,\n"
+		"                        else backoff)\n"
 		"  --signer-spin-us N    --spawn: backoff signers spin N us before sleeping\n"
 		"                        (default 0 on the bench's CPU, else theirs)\n"
 		"  --lcores MAP          --spawn: zcsignd EAL --lcores (default 0@0, workers @1)\n"
@@ -128,8 +131,10 @@ usage(FILE *f)
 		"  --sched-idle          run the bench at SCHED_IDLE: a signer sharing its CPU\n"
 		"                        preempts it as soon as a frame wakes it (--spawn's "
 		"default\n"
-		"                        when the signers share the bench's CPU; --sched-normal: "
-		"not)\n"
+		"                        when backoff signers share the bench's CPU; "
+		"--sched-normal: not)\n"
+		"  --yield               sched_yield() after each poll that finds nothing, for a\n"
+		"                        yield signer on the bench's CPU (--spawn's default then)\n"
 		"  --engine-idle         --spawn: zcsignd at SCHED_IDLE, for signers on its CPU\n"
 		"  --sweep               open loop at rising rates; capacity = highest rate whose\n"
 		"                        p99 meets --slo-us (each step: --duration, default 2 s)\n"
@@ -248,6 +253,7 @@ enum {
 	OPT_SIGNER_FIFO,
 	OPT_SCHED_IDLE,
 	OPT_SCHED_NORMAL,
+	OPT_YIELD,
 	OPT_ENGINE_IDLE,
 	OPT_SWEEP,
 	OPT_SLO,
@@ -308,10 +314,10 @@ parse_more(struct args *a, int opt, const char *v)
 		rc = parse_word("--nonce", v, "precomputed", "rfc6979", "hedged", &a->sc.nonce);
 		break;
 	case OPT_POLL:
-		rc = parse_word("--poll", v, "spin", "backoff", NULL, &a->sc.poll);
+		rc = parse_word("--poll", v, "spin", "backoff", "yield", &a->sc.poll);
 		break;
 	case OPT_SIGNER_IDLE:
-		rc = parse_word("--signer-idle", v, "spin", "backoff", NULL, &a->sc.signer_idle);
+		rc = parse_word("--signer-idle", v, "spin", "backoff", "yield", &a->sc.signer_idle);
 		break;
 	case OPT_SIGNER_SPIN:
 		rc = parse_u64("--signer-spin-us", v, 0, 1000000, &u);
@@ -342,6 +348,9 @@ parse_more(struct args *a, int opt, const char *v)
 		break;
 	case OPT_SCHED_NORMAL:
 		a->sched_idle = 0;
+		break;
+	case OPT_YIELD:
+		a->yield = 1;
 		break;
 	case OPT_SWEEP:
 		a->sweep = 1;
@@ -461,7 +470,10 @@ parse_one(struct args *a, int opt, const char *v, int *seen_count, int *seen_dur
 /*
  * --spawn's layout on this box unless told: zcsignd's main lcore (control,
  * sleeps) on CPU 0 and its workers on CPU 1 (a worker alone there spins,
- * workers sharing it back off); signers and the bench on CPU 0.
+ * workers sharing it back off); signers and the bench on CPU 0, both polling
+ * and handing the CPU to each other with sched_yield() when idle: no wake-up
+ * on the request path (RESULTS.md: e2e p50 8 us against 25 us for a signer
+ * sleeping in poll() and a SCHED_IDLE bench).
  */
 static int
 spawn_defaults(struct args *a)
@@ -481,8 +493,13 @@ spawn_defaults(struct args *a)
 			sc->accounts);
 		return -1;
 	}
+	if (sc->signer_idle == NULL)
+		sc->signer_idle = sc->signer_cpu == (int)a->cpu ? "yield" : "backoff";
+	if (a->yield < 0)
+		a->yield = sc->signer_cpu == (int)a->cpu && strcmp(sc->signer_idle, "yield") == 0;
+	/* A yielding bench hands its CPU over by sched_yield(): both at normal priority. */
 	if (a->sched_idle < 0)
-		a->sched_idle = sc->signer_cpu == (int)a->cpu;
+		a->sched_idle = sc->signer_cpu == (int)a->cpu && !a->yield;
 	/*
 	 * A signer's idle spin on the bench's CPU only keeps the bench from
 	 * polling the reply it just sent: it sleeps at once (measured: e2e p50
@@ -494,7 +511,7 @@ spawn_defaults(struct args *a)
 	if (sc->presig == 0 && strcmp(sc->nonce, "precomputed") == 0)
 		sc->presig = DEFAULT_PRESIG;
 	if (sc->poll == NULL)
-		sc->poll = sc->shards == 1 ? "spin" : "backoff";
+		sc->poll = sc->shards == 1 ? "spin" : "yield";
 	if (sc->lcores == NULL) {
 		n = (size_t)snprintf(a->lcores, sizeof(a->lcores), "0@0");
 		for (i = 0; i < sc->shards && n < sizeof(a->lcores); i++)
@@ -539,6 +556,7 @@ parse_args(int argc, char **argv, struct args *a)
 		{"signer-fifo", required_argument, NULL, OPT_SIGNER_FIFO},
 		{"sched-idle", no_argument, NULL, OPT_SCHED_IDLE},
 		{"sched-normal", no_argument, NULL, OPT_SCHED_NORMAL},
+		{"yield", no_argument, NULL, OPT_YIELD},
 		{"engine-idle", no_argument, NULL, OPT_ENGINE_IDLE},
 		{"sweep", no_argument, NULL, OPT_SWEEP},
 		{"slo-us", required_argument, NULL, OPT_SLO},
@@ -560,7 +578,6 @@ parse_args(int argc, char **argv, struct args *a)
 	a->sc = (struct zcs_spawn_conf){.shards = 1,
 		.accounts = 0,
 		.nonce = "precomputed",
-		.signer_idle = "backoff",
 		.signer_cpu = 0,
 		.signer_spin_us = -1,
 		.refill_cpu = 0,
@@ -571,6 +588,7 @@ parse_args(int argc, char **argv, struct args *a)
 	a->sweep_to = 1e6;
 	a->sweep_refine = 3;
 	a->sched_idle = -1;
+	a->yield = -1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (c == OPT_HELP)
@@ -628,6 +646,7 @@ parse_args(int argc, char **argv, struct args *a)
 		a->conf.count = 0;
 	if (a->spawn)
 		return spawn_defaults(a);
+	a->yield = a->yield > 0;
 	if (a->conf.first_account + a->conf.accounts - 1 < a->conf.first_account) {
 		fprintf(stderr, PROG ": --first-account + --accounts passes 2^64\n");
 		return -1;
@@ -650,10 +669,16 @@ op_submit(void *ctx, const struct zcs_sign_args *args)
 	return zcs_submit(ctx, args);
 }
 
+static int yield_when_idle; /* --yield */
+
 static unsigned int
 op_poll(void *ctx, struct zcs_request **out, unsigned int n)
 {
-	return zcs_poll(ctx, out, n);
+	unsigned int got = zcs_poll(ctx, out, n);
+
+	if (got == 0 && yield_when_idle)
+		sched_yield();
+	return got;
 }
 
 static void
@@ -1061,8 +1086,8 @@ describe_layout(const struct args *a, struct results *res)
 	if (!a->spawn) {
 		snprintf(res->layout, sizeof(res->layout),
 			"attached to zcsignd --file-prefix %s (its layout); bench on CPU %u, "
-			"busy-polling",
-			a->prefix, a->cpu);
+			"busy-polling%s",
+			a->prefix, a->cpu, a->yield ? ", sched_yield() when idle" : "");
 		res->x.layout = res->layout;
 		return;
 	}
@@ -1075,7 +1100,8 @@ describe_layout(const struct args *a, struct results *res)
 		sc->shards > 1 ? "s" : "", sc->signer_cpu >= 0 ? "on CPU " : "unpinned",
 		sc->signer_cpu >= 0 ? sc->signer_cpu : 0, sc->signer_idle, spin, sc->nonce,
 		strcmp(sc->nonce, "precomputed") == 0 ? ", refill thread (SCHED_IDLE) on CPU " : "",
-		sc->refill_cpu, a->cpu, a->sched_idle > 0 ? " at SCHED_IDLE" : "");
+		sc->refill_cpu, a->cpu,
+		a->sched_idle > 0 ? " at SCHED_IDLE" : (a->yield ? ", sched_yield() when idle" : ""));
 	res->x.layout = res->layout;
 	res->x.nonce = sc->nonce;
 }
@@ -1157,6 +1183,7 @@ main(int argc, char **argv)
 		return 1;
 	describe_layout(&a, &res);
 	rc = 1;
+	yield_when_idle = a.yield;
 	if (a.sched_idle > 0) {
 		struct sched_param sp = {.sched_priority = 0};
 

@@ -3,7 +3,7 @@
  * zcsign-enclave: the signer of one shard. Holds the shard's keys, listens on
  * one endpoint, serves one client (the engine's worker) at a time.
  *
- *   zcsign-enclave --listen unix:PATH|vsock:PORT --keys FILE [--idle spin|backoff]
+ *   zcsign-enclave --listen unix:PATH|vsock:PORT --keys FILE [--idle spin|backoff|yield]
  *                  [--nonce precomputed|rfc6979|hedged] [--presig-ecdsa N]
  *                  [--presig-schnorr N] [--presig-low PCT] [--presig-high PCT]
  *                  [--refill-cpu CPU] [--verify]
@@ -59,7 +59,7 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: " PROG " --listen unix:PATH|vsock:PORT --keys FILE [--idle spin|backoff]\n"
+		"usage: " PROG " --listen unix:PATH|vsock:PORT --keys FILE [--idle spin|backoff|yield]\n"
 		"       [--idle-spin-us N] [--nonce precomputed|rfc6979|hedged] [--presig-ecdsa N] "
 		"[--presig-schnorr "
 		"N]\n"
@@ -69,7 +69,9 @@ usage(FILE *out)
 		"  --keys FILE          this shard's key file (mode 0600, from zcsign-keygen)\n"
 		"  --idle MODE          spin: busy-poll, lowest latency (default);\n"
 		"                       backoff: sleep in poll() after --idle-spin-us idle (shared "
-		"cores)\n"
+		"cores);\n"
+		"                       yield: busy-poll, sched_yield() when idle (a core shared\n"
+		"                       with a polling client that yields too: no wake-ups)\n"
 		"  --idle-spin-us N     backoff: spin N us idle before sleeping (default 50; 0 on "
 		"a\n"
 		"                       core shared with the client)\n"
@@ -176,7 +178,7 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'i':
 			o->idle = zcs_idle_parse(optarg);
 			if (o->idle == 0) {
-				fprintf(stderr, PROG ": --idle '%s': expected spin or backoff\n",
+				fprintf(stderr, PROG ": --idle '%s': expected spin, backoff or yield\n",
 					optarg);
 				return -1;
 			}

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,12 +31,13 @@
 static const char *const idle_names[] = {
 	[ZCS_IDLE_SPIN] = "spin",
 	[ZCS_IDLE_BACKOFF] = "backoff",
+	[ZCS_IDLE_YIELD] = "yield",
 };
 
 const char *
 zcs_idle_name(int idle)
 {
-	if (idle == ZCS_IDLE_SPIN || idle == ZCS_IDLE_BACKOFF)
+	if (idle == ZCS_IDLE_SPIN || idle == ZCS_IDLE_BACKOFF || idle == ZCS_IDLE_YIELD)
 		return idle_names[idle];
 	return NULL;
 }
@@ -47,6 +49,8 @@ zcs_idle_parse(const char *name)
 		return ZCS_IDLE_SPIN;
 	if (name != NULL && strcmp(name, "backoff") == 0)
 		return ZCS_IDLE_BACKOFF;
+	if (name != NULL && strcmp(name, "yield") == 0)
+		return ZCS_IDLE_YIELD;
 	return 0;
 }
 
@@ -642,6 +646,8 @@ zcs_serve_run(struct zcs_server *srv)
 		}
 		if (srv->conf.idle == ZCS_IDLE_BACKOFF)
 			idle_backoff(srv);
+		else if (srv->conf.idle == ZCS_IDLE_YIELD)
+			sched_yield();
 	}
 	zcs_serve_conn_close(srv, srv->fd >= 0 ? "signer stopping" : NULL);
 	return 0;

@@ -34,6 +34,10 @@
  * isolated core, lowest latency). ZCS_IDLE_BACKOFF spins for
  * conf.backoff_spin_ns with nothing to do, then sleeps in poll() for up
  * to ZCS_SERVE_BACKOFF_POLL_MS (dev boxes and CI, where cores are shared).
+ * ZCS_IDLE_YIELD busy-polls and calls sched_yield() after every idle step:
+ * on a core shared with a client that polls and yields the same way, the
+ * two hand the core to each other in a context switch, with no wake-up (an
+ * IPI, a sleeper's scheduling delay) on the request path.
  *
  * service_ns in a SIGN_REPLY is CLOCK_MONOTONIC time from the return of the
  * recv() that completed the request frame to the signature being ready (reply
@@ -73,6 +77,7 @@
 enum zcs_idle {
 	ZCS_IDLE_SPIN = 1,
 	ZCS_IDLE_BACKOFF = 2,
+	ZCS_IDLE_YIELD = 3,
 };
 
 /* Return values of a poll step. */

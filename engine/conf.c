@@ -178,9 +178,9 @@ zcs_engine_conf_check(const struct zcs_engine_conf *conf, char *err, size_t errl
 			return fail(err, errlen, "[engine] %s = %" PRIu32 ": not a power of two",
 				k->name, v);
 	}
-	if (conf->poll != ZCS_POLL_SPIN && conf->poll != ZCS_POLL_BACKOFF)
-		return fail(
-			err, errlen, "[engine] poll = %d: not spin or backoff", (int)conf->poll);
+	if (zcs_poll_mode_name(conf->poll) == NULL)
+		return fail(err, errlen, "[engine] poll = %d: not spin, backoff or yield",
+			(int)conf->poll);
 	if (conf->pool_size < conf->ring_size)
 		return fail(err, errlen,
 			"[engine] pool_size = %" PRIu32 ": below ring_size = %" PRIu32
@@ -324,13 +324,12 @@ parse_engine_entry(struct zcs_engine_conf *conf, bool *have_shards,
 	unsigned int i;
 
 	if (strcmp(e->name, "poll") == 0) {
-		if (strcmp(e->value, "spin") == 0)
-			conf->poll = ZCS_POLL_SPIN;
-		else if (strcmp(e->value, "backoff") == 0)
-			conf->poll = ZCS_POLL_BACKOFF;
-		else
-			return fail(err, errlen, "%s: [engine] poll = %s: not spin or backoff",
-				path, e->value);
+		int m = zcs_poll_mode_parse(e->value);
+
+		if (m < 0)
+			return fail(err, errlen,
+				"%s: [engine] poll = %s: not spin, backoff or yield", path, e->value);
+		conf->poll = (enum zcs_poll_mode)m;
 		return 0;
 	}
 	for (i = 0; i < RTE_DIM(num_keys); i++) {

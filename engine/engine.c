@@ -336,7 +336,7 @@ zcs_engine_start(const struct zcs_engine_conf *conf)
 	running = e;
 	publish_telemetry(e);
 	ZCS_LOG(INFO, "engine: %u shards started, %s poll, ring %" PRIu32 ", inflight_max %" PRIu32,
-		e->conf.shards, e->conf.poll == ZCS_POLL_SPIN ? "spin" : "backoff",
+		e->conf.shards, zcs_poll_mode_name(e->conf.poll),
 		e->conf.ring_size, e->conf.inflight_max);
 	return e;
 }

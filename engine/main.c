@@ -2,7 +2,7 @@
 /*
  * zcsignd: the EAL primary around the engine library.
  *
- *   zcsignd [EAL options] -- --config FILE [--poll spin|backoff]
+ *   zcsignd [EAL options] -- --config FILE [--poll spin|backoff|yield]
  *
  * The main lcore only waits for SIGINT/SIGTERM (the handler sets a flag and
  * nothing else), then stops the engine with a drain and prints the reconciled
@@ -44,10 +44,11 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " PROG " [EAL options] -- --config FILE [--poll spin|backoff]\n"
+		"usage: " PROG " [EAL options] -- --config FILE [--poll spin|backoff|yield]\n"
 		"  --config FILE   engine configuration (INI: [engine], [shard.<i>])\n"
 		"  --poll MODE     worker poll mode, overrides the file: spin (isolated cores)\n"
-		"                  or backoff (shared cores: sleeps when idle)\n"
+		"                  or backoff (shared cores: sleeps when idle) or yield (pollers\n"
+		"                  sharing a core: sched_yield() when idle)\n"
 		"  --help          this text\n"
 		"Stops with a drain on SIGINT or SIGTERM.\n");
 }
@@ -99,8 +100,8 @@ parse_args(int argc, char **argv, struct args *a)
 		fprintf(stderr, PROG ": --config FILE is required (try --help)\n");
 		return -1;
 	}
-	if (a->poll != NULL && strcmp(a->poll, "spin") != 0 && strcmp(a->poll, "backoff") != 0) {
-		fprintf(stderr, PROG ": --poll %s: not spin or backoff\n", a->poll);
+	if (a->poll != NULL && zcs_poll_mode_parse(a->poll) < 0) {
+		fprintf(stderr, PROG ": --poll %s: not spin, backoff or yield\n", a->poll);
 		return -1;
 	}
 	return 0;
@@ -117,7 +118,7 @@ load_conf(const struct args *a, struct zcs_engine_conf *conf)
 		return -1;
 	}
 	if (a->poll != NULL)
-		conf->poll = strcmp(a->poll, "spin") == 0 ? ZCS_POLL_SPIN : ZCS_POLL_BACKOFF;
+		conf->poll = (enum zcs_poll_mode)zcs_poll_mode_parse(a->poll);
 	return 0;
 }
 

@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -939,7 +940,7 @@ zcs_worker_main(void *arg)
 	if (w == NULL)
 		return -ENOENT;
 	ZCS_LOG(INFO, "shard %u: worker on lcore %u, signer %s, %s poll", w->shard, w->lcore,
-		w->endpoint, w->poll == ZCS_POLL_SPIN ? "spin" : "backoff");
+		w->endpoint, zcs_poll_mode_name(w->poll));
 	w->reconnect_at = rte_rdtsc();
 	w->tel->last_tsc = w->reconnect_at;
 	while (!quit) {
@@ -952,8 +953,13 @@ zcs_worker_main(void *arg)
 		zcs_tel_work(w->tel, work);
 		if (unlikely(*w->stop))
 			quit = drain_step(w, now);
-		if (w->poll == ZCS_POLL_BACKOFF)
+		if (w->poll == ZCS_POLL_BACKOFF) {
 			backoff_idle(w, work, now);
+		} else if (w->poll == ZCS_POLL_YIELD && !work) {
+			sched_yield();
+			/* Time given to another poller is idle time, not a gap the host inflicted. */
+			zcs_tel_slept(w->tel);
+		}
 	}
 	close_conn(w);
 	w->st->inflight = 0;

@@ -46,8 +46,8 @@ field() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
 echo "== keys and signers (everything under $run)"
 "$bin/enclave/zcsign-keygen" --accounts $accounts --shards $shards --out "$run/keys"
 for s in $(seq 0 $((shards - 1))); do
-	"$bin/enclave/zcsign-enclave" --listen "unix:$run/signer-$s.sock" \
-		--keys "$run/keys/shard-$s.keys" --idle backoff 2>"$run/signer-$s.log" &
+	taskset -c 0 "$bin/enclave/zcsign-enclave" --listen "unix:$run/signer-$s.sock" \
+		--keys "$run/keys/shard-$s.keys" --idle yield 2>"$run/signer-$s.log" &
 	signer_pids+=($!)
 done
 for s in $(seq 0 $((shards - 1))); do
@@ -60,7 +60,7 @@ cat >"$run/zcsignd.ini" <<EOF
 # zcsignd configuration written by scripts/demo.sh
 [engine]
 shards = $shards
-poll = backoff
+poll = yield
 EOF
 for s in $(seq 0 $((shards - 1))); do
 	printf '[shard.%d]\nsigner = unix:%s\n' "$s" "$run/signer-$s.sock" >>"$run/zcsignd.ini"
@@ -69,11 +69,12 @@ done
 echo
 echo "== zcsignd"
 eal=(--file-prefix "$prefix" --no-pci -m 256 --lcores 0@0,1@1,2@1)
-echo "  $bin/engine/zcsignd ${eal[*]} -- --config zcsignd.ini --poll backoff"
-echo "  layout on this $(nproc)-CPU box: cpu 0: zcsignd main lcore 0 (control only, sleeps)"
-echo "    and zcsign-bench (busy-polls); cpu 1: shard 0 worker lcore 1 and shard 1 worker"
-echo "    lcore 2 (shared core, so --poll backoff); signers unpinned (--idle backoff)"
-"$bin/engine/zcsignd" "${eal[@]}" -- --config "$run/zcsignd.ini" --poll backoff \
+echo "  $bin/engine/zcsignd ${eal[*]} -- --config zcsignd.ini"
+echo "  layout on this $(nproc)-CPU box: cpu 0: zcsignd main lcore 0 (control only, sleeps),"
+echo "    both signers (--idle yield) and zcsign-bench (--yield); cpu 1: shard 0 worker"
+echo "    lcore 1 and shard 1 worker lcore 2 (poll = yield). Pollers sharing a CPU hand it"
+echo "    to each other with sched_yield() when idle: no sleeps, no wake-ups."
+"$bin/engine/zcsignd" "${eal[@]}" -- --config "$run/zcsignd.ini" \
 	2>"$run/zcsignd.log" &
 zcsignd_pid=$!
 
@@ -92,9 +93,9 @@ cli status | field '"\n".join("  shard %d on lcore %d: %s, signer %s (%d keys)" 
 	s["signer_keys"]) for s in j["shards"])'
 
 echo
-echo "== zcsign-bench --closed 8 --count $requests --algo mix --verify keys/manifest.json"
+echo "== zcsign-bench --yield --closed 8 --count $requests --algo mix --verify keys/manifest.json"
 rc=0
-"$bin/bench/zcsign-bench" --file-prefix "$prefix" --closed 8 --count $requests --algo mix \
+"$bin/bench/zcsign-bench" --file-prefix "$prefix" --yield --closed 8 --count $requests --algo mix \
 	--accounts $accounts --verify "$run/keys/manifest.json" --json "$run/bench.json" || rc=$?
 [ "$rc" = 0 ] || fail "zcsign-bench exited $rc"
 bench_ok=$(field "j['signed'] == $requests and j['verify']['verified'] == $requests \

@@ -361,7 +361,7 @@ cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "main_lcore", rte_get_main_lcore());
 	rc = rc
 		?: rte_tel_data_add_dict_string(
-			   d, "poll_mode", eng.poll == ZCS_POLL_SPIN ? "spin" : "backoff");
+			   d, "poll_mode", zcs_poll_mode_name(eng.poll));
 	rc = rc
 		?: rte_tel_data_add_dict_u64(
 			   d, "gap_threshold_ns", (uint64_t)eng.gap_threshold_us * 1000);

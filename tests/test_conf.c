@@ -362,6 +362,30 @@ test_check_by_hand(void **state)
 	assert_non_null(strstr(f->err, "stats_interval_ms = 3600001"));
 }
 
+/* Every poll mode by its name, names and values one to one; others refused. */
+static void
+test_poll_modes(void **state)
+{
+	struct fixture *f = *state;
+	const char *names[] = {"spin", "backoff", "yield"};
+	char text[256];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(text, sizeof(text), "[engine]\npoll = %s\n" SHARD0, names[i]);
+		if (load(f, text) != 0)
+			fail_msg("poll = %s: %s", names[i], f->err);
+		assert_string_equal(zcs_poll_mode_name(f->conf.poll), names[i]);
+		assert_int_equal(zcs_poll_mode_parse(names[i]), (int)f->conf.poll);
+	}
+	assert_int_equal(f->conf.poll, ZCS_POLL_YIELD);
+	assert_null(zcs_poll_mode_name(3));
+	assert_int_equal(zcs_poll_mode_parse("Yield"), -1);
+	assert_int_equal(zcs_poll_mode_parse(NULL), -1);
+	expect_refused(f, "[engine]\npoll = sleep\n" SHARD0, "poll = sleep",
+		"not spin, backoff or yield", NULL);
+}
+
 int
 main(void)
 {
@@ -374,6 +398,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_signer_and_measurement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_syntax, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_by_hand, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poll_modes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

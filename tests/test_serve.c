@@ -154,7 +154,7 @@ serve_thread(void *arg)
 }
 
 static int
-setup(void **state)
+setup_idle(void **state, int idle)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct zcs_serve_conf conf;
@@ -186,7 +186,7 @@ setup(void **state)
 	conf.ks = &f->ks;
 	memcpy(conf.measurement, f->measurement, sizeof(conf.measurement));
 	conf.listen_fd = f->lfd;
-	conf.idle = ZCS_IDLE_BACKOFF;
+	conf.idle = idle;
 	conf.stop = &f->stop;
 	f->srv = zcs_serve_create(&conf);
 	assert_non_null(f->srv);
@@ -194,6 +194,19 @@ setup(void **state)
 	f->running = true;
 	*state = f;
 	return 0;
+}
+
+static int
+setup(void **state)
+{
+	return setup_idle(state, ZCS_IDLE_BACKOFF);
+}
+
+/* The loop that hands its core over with sched_yield() when idle. */
+static int
+setup_yield(void **state)
+{
+	return setup_idle(state, ZCS_IDLE_YIELD);
 }
 
 /* Stop the loop and wait for it, at most 5 s. Returns 0 or the join error. */
@@ -515,6 +528,13 @@ test_sign_batch(void **state)
 	close(fd);
 	free(reqs);
 	free(hashes);
+}
+
+/* The same batch, every signature verified, from a loop in yield idle mode. */
+static void
+test_sign_batch_yield(void **state)
+{
+	test_sign_batch(state);
 }
 
 static void
@@ -1442,6 +1462,8 @@ test_idle_names(void **state)
 	(void)state;
 	assert_int_equal(zcs_idle_parse("spin"), ZCS_IDLE_SPIN);
 	assert_int_equal(zcs_idle_parse("backoff"), ZCS_IDLE_BACKOFF);
+	assert_int_equal(zcs_idle_parse("yield"), ZCS_IDLE_YIELD);
+	assert_string_equal(zcs_idle_name(ZCS_IDLE_YIELD), "yield");
 	assert_int_equal(zcs_idle_parse("Spin"), 0);
 	assert_int_equal(zcs_idle_parse(""), 0);
 	assert_int_equal(zcs_idle_parse(NULL), 0);
@@ -1457,6 +1479,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_hello),
 		T(test_sign_batch),
+		cmocka_unit_test_setup_teardown(test_sign_batch_yield, setup_yield, teardown),
 		T(test_pubkey),
 		T(test_unknown_account),
 		T(test_bad_body_not_fatal),
