@@ -470,7 +470,7 @@ parse_one(struct args *a, int opt, const char *v, int *seen_count, int *seen_dur
 /*
  * --spawn's layout on this box unless told: zcsignd's main lcore (control,
  * sleeps) on CPU 0 and its workers on CPU 1 (a worker alone there spins,
- * workers sharing it back off); signers and the bench on CPU 0, both polling
+ * workers sharing it yield); signers and the bench on CPU 0, both polling
  * and handing the CPU to each other with sched_yield() when idle: no wake-up
  * on the request path (RESULTS.md: e2e p50 8 us against 25 us for a signer
  * sleeping in poll() and a SCHED_IDLE bench).

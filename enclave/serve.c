@@ -37,7 +37,7 @@ static const char *const idle_names[] = {
 const char *
 zcs_idle_name(int idle)
 {
-	if (idle == ZCS_IDLE_SPIN || idle == ZCS_IDLE_BACKOFF || idle == ZCS_IDLE_YIELD)
+	if (idle >= ZCS_IDLE_SPIN && idle <= ZCS_IDLE_YIELD)
 		return idle_names[idle];
 	return NULL;
 }
@@ -45,12 +45,11 @@ zcs_idle_name(int idle)
 int
 zcs_idle_parse(const char *name)
 {
-	if (name != NULL && strcmp(name, "spin") == 0)
-		return ZCS_IDLE_SPIN;
-	if (name != NULL && strcmp(name, "backoff") == 0)
-		return ZCS_IDLE_BACKOFF;
-	if (name != NULL && strcmp(name, "yield") == 0)
-		return ZCS_IDLE_YIELD;
+	int i;
+
+	for (i = ZCS_IDLE_SPIN; i <= ZCS_IDLE_YIELD; i++)
+		if (name != NULL && strcmp(name, idle_names[i]) == 0)
+			return i;
 	return 0;
 }
 
