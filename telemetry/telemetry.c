@@ -497,69 +497,77 @@ shard_dict(struct rte_tel_data *d, unsigned int n)
 	return rc;
 }
 
+/* A dict of ns figures for shard n: {"shard": n, "unit": "ns", ...}. */
 static int
-cmd_shard(const char *cmd, const char *params, struct rte_tel_data *d)
+start_ns_dict(struct rte_tel_data *d, unsigned int n)
+{
+	int rc = rte_tel_data_start_dict(d);
+
+	rc = rc ?: rte_tel_data_add_dict_u64(d, "shard", n);
+	return rc ?: rte_tel_data_add_dict_string(d, "unit", "ns");
+}
+
+static int
+latency_dict(struct rte_tel_data *d, unsigned int n)
+{
+	struct zcs_hist *snap = malloc(sizeof(*snap)); /* too large for the stack */
+	int rc;
+
+	if (snap == NULL)
+		return -ENOMEM;
+	zcs_hist_snapshot(snap, &eng.w[n]->e2e);
+	rc = start_ns_dict(d, n);
+	rc = rc ?: add_summary(d, snap, eng.sh->tsc_hz);
+	free(snap);
+	return rc;
+}
+
+static int
+signer_dict(struct rte_tel_data *d, unsigned int n)
+{
+	int rc = start_ns_dict(d, n);
+
+	rc = rc ?: add_hist(d, "round_trip", &eng.w[n]->rtt, eng.sh->tsc_hz);
+	return rc ?: add_hist(d, "service", &eng.w[n]->service, 0);
+}
+
+typedef int (*shard_fill)(struct rte_tel_data *d, unsigned int shard);
+
+/* The commands whose parameter is a shard: fill d with fn(d, shard) under the lock. */
+static int
+on_shard(const char *params, struct rte_tel_data *d, shard_fill fn)
 {
 	unsigned int n = 0;
 	int rc;
 
-	RTE_SET_USED(cmd);
 	rc = lock_engine();
 	if (rc != 0)
 		return rc;
 	rc = parse_index(params, eng.shards, &n);
-	rc = rc ?: shard_dict(d, n);
+	rc = rc ?: fn(d, n);
 	unlock_engine();
 	return rc;
+}
+
+static int
+cmd_shard(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	RTE_SET_USED(cmd);
+	return on_shard(params, d, shard_dict);
 }
 
 static int
 cmd_latency(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct zcs_hist *snap;
-	unsigned int n = 0;
-	int rc;
-
 	RTE_SET_USED(cmd);
-	rc = lock_engine();
-	if (rc != 0)
-		return rc;
-	rc = parse_index(params, eng.shards, &n);
-	if (rc == 0) {
-		snap = malloc(sizeof(*snap));
-		if (snap == NULL) {
-			rc = -ENOMEM;
-		} else {
-			zcs_hist_snapshot(snap, &eng.w[n]->e2e);
-			rc = rte_tel_data_start_dict(d);
-			rc = rc ?: rte_tel_data_add_dict_u64(d, "shard", n);
-			rc = rc ?: rte_tel_data_add_dict_string(d, "unit", "ns");
-			rc = rc ?: add_summary(d, snap, eng.sh->tsc_hz);
-			free(snap);
-		}
-	}
-	unlock_engine();
-	return rc;
+	return on_shard(params, d, latency_dict);
 }
 
 static int
 cmd_signer(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	unsigned int n = 0;
-	int rc;
-
 	RTE_SET_USED(cmd);
-	rc = lock_engine();
-	if (rc != 0)
-		return rc;
-	rc = parse_index(params, eng.shards, &n);
-	rc = rc ?: rte_tel_data_start_dict(d);
-	rc = rc ?: rte_tel_data_add_dict_u64(d, "shard", n);
-	rc = rc ?: rte_tel_data_add_dict_string(d, "unit", "ns");
-	rc = rc ?: add_hist(d, "round_trip", &eng.w[n]->rtt, eng.sh->tsc_hz);
-	rc = rc ?: add_hist(d, "service", &eng.w[n]->service, 0);
-	unlock_engine();
-	return rc;
+	return on_shard(params, d, signer_dict);
 }
 
 /*
