@@ -39,6 +39,7 @@
 
 #include "cli.h"
 #include "hex.h"
+#include "lcores.h"
 #include "shards.h"
 
 /* DPDK's default --file-prefix (what zcsignd uses when given none). */
@@ -88,35 +89,18 @@ no_engine(const struct cli_args *a)
 /* ---- EAL ---- */
 
 /*
- * "0@(c0,c1-c2,...)": the CLI's lcore 0 on every CPU this process may run on,
- * so the scheduler keeps placing it as it would any command.
+ * "--lcores=0@(c0,c1-c2,...)": the CLI's lcore 0 on every CPU this process may
+ * run on, so the scheduler keeps placing it as it would any command.
  */
 static int
 lcores_arg(char *out, size_t len)
 {
-	cpu_set_t set;
-	size_t off;
-	int c, end, n;
+	static const char opt[] = "--lcores=";
 
-	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+	if (len <= sizeof(opt))
 		return -1;
-	off = (size_t)snprintf(out, len, "--lcores=0@(");
-	for (c = 0; c < CPU_SETSIZE; c = end + 1) {
-		end = c;
-		if (!CPU_ISSET(c, &set))
-			continue;
-		while (end + 1 < CPU_SETSIZE && CPU_ISSET(end + 1, &set))
-			end++;
-		n = end > c ? snprintf(out + off, len - off, "%d-%d,", c, end)
-			    : snprintf(out + off, len - off, "%d,", c);
-		if (n < 0 || (size_t)n >= len - off)
-			return -1;
-		off += (size_t)n;
-	}
-	if (off == strlen("--lcores=0@(") || off + 2 > len)
-		return -1;
-	out[off - 1] = ')'; /* over the last ',' */
-	return 0;
+	memcpy(out, opt, sizeof(opt) - 1);
+	return zcs_lcores_map(out + sizeof(opt) - 1, len - (sizeof(opt) - 1), 0, 0);
 }
 
 /*

@@ -35,6 +35,7 @@
 
 #include <zcsign/shard.h>
 
+#include "lcores.h"
 #include "proc_util.h"
 #include "verify.h"
 
@@ -159,28 +160,9 @@ engine_eal_cleanup_files(const char *prefix)
 static inline int
 engine_client_lcores(char *out, size_t len)
 {
-	size_t off;
-	cpu_set_t set;
-	int c, end, n;
+	int n = snprintf(out, len, "--lcores=");
 
-	if (sched_getaffinity(0, sizeof(set), &set) != 0)
-		return -1;
-	off = (size_t)snprintf(out, len, "--lcores=0@(");
-	for (c = 0; c < CPU_SETSIZE; c = end + 1) {
-		end = c;
-		if (!CPU_ISSET(c, &set))
-			continue;
-		while (end + 1 < CPU_SETSIZE && CPU_ISSET(end + 1, &set))
-			end++;
-		n = snprintf(out + off, len - off, end > c ? "%d-%d," : "%d,", c, end);
-		if (n < 0 || (size_t)n >= len - off)
-			return -1;
-		off += (size_t)n;
-	}
-	if (out[off - 1] != ',')
-		return -1;
-	out[off - 1] = ')';
-	return 0;
+	return n < 0 || (size_t)n >= len ? -1 : zcs_lcores_map(out + n, len - (size_t)n, 0, 0);
 }
 
 /*

@@ -41,6 +41,7 @@
 #include "addr.h"
 #include "hex.h"
 #include "keystore.h"
+#include "lcores.h"
 #include "presig.h"
 #include "serve.h"
 #include "sign.h"
@@ -229,25 +230,6 @@ inproc_signer_stop(struct inproc_signer *s)
 	unlink(s->keyfile);
 }
 
-/* "(0-2)@(cpus)": three lcores over whatever CPUs we may use (CI boxes have 2). */
-static void
-inproc_lcores_arg(char *buf, size_t len)
-{
-	cpu_set_t set;
-	int c, n = 0, off;
-
-	CPU_ZERO(&set);
-	sched_getaffinity(0, sizeof(set), &set);
-	off = snprintf(buf, len, "(0-2)@(");
-	for (c = 0; c < CPU_SETSIZE && n < 3; c++) {
-		if (!CPU_ISSET(c, &set))
-			continue;
-		off += snprintf(buf + off, len - (size_t)off, "%s%d", n ? "," : "", c);
-		n++;
-	}
-	snprintf(buf + off, len - (size_t)off, ")");
-}
-
 /*
  * EAL (telemetry on when telemetry is true: its socket lands in the runtime
  * directory, which inproc_teardown() removes) and the signers. 0 or -1.
@@ -262,7 +244,8 @@ inproc_setup(struct inproc *p, const char *tag, bool telemetry)
 
 	memset(p, 0, sizeof(*p));
 	snprintf(prefix, sizeof(prefix), "zcs_%s_%d", tag, (int)getpid());
-	inproc_lcores_arg(lcores, sizeof(lcores));
+	if (zcs_lcores_map(lcores, sizeof(lcores), 0, 2) != 0)
+		return -1;
 	argv[argc++] = (char *)tag;
 	argv[argc++] = "--no-huge";
 	argv[argc++] = "-m";

@@ -76,25 +76,6 @@ static struct {
 	char flat[65536]; /* "\n" + the flattened replies */
 } g;
 
-/* "(0-2)@(cpus)": main lcore and one worker per shard over the CPUs we may use. */
-static void
-engine_lcores(char *buf, size_t len)
-{
-	cpu_set_t set;
-	int c, n = 0, off;
-
-	CPU_ZERO(&set);
-	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
-	off = snprintf(buf, len, "(0-%d)@(", NSHARDS);
-	for (c = 0; c < CPU_SETSIZE && n < 3; c++) {
-		if (!CPU_ISSET(c, &set))
-			continue;
-		off += snprintf(buf + off, len - (size_t)off, "%s%d", n ? "," : "", c);
-		n++;
-	}
-	snprintf(buf + off, len - (size_t)off, ")");
-}
-
 /*
  * engine_fixture_zcsignd_start() with EAL telemetry on (the fixture turns it
  * off), then wait for the telemetry socket.
@@ -231,7 +212,7 @@ group_setup(void **state)
 	memset(&g, 0, sizeof(g));
 	g.f.pid = -1;
 	snprintf(g.prefix, sizeof(g.prefix), "zcs_tel_e2e_%d", (int)getpid());
-	engine_lcores(g.lcores, sizeof(g.lcores));
+	assert_int_equal(zcs_lcores_map(g.lcores, sizeof(g.lcores), 0, NSHARDS), 0);
 	g.c.tag = "tel-e2e";
 	g.c.prefix = g.prefix;
 	g.c.shards = NSHARDS;

@@ -336,25 +336,6 @@ static struct {
 	char text[1 << 20];
 } g;
 
-/* "(0-2)@(cpus)": main lcore and one worker per shard over the CPUs we may use. */
-static void
-engine_lcores(char *buf, size_t len)
-{
-	cpu_set_t set;
-	int c, n = 0, off;
-
-	CPU_ZERO(&set);
-	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
-	off = snprintf(buf, len, "(0-%d)@(", NSHARDS);
-	for (c = 0; c < CPU_SETSIZE && n < 3; c++) {
-		if (!CPU_ISSET(c, &set))
-			continue;
-		off += snprintf(buf + off, len - (size_t)off, "%s%d", n ? "," : "", c);
-		n++;
-	}
-	snprintf(buf + off, len - (size_t)off, ")");
-}
-
 /* This process as a DPDK secondary of zcsignd. */
 static int
 client_start(void)
@@ -408,7 +389,7 @@ engine_setup(void **state)
 	memset(&g, 0, sizeof(g));
 	g.f.pid = -1;
 	snprintf(g.prefix, sizeof(g.prefix), "zcs_top_%d", (int)getpid());
-	engine_lcores(g.lcores, sizeof(g.lcores));
+	assert_int_equal(zcs_lcores_map(g.lcores, sizeof(g.lcores), 0, NSHARDS), 0);
 	g.c.tag = "top";
 	g.c.prefix = g.prefix;
 	g.c.shards = NSHARDS;

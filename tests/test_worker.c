@@ -64,6 +64,7 @@
 #include "addr.h"
 #include "hex.h"
 #include "keystore.h"
+#include "lcores.h"
 #include "presig.h"
 #include "serve.h"
 #include "shards.h"
@@ -435,24 +436,6 @@ fake_stop(void)
 
 /* ---- EAL and group fixture ---- */
 
-/* "(0-2)@(cpus)": three lcores over whatever CPUs we may use (CI boxes have 2). */
-static void
-lcores_arg(char *buf, size_t len)
-{
-	cpu_set_t set;
-	int c, n = 0, off;
-
-	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
-	off = snprintf(buf, len, "(0-2)@(");
-	for (c = 0; c < CPU_SETSIZE && n < 3; c++) {
-		if (!CPU_ISSET(c, &set))
-			continue;
-		off += snprintf(buf + off, len - (size_t)off, "%s%d", n ? "," : "", c);
-		n++;
-	}
-	snprintf(buf + off, len - (size_t)off, ")");
-}
-
 static int
 group_setup(void **state)
 {
@@ -465,7 +448,7 @@ group_setup(void **state)
 
 	(void)state;
 	snprintf(prefix, sizeof(prefix), "zcs_test_worker_%d", (int)getpid());
-	lcores_arg(lcores, sizeof(lcores));
+	assert_int_equal(zcs_lcores_map(lcores, sizeof(lcores), 0, 2), 0);
 	if (rte_eal_init(argc, argv) < 0)
 		fail_msg("rte_eal_init failed");
 	assert_int_equal(rte_lcore_count(), 3);
