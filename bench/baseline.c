@@ -48,8 +48,8 @@ zcs_baseline_pin(int cpu)
 	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
-static void
-random_hash(uint8_t h[32])
+void
+zcs_baseline_random_hash(uint8_t h[32])
 {
 	if (getrandom(h, 32, 0) != 32)
 		memset(h, 0x5a, 32);
@@ -72,7 +72,7 @@ zcs_baseline_init(struct zcs_baseline *b, int cpu_client, int cpu_server)
 		return -1;
 	}
 	do
-		random_hash(sk);
+		zcs_baseline_random_hash(sk);
 	while (!secp256k1_ec_seckey_verify(b->ctx, sk));
 	zcs_hex_encode(sk, 32, hex);
 	memset(sk, 0, sizeof(sk));
@@ -120,7 +120,7 @@ zcs_baseline_sign(
 	unsigned int i;
 
 	*per = 1;
-	random_hash(hash);
+	zcs_baseline_random_hash(hash);
 	for (i = 0; i < n; i++) {
 		uint64_t t0 = zcs_baseline_now_ns();
 
@@ -176,7 +176,7 @@ zcs_baseline_presig(
 	ps = zcs_baseline_presig_pool();
 	if (ps == NULL)
 		return -1;
-	random_hash(hash);
+	zcs_baseline_random_hash(hash);
 	for (i = 0; i < n; i++) {
 		uint64_t t0;
 
@@ -207,8 +207,8 @@ struct echo {
 };
 
 /* Exactly len bytes from a non-blocking socket, busy-polling; -1 when closed or stopped. */
-static int
-recv_spin(int fd, void *buf, size_t len, atomic_int *stop)
+int
+zcs_baseline_recv_spin(int fd, void *buf, size_t len, atomic_int *stop)
 {
 	size_t got = 0;
 
@@ -235,7 +235,7 @@ echo_main(void *arg)
 	uint8_t sig[64] = {0};
 
 	zcs_baseline_pin(e->cpu);
-	while (recv_spin(e->fd, &req, sizeof(req), &e->stop) == 0) {
+	while (zcs_baseline_recv_spin(e->fd, &req, sizeof(req), &e->stop) == 0) {
 		zcs_wire_sign_reply(&rep, le64toh(req.seq), ZCS_OK, 0, 0, sig);
 		if (send(e->fd, &rep, sizeof(rep), MSG_NOSIGNAL) != sizeof(rep))
 			break;
@@ -263,13 +263,13 @@ zcs_baseline_unix_rt(struct zcs_baseline *b, uint64_t *ns, unsigned int n, unsig
 		return -1;
 	}
 	zcs_baseline_pin(b->cpu_client);
-	random_hash(hash);
+	zcs_baseline_random_hash(hash);
 	for (i = 0; i < n; i++) {
 		uint64_t t0 = zcs_baseline_now_ns();
 
 		zcs_wire_sign(&req, i, ZCS_BASELINE_ACCOUNT, ZCS_ALGO_ECDSA, hash);
 		if (send(sv[0], &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req) ||
-			recv_spin(sv[0], &rep, sizeof(rep), NULL) != 0 || le64toh(rep.seq) != i)
+			zcs_baseline_recv_spin(sv[0], &rep, sizeof(rep), NULL) != 0 || le64toh(rep.seq) != i)
 			goto out;
 		ns[i] = zcs_baseline_now_ns() - t0;
 	}

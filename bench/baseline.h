@@ -9,6 +9,7 @@
 #ifndef ZCS_BENCH_BASELINE_H
 #define ZCS_BENCH_BASELINE_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <secp256k1.h>
@@ -37,6 +38,16 @@ void zcs_baseline_fini(struct zcs_baseline *b);
 
 /** Monotonic nanoseconds. */
 uint64_t zcs_baseline_now_ns(void);
+
+/** 32 random bytes (getrandom; a fixed pattern if that fails: a benchmark, not a key). */
+void zcs_baseline_random_hash(uint8_t h[32]);
+
+/**
+ * Exactly len bytes from socket fd, busy-polling non-blocking recv().
+ * @return 0, or -1 when the peer closed, on an error, or once *stop is set
+ * (stop may be NULL).
+ */
+int zcs_baseline_recv_spin(int fd, void *buf, size_t len, atomic_int *stop);
 
 /** Pin the calling thread to cpu (-1: all CPUs). @return 0 or an errno. */
 int zcs_baseline_pin(int cpu);

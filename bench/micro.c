@@ -75,13 +75,6 @@ struct bench {
 	int (*run)(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per);
 };
 
-static void
-random_hash(uint8_t h[32])
-{
-	if (getrandom(h, 32, 0) != 32)
-		memset(h, 0x5a, 32);
-}
-
 static int
 bench_ecdsa(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
 {
@@ -158,7 +151,7 @@ bench_encode(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *pe
 
 	(void)b;
 	*per = BATCH;
-	random_hash(hash);
+	zcs_baseline_random_hash(hash);
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t t0 = zcs_baseline_now_ns();
 
@@ -237,22 +230,6 @@ server_main(void *arg)
 }
 
 static int
-recv_exact(int fd, void *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t r = recv(fd, (uint8_t *)buf + got, len - got, MSG_DONTWAIT);
-
-		if (r > 0)
-			got += (size_t)r;
-		else if (r == 0 || (errno != EAGAIN && errno != EINTR))
-			return -1;
-	}
-	return 0;
-}
-
-static int
 run_roundtrip(
 	struct bench_ctx *b, unsigned int algo, unsigned int nonce, uint64_t *ns, unsigned int n)
 {
@@ -293,9 +270,9 @@ run_roundtrip(
 	zcs_baseline_pin(b->cpu_client);
 	zcs_wire_hello(&hello, 0, 1);
 	if (send(sv[0], &hello, sizeof(hello), MSG_NOSIGNAL) != sizeof(hello) ||
-		recv_exact(sv[0], &rep.h, sizeof(rep.h)) != 0)
+		zcs_baseline_recv_spin(sv[0], &rep.h, sizeof(rep.h), NULL) != 0)
 		goto join;
-	random_hash(hash);
+	zcs_baseline_random_hash(hash);
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t t0;
 
@@ -306,7 +283,7 @@ run_roundtrip(
 		t0 = zcs_baseline_now_ns();
 		zcs_wire_sign(&req, i, ZCS_BASELINE_ACCOUNT, (uint8_t)algo, hash);
 		if (send(sv[0], &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req) ||
-			recv_exact(sv[0], &rep.s, sizeof(rep.s)) != 0 ||
+			zcs_baseline_recv_spin(sv[0], &rep.s, sizeof(rep.s), NULL) != 0 ||
 			le16toh(rep.s.status) != ZCS_OK)
 			goto join;
 		ns[i] = zcs_baseline_now_ns() - t0;

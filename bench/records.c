@@ -12,6 +12,7 @@
 #include <zcsign/wire.h>
 
 #include "records.h"
+#include "report.h"
 
 /* Failures described one by one before the log only counts them. */
 #define LOG_FAILURES 5
@@ -59,21 +60,6 @@ zcs_bench_records_add(struct zcs_bench_records *s, const struct zcs_request *r)
 	d->recid = r->recid;
 }
 
-static const char *
-algo_name(unsigned int algo)
-{
-	switch (algo) {
-	case ZCS_ALGO_ECDSA:
-		return "ecdsa";
-	case ZCS_ALGO_ECDSA_RECOVERABLE:
-		return "ecdsa-recoverable";
-	case ZCS_ALGO_SCHNORR:
-		return "schnorr";
-	default:
-		return "invalid";
-	}
-}
-
 int64_t
 zcs_bench_records_verify(const struct zcs_bench_records *s, uint64_t *failed,
 	const struct zcs_manifest *m, FILE *log)
@@ -106,7 +92,7 @@ zcs_bench_records_verify(const struct zcs_bench_records *s, uint64_t *failed,
 		}
 		if (log != NULL && *failed < LOG_FAILURES)
 			fprintf(log, "verify: account %" PRIu64 " %s: %s\n", r->account,
-				algo_name(r->algo), zcs_verify_strerror(rc));
+				zcs_bench_algo_name(r->algo), zcs_verify_strerror(rc));
 		(*failed)++;
 	}
 	secp256k1_context_destroy(ctx);

@@ -15,18 +15,9 @@
 const char *
 zcs_bench_algo_name(unsigned int algo)
 {
-	switch (algo) {
-	case ZCS_BENCH_ALGO_MIX:
-		return "mix";
-	case ZCS_ALGO_ECDSA:
-		return "ecdsa";
-	case ZCS_ALGO_ECDSA_RECOVERABLE:
-		return "ecdsa-recoverable";
-	case ZCS_ALGO_SCHNORR:
-		return "schnorr";
-	default:
-		return "invalid";
-	}
+	const char *name = algo == ZCS_BENCH_ALGO_MIX ? "mix" : zcs_algo_name(algo);
+
+	return name != NULL ? name : "invalid";
 }
 
 void
