@@ -36,6 +36,7 @@
 #include <zcsign/client.h>
 #include <zcsign/shard.h>
 
+#include "eal_nohuge.h"
 #include "shards.h"
 
 #define MAX_CLIENTS 8
@@ -190,32 +191,15 @@ next_rand(uint64_t *s)
 static int
 eal_setup(void **state)
 {
-	char prefix[64];
-	/* --no-huge excludes --in-memory; --no-shconf and no telemetry leave no files. */
-	char *argv[] = {"test_client", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-		"--no-telemetry", "--file-prefix", prefix, "-l", "0-1",
-		"--log-level=lib.eal:warning", NULL};
-
 	(void)state;
-	snprintf(prefix, sizeof(prefix), "zcs_test_client_%d", (int)getpid());
-	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0) {
-		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
-		return -1;
-	}
-	return 0;
+	return eal_nohuge_init("test_client");
 }
 
 static int
 eal_teardown(void **state)
 {
-	char dir[PATH_MAX];
-	int ret;
-
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
-	ret = rte_eal_cleanup();
-	rmdir(dir);
-	return ret;
+	return eal_nohuge_cleanup();
 }
 
 static int

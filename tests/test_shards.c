@@ -35,6 +35,7 @@
 #include <zcsign/client.h>
 #include <zcsign/shard.h>
 
+#include "eal_nohuge.h"
 #include "shards.h"
 
 #define SHARDS 4
@@ -107,32 +108,15 @@ log_captured(void)
 static int
 eal_setup(void **state)
 {
-	char prefix[64];
-	char *argv[] = {"test_shards", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-		"--no-telemetry", "--file-prefix", prefix, "-l", "0-1",
-		"--log-level=lib.eal:warning", NULL};
-
 	(void)state;
-	snprintf(prefix, sizeof(prefix), "zcs_test_shards_%d", (int)getpid());
-	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0) {
-		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
-		return -1;
-	}
-	return 0;
+	return eal_nohuge_init("test_shards");
 }
 
 static int
 eal_teardown(void **state)
 {
-	char dir[PATH_MAX];
-	int ret;
-
 	(void)state;
-	/* --no-huge cannot be --in-memory: EAL leaves an empty runtime dir. */
-	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
-	ret = rte_eal_cleanup();
-	rmdir(dir);
-	return ret;
+	return eal_nohuge_cleanup();
 }
 
 static int
