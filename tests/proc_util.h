@@ -30,6 +30,7 @@
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,26 @@ proc_build_path(char *out, size_t len, const char *rel)
 	if (root == NULL || root[0] == '\0')
 		return -1;
 	return proc_path(out, len, root, rel);
+}
+
+/*
+ * The argv of a program of the build tree: argv[0] = prog, which receives the
+ * path of rel (proglen bytes), then the arguments of ap up to its NULL, at most
+ * max - 2 of them, then NULL. Returns the argument count, or -1 without
+ * ZCS_BUILD_DIR.
+ */
+static inline int
+proc_build_argv(char *argv[], size_t max, char *prog, size_t proglen, const char *rel, va_list ap)
+{
+	size_t n = 1;
+
+	if (proc_build_path(prog, proglen, rel) != 0)
+		return -1;
+	argv[0] = prog;
+	while (n < max - 1 && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	argv[n] = NULL;
+	return (int)n;
 }
 
 /* A fresh private directory /tmp/zcs-<tag>-XXXXXX (short: unix paths max 107 bytes). */

@@ -106,16 +106,13 @@ run_cli(struct env *e, struct cli_result *r, ...)
 {
 	char prog[PATH_MAX];
 	char *argv[32];
-	int n = 0;
 	va_list ap;
+	int n;
 
-	assert_int_equal(proc_build_path(prog, sizeof(prog), "cli/zcsign-cli"), 0);
-	argv[n++] = prog;
 	va_start(ap, r);
-	while (n < 31 && (argv[n] = va_arg(ap, char *)) != NULL)
-		n++;
+	n = proc_build_argv(argv, 32, prog, sizeof(prog), "cli/zcsign-cli", ap);
 	va_end(ap);
-	argv[n] = NULL;
+	assert_true(n > 0);
 	assert_int_equal(proc_wait_unix_idle(e->fx.sock, PROC_REPLY_MS), 0);
 	run_cli_argv(e, r, argv);
 }

@@ -528,17 +528,14 @@ refused_start(struct env *e, const char *want, ...)
 {
 	char prog[PATH_MAX], log[PATH_MAX];
 	char *argv[16];
-	int n = 0, code;
 	va_list ap;
+	int n, code;
 
-	assert_int_equal(proc_build_path(prog, sizeof(prog), "enclave/zcsign-enclave"), 0);
 	assert_int_equal(proc_path(log, sizeof(log), e->fx.dir, "refused.log"), 0);
-	argv[n++] = prog;
 	va_start(ap, want);
-	while (n < 15 && (argv[n] = va_arg(ap, char *)) != NULL)
-		n++;
+	n = proc_build_argv(argv, 16, prog, sizeof(prog), "enclave/zcsign-enclave", ap);
 	va_end(ap);
-	argv[n] = NULL;
+	assert_true(n > 0);
 	code = proc_run(argv, log, log, PROC_START_MS);
 	if (code <= 0 || !proc_file_contains(log, want)) {
 		proc_dump_log("signer", log);

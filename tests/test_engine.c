@@ -461,16 +461,13 @@ run_cli(struct env *e, struct cli_result *r, ...)
 {
 	char prog[PATH_MAX];
 	char *argv[32];
-	int n = 0;
 	va_list ap;
+	int n;
 
-	assert_int_equal(proc_build_path(prog, sizeof(prog), "cli/zcsign-cli"), 0);
-	argv[n++] = prog;
 	va_start(ap, r);
-	while (n < 31 && (argv[n] = va_arg(ap, char *)) != NULL)
-		n++;
+	n = proc_build_argv(argv, 32, prog, sizeof(prog), "cli/zcsign-cli", ap);
 	va_end(ap);
-	argv[n] = NULL;
+	assert_true(n > 0);
 	r->code = proc_run_tied(argv, e->cli_out, e->cli_err, CLI_MS);
 	assert_true(proc_read_file(e->cli_out, r->out, sizeof(r->out)) >= 0);
 	assert_true(proc_read_file(e->cli_err, r->err, sizeof(r->err)) >= 0);
