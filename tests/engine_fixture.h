@@ -37,6 +37,7 @@
 
 #include "lcores.h"
 #include "proc_util.h"
+#include "shards.h"
 #include "verify.h"
 
 /* Shards a fixture runs (the tests use 2 and 4 on 2 CPUs). */
@@ -163,6 +164,25 @@ engine_client_lcores(char *out, size_t len)
 	int n = snprintf(out, len, "--lcores=");
 
 	return n < 0 || (size_t)n >= len ? -1 : zcs_lcores_map(out + n, len - (size_t)n, 0, 0);
+}
+
+/* Until every shard of the engine sh is UP (connected, HELLO checked); fails after ms. */
+static inline void
+engine_fixture_wait_up(const struct zcs_engine_shared *sh, unsigned int ms)
+{
+	uint64_t deadline = proc_now_ns() + (uint64_t)ms * 1000000u;
+	unsigned int i, up;
+
+	for (;;) {
+		for (i = 0, up = 0; i < sh->shard_count; i++)
+			up += __atomic_load_n(&sh->shards[i].state, __ATOMIC_ACQUIRE) ==
+				ZCS_SHARD_UP;
+		if (up == sh->shard_count)
+			return;
+		if (proc_now_ns() > deadline)
+			fail_msg("only %u of %u shards up after %u ms", up, sh->shard_count, ms);
+		proc_sleep_ms(5);
+	}
 }
 
 /*

@@ -205,24 +205,6 @@ shard_state(const struct env *e, unsigned int i)
 	return __atomic_load_n(&e->sh->shards[i].state, __ATOMIC_ACQUIRE);
 }
 
-/* Every shard of the group's engine is up (bounded). */
-static void
-wait_all_up(const struct env *e)
-{
-	uint64_t deadline = proc_now_ns() + (uint64_t)RECOVER_MS * 1000000u;
-	unsigned int i, up;
-
-	for (;;) {
-		for (i = 0, up = 0; i < SHARDS; i++)
-			up += shard_state(e, i) == ZCS_SHARD_UP;
-		if (up == SHARDS)
-			return;
-		if (proc_now_ns() > deadline)
-			fail_msg("only %u of %u shards up after %d ms", up, SHARDS, RECOVER_MS);
-		proc_sleep_ms(5);
-	}
-}
-
 /* One request's completion (any other is a stray: fails), copied out; bounded. */
 static void
 await_one(struct env *e, uint64_t cookie, struct zcs_request *out)
@@ -720,10 +702,13 @@ test_teardown(void **state)
 	return 0;
 }
 
+/* Every scenario starts with every shard of the group's engine up (bounded). */
 static int
 test_setup(void **state)
 {
-	wait_all_up(*state);
+	const struct env *e = *state;
+
+	engine_fixture_wait_up(e->sh, RECOVER_MS);
 	return 0;
 }
 

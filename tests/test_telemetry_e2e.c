@@ -231,19 +231,6 @@ group_setup(void **state)
 
 /* ---- load ---- */
 
-static void
-wait_up(void)
-{
-	uint64_t end = proc_now_ns() + (uint64_t)WAIT_MS * 1000000u;
-	unsigned int s;
-
-	for (s = 0; s < NSHARDS; s++)
-		while (__atomic_load_n(&g.sh->shards[s].state, __ATOMIC_ACQUIRE) != ZCS_SHARD_UP) {
-			if (proc_now_ns() > end)
-				fail_msg("shard %u never came up", s);
-			proc_sleep_ms(5);
-		}
-}
 
 struct sent {
 	const struct zcs_manifest_account *acct;
@@ -438,7 +425,7 @@ test_every_command(void **state)
 	unsigned int s, lc[NSHARDS];
 
 	(void)state;
-	wait_up();
+	engine_fixture_wait_up(g.sh, WAIT_MS);
 	drive_load();
 	for (s = 0; s < NSHARDS; s++)
 		lc[s] = g.sh->shards[s].lcore;

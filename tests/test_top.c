@@ -406,19 +406,6 @@ engine_setup(void **state)
 	return 0;
 }
 
-static void
-wait_up(void)
-{
-	uint64_t end = proc_now_ns() + (uint64_t)WAIT_MS * 1000000u;
-	unsigned int s;
-
-	for (s = 0; s < NSHARDS; s++)
-		while (__atomic_load_n(&g.sh->shards[s].state, __ATOMIC_ACQUIRE) != ZCS_SHARD_UP) {
-			if (proc_now_ns() > end)
-				fail_msg("shard %u never came up", s);
-			proc_sleep_ms(5);
-		}
-}
 
 struct req {
 	const struct zcs_manifest_account *acct;
@@ -650,7 +637,7 @@ test_once_json(void **state)
 	int code;
 
 	(void)state;
-	wait_up();
+	engine_fixture_wait_up(g.sh, WAIT_MS);
 	sign_burst(N0, N1);
 	sign_unknown(1, 3);
 	wait_signer_stats();
@@ -682,7 +669,7 @@ test_live_json_rate(void **state)
 	pid_t pid;
 
 	(void)state;
-	wait_up();
+	engine_fixture_wait_up(g.sh, WAIT_MS);
 	assert_int_equal(proc_path(out, sizeof(out), g.f.dir, "live-json.out"), 0);
 	assert_int_equal(proc_path(err, sizeof(err), g.f.dir, "live-json.err"), 0);
 	pid = proc_spawn_tied(argv, out, err);
@@ -733,7 +720,7 @@ test_live_table(void **state)
 	pid_t pid;
 
 	(void)state;
-	wait_up();
+	engine_fixture_wait_up(g.sh, WAIT_MS);
 	assert_int_equal(proc_path(out, sizeof(out), g.f.dir, "live.out"), 0);
 	assert_int_equal(proc_path(err, sizeof(err), g.f.dir, "live.err"), 0);
 	pid = proc_spawn_tied(argv, out, err);
