@@ -285,6 +285,11 @@ conn_down(struct zcs_worker *w, uint64_t now, const char *fmt, ...)
 	va_end(ap);
 	failed = fifo_fail(w, ZCS_ERR_SIGNER_DOWN, now);
 	close_conn(w);
+	/*
+	 * DOWN before the counter: whoever sees the disconnect counted (telemetry,
+	 * a test waiting for it) must not then read the lost connection's UP.
+	 */
+	set_state(w, ZCS_SHARD_DOWN);
 	if (was_up) {
 		w->st->disconnects++;
 		w->fail_streak = 0;
