@@ -23,6 +23,7 @@
 
 #include <zcsign/engine.h>
 
+#include "cpuset.h"
 #include "log.h"
 #include "shards.h"
 #include "telemetry_internal.h"
@@ -103,59 +104,29 @@ assign_lcores(struct zcs_engine_conf *conf)
 	return 0;
 }
 
-/* A sysfs cpu list ("1-3,5"); a missing file is an empty set. */
-static void
-read_cpulist(const char *path, rte_cpuset_t *set)
-{
-	char buf[1024], *p, *end;
-	unsigned long a, b, c;
-	size_t n;
-	FILE *f;
-
-	CPU_ZERO(set);
-	f = fopen(path, "re");
-	if (f == NULL)
-		return;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = buf;
-	while (*p >= '0' && *p <= '9') {
-		a = strtoul(p, &end, 10);
-		b = a;
-		if (*end == '-')
-			b = strtoul(end + 1, &end, 10);
-		for (c = a; c <= b && c < CPU_SETSIZE; c++)
-			CPU_SET(c, set);
-		p = *end == ',' ? end + 1 : end;
-	}
-}
-
 /*
  * A worker busy-polls its core: anything else scheduled there (other tasks,
  * the timer tick, RCU callbacks) shows up as latency spikes. Say so at start,
  * and return the verdict for /zcsign/info.
  */
 static const char *
-check_isolation(unsigned int lcore, const rte_cpuset_t *isolated, const rte_cpuset_t *nohz)
+check_isolation(unsigned int lcore, const struct zcs_cpuset *isolated,
+	const struct zcs_cpuset *nohz)
 {
 	rte_cpuset_t cpus = rte_lcore_cpuset(lcore);
-	bool iso = true, tickless = true;
+	struct zcs_cpuset set;
+	bool iso, tickless;
 	char list[128];
-	unsigned int c, n = 0;
-	int len = 0;
+	unsigned int c, n;
 
-	list[0] = '\0';
-	for (c = 0; c < CPU_SETSIZE; c++) {
-		if (!CPU_ISSET(c, &cpus))
-			continue;
-		n++;
-		if (len < (int)sizeof(list))
-			len += snprintf(
-				list + len, sizeof(list) - (size_t)len, "%s%u", len ? "," : "", c);
-		iso = iso && CPU_ISSET(c, isolated);
-		tickless = tickless && CPU_ISSET(c, nohz);
-	}
+	zcs_cpuset_zero(&set);
+	for (c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &cpus))
+			zcs_cpuset_set(&set, c);
+	n = zcs_cpuset_count(&set);
+	zcs_cpuset_format(list, sizeof(list), &set);
+	iso = zcs_cpuset_subset(&set, isolated);
+	tickless = zcs_cpuset_subset(&set, nohz);
 	if (n == 0)
 		return "unknown";
 	if (!iso)
@@ -274,7 +245,7 @@ struct zcs_engine *
 zcs_engine_start(const struct zcs_engine_conf *conf)
 {
 	struct zcs_shards_conf sc;
-	rte_cpuset_t isolated, nohz;
+	struct zcs_cpuset isolated, nohz;
 	struct zcs_engine *e;
 	char err[256];
 	unsigned int i;
@@ -307,8 +278,9 @@ zcs_engine_start(const struct zcs_engine_conf *conf)
 		return NULL;
 	}
 
-	read_cpulist(SYS_ISOLATED, &isolated);
-	read_cpulist(SYS_NOHZ_FULL, &nohz);
+	/* A missing file (no isolation configured) is an empty set. */
+	zcs_cpuset_read(&isolated, SYS_ISOLATED);
+	zcs_cpuset_read(&nohz, SYS_NOHZ_FULL);
 	memset(&sc, 0, sizeof(sc));
 	sc.shard_count = e->conf.shards;
 	sc.client_slots = e->conf.client_slots;

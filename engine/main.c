@@ -26,7 +26,6 @@
 #include <zcsign/engine.h>
 
 #include "shards.h"
-#include "worker.h"
 
 #define PROG "zcsignd"
 #define TICK_US 10000
@@ -125,35 +124,24 @@ load_conf(const struct args *a, struct zcs_engine_conf *conf)
 static void
 print_shards(const struct zcs_engine_shared *sh)
 {
+	struct zcs_shard_info si;
 	unsigned int i;
 
-	for (i = 0; i < sh->shard_count; i++) {
-		const struct zcs_shard_state *st = &sh->shards[i];
-
-		fprintf(stderr, PROG ": shard %u -> %s on lcore %" PRIu32 ": %s\n", i, st->endpoint,
-			st->lcore,
-			zcs_worker_conn_name(__atomic_load_n(&st->state, __ATOMIC_ACQUIRE)));
-	}
+	for (i = 0; zcs_shard_info(sh, i, &si) == 0; i++)
+		fprintf(stderr, PROG ": shard %u -> %s on lcore %" PRIu32 ": %s\n", i, si.endpoint,
+			si.lcore, zcs_shard_conn_name(si.state));
 }
 
 static void
 print_totals(const struct zcs_engine_shared *sh)
 {
-	uint64_t ok = 0, expired = 0, failed = 0, inflight = 0;
-	struct zcs_client_totals t;
-	unsigned int i;
+	struct zcs_engine_info ei;
 
-	zcs_shards_client_totals(&t, sh);
-	for (i = 0; i < sh->shard_count; i++) {
-		ok += sh->shards[i].signed_ok;
-		expired += sh->shards[i].expired;
-		failed += sh->shards[i].failed;
-		inflight += sh->shards[i].inflight;
-	}
+	zcs_engine_info(sh, &ei);
 	fprintf(stderr,
 		PROG ": stopped: submitted=%" PRIu64 " signed=%" PRIu64 " expired=%" PRIu64
 		     " failed=%" PRIu64 " in_flight=%" PRIu64 "\n",
-		t.submitted, ok, expired, failed, inflight);
+		ei.clients.submitted, ei.signed_ok, ei.expired, ei.failed, ei.inflight);
 }
 
 int

@@ -123,14 +123,6 @@ struct zcs_worker {
 /* Each lcore finds its worker here (written by the main lcore before launch). */
 static struct zcs_worker *lcore_workers[RTE_MAX_LCORE];
 
-static const char *const conn_names[] = {
-	[ZCS_SHARD_DOWN] = "down",
-	[ZCS_SHARD_CONNECTING] = "connecting",
-	[ZCS_SHARD_HANDSHAKE] = "handshake",
-	[ZCS_SHARD_UP] = "up",
-	[ZCS_SHARD_REFUSED] = "refused",
-};
-
 static uint64_t
 ms_to_tsc(const struct zcs_worker *w, uint64_t ms)
 {
@@ -1110,10 +1102,4 @@ struct zcs_tel_worker *
 zcs_worker_tel(const struct zcs_worker *w)
 {
 	return w->tel;
-}
-
-const char *
-zcs_worker_conn_name(uint32_t state)
-{
-	return state < RTE_DIM(conn_names) ? conn_names[state] : "unknown";
 }

@@ -76,7 +76,4 @@ unsigned int zcs_worker_sweep(struct zcs_worker *w);
 /* The worker's telemetry (histograms, hiccup log), for zcs_tel_engine_publish(). */
 struct zcs_tel_worker *zcs_worker_tel(const struct zcs_worker *w);
 
-/* Name of an enum zcs_shard_conn value ("down", "connecting", ...), for status lines. */
-const char *zcs_worker_conn_name(uint32_t state);
-
 #endif /* ZCS_ENGINE_WORKER_H */

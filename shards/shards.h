@@ -16,6 +16,7 @@
 #define ZCS_SHARDS_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -296,5 +297,85 @@ void zcs_shards_client_totals(struct zcs_client_totals *t, const struct zcs_engi
  */
 void zcs_shards_complete(
 	struct zcs_engine_shared *sh, struct zcs_request *r, uint16_t status, uint64_t now_tsc);
+
+/* ---- snapshots: the one way to read engine and shard state (info.c) ---- */
+
+/** Name of an enum zcs_shard_conn value ("down", "connecting", ...); "unknown" otherwise. */
+const char *zcs_shard_conn_name(uint32_t state);
+
+/**
+ * One shard as a reader sees it: every counter loaded atomically (a few
+ * events apart from each other, never torn), strings bounded and
+ * NUL-terminated whatever the memzone holds.
+ */
+struct zcs_shard_info {
+	uint16_t shard;
+	uint32_t state; /* enum zcs_shard_conn */
+	uint32_t lcore;
+	char endpoint[ZCS_ENDPOINT_MAX];
+	uint32_t ring_count; /* requests queued, not yet dequeued */
+	uint32_t ring_capacity;
+	uint64_t dequeued, sent, signed_ok, expired, failed, inflight;
+	uint64_t connects, disconnects;
+	uint64_t by_status[ZCS_STATUS_MAX];
+	uint32_t signer_keys;
+	/* Nonce mode of the last HELLO_REPLY; unknown until a signer answered. */
+	bool nonce_known;
+	uint8_t signer_nonce_mode; /* enum zcs_nonce_mode */
+	/* The last HELLO_REPLY's measurement; absent (zeros) until one came. */
+	bool has_signer_measurement;
+	uint8_t signer_measurement[ZCS_MEASUREMENT_LEN];
+	bool has_expected_measurement;
+	uint8_t expected_measurement[ZCS_MEASUREMENT_LEN];
+	/* Worker loop accounting, TSC cycles (engine/telemetry_internal.h). */
+	uint64_t busy_cycles, idle_cycles, loop_gaps, loop_gap_max;
+	uint64_t stats_requests; /* STATS frames sent */
+	/* The signer's last STATS_REPLY (rx_tsc 0: none yet); stats_rc -EAGAIN: torn. */
+	struct zcs_signer_stats signer;
+	int stats_rc;
+};
+
+/**
+ * Snapshot shard `shard`. Any process, no lock.
+ * @return 0, or -EINVAL when the engine has no such shard.
+ */
+int zcs_shard_info(
+	const struct zcs_engine_shared *sh, unsigned int shard, struct zcs_shard_info *out);
+
+/** The engine as a whole, for status lines and telemetry. */
+struct zcs_engine_info {
+	uint16_t shard_count;
+	uint16_t client_slots;
+	unsigned int client_slots_used;
+	bool stopping;
+	uint64_t tsc_hz;
+	uint64_t uptime_tsc; /* since the engine started, on this process's TSC */
+	uint32_t ring_size;
+	uint32_t pool_cache;
+	uint64_t undeliverable;
+	struct zcs_client_totals clients; /* zcs_shards_client_totals() */
+	uint64_t signed_ok, expired, failed, inflight; /* summed over the shards */
+};
+
+/** Snapshot the engine header, the client totals and the per-shard sums. */
+void zcs_engine_info(const struct zcs_engine_shared *sh, struct zcs_engine_info *out);
+
+/** One attached client as a reader sees it (name made printable ASCII without '"' or '\\'). */
+struct zcs_client_info {
+	unsigned int slot;
+	char name[32];
+	int32_t pid;
+	uint64_t submitted, refused, completed, stale;
+};
+
+/**
+ * Snapshot client slot `slot`.
+ * @return 0, -ENOENT (slot free), -EINVAL (no such slot).
+ */
+int zcs_client_info(
+	const struct zcs_engine_shared *sh, unsigned int slot, struct zcs_client_info *out);
+
+/** True when every shard is ZCS_SHARD_UP. */
+bool zcs_shards_all_up(const struct zcs_engine_shared *sh);
 
 #endif /* ZCS_SHARDS_H */

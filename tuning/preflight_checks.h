@@ -19,16 +19,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ZCS_PF_MAX_CPUS 1024
+#include "cpuset.h"
+
+#define ZCS_PF_MAX_CPUS ZCS_CPUSET_MAX
 #define ZCS_PF_TEXT 512
 
 /* Exit latency (us) above which an enabled idle state counts as deep. */
 #define ZCS_PF_CSTATE_MAX_US 2
-
-/** A set of CPU ids below ZCS_PF_MAX_CPUS. */
-struct zcs_cpuset {
-	uint64_t w[ZCS_PF_MAX_CPUS / 64];
-};
 
 enum zcs_pf_verdict {
 	ZCS_PF_PASS = 0,
@@ -50,22 +47,6 @@ struct zcs_pf_ctx {
 	bool cmdline_ok;
 	bool use_libnuma; /* ask libnuma (root "" only) instead of ROOT/sys/.../node */
 };
-
-/* CPU sets: "0-3,8" lists and "ff,00000003" masks. */
-void zcs_cpuset_zero(struct zcs_cpuset *s);
-void zcs_cpuset_set(struct zcs_cpuset *s, unsigned int cpu);
-bool zcs_cpuset_isset(const struct zcs_cpuset *s, unsigned int cpu);
-unsigned int zcs_cpuset_count(const struct zcs_cpuset *s);
-bool zcs_cpuset_subset(const struct zcs_cpuset *a, const struct zcs_cpuset *b); /* a in b */
-bool zcs_cpuset_intersects(const struct zcs_cpuset *a, const struct zcs_cpuset *b);
-void zcs_cpuset_andnot(
-	struct zcs_cpuset *dst, const struct zcs_cpuset *a, const struct zcs_cpuset *b);
-/** @return 0, or -EINVAL (not a list, or a CPU >= ZCS_PF_MAX_CPUS). "" is the empty set. */
-int zcs_cpuset_parse(struct zcs_cpuset *s, const char *list);
-/** @return 0, or -EINVAL. */
-int zcs_cpuset_parse_mask(struct zcs_cpuset *s, const char *hex);
-/** "1-3,5", or "none" for the empty set. */
-void zcs_cpuset_format(char *out, size_t len, const struct zcs_cpuset *s);
 
 /**
  * Value of a kernel parameter on a command line ("key=value" or bare "key";

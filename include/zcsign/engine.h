@@ -17,8 +17,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
+#include <zcsign/poll.h>
 #include <zcsign/shard.h>
 #include <zcsign/wire.h>
 
@@ -28,46 +28,6 @@ extern "C" {
 
 /** Largest ring dequeue burst (the worker keeps a burst array of this size). */
 #define ZCS_ENGINE_BURST_MAX 256
-
-/** Poll modes of the worker loop. */
-enum zcs_poll_mode {
-	ZCS_POLL_SPIN = 0, /**< pure busy-poll: production, isolated cores */
-	ZCS_POLL_BACKOFF = 1, /**< spin, then short sleeps when idle: shared cores, tests */
-	/**
-	 * busy-poll, sched_yield() after every idle iteration: several pollers
-	 * on one core (workers, a signer, a gateway) hand it to each other in a
-	 * context switch instead of sleeping and being woken
-	 */
-	ZCS_POLL_YIELD = 2,
-};
-
-/** "spin", "backoff", "yield"; NULL for anything else. */
-static inline const char *
-zcs_poll_mode_name(int mode)
-{
-	switch (mode) {
-	case ZCS_POLL_SPIN:
-		return "spin";
-	case ZCS_POLL_BACKOFF:
-		return "backoff";
-	case ZCS_POLL_YIELD:
-		return "yield";
-	default:
-		return NULL;
-	}
-}
-
-/** The mode named name (as zcs_poll_mode_name() spells it), or -1. */
-static inline int
-zcs_poll_mode_parse(const char *name)
-{
-	int m;
-
-	for (m = ZCS_POLL_SPIN; m <= ZCS_POLL_YIELD; m++)
-		if (name != NULL && strcmp(name, zcs_poll_mode_name(m)) == 0)
-			return m;
-	return -1;
-}
 
 /** zcs_engine_shard_conf.lcore when zcs_engine_start() picks the lcore. */
 #define ZCS_ENGINE_LCORE_ANY ((unsigned int)-1)

@@ -35,8 +35,8 @@
 
 #include "hex.h"
 #include "log.h"
+#include "num.h"
 #include "telemetry_internal.h"
-#include "worker.h"
 
 /* rte_telemetry_register_cmd() refuses help of this length or more (22.11). */
 #define HELP_MAX 128
@@ -199,14 +199,9 @@ cycles_to_ns(uint64_t c, uint64_t hz)
 static int
 parse_index(const char *params, unsigned int limit, unsigned int *out)
 {
-	unsigned long v;
-	char *end;
+	uint64_t v;
 
-	if (params == NULL || params[0] < '0' || params[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(params, &end, 10);
-	if (errno != 0 || *end != '\0' || v >= limit)
+	if (limit == 0 || zcs_parse_u64(params, limit - 1, &v) != 0)
 		return -EINVAL;
 	*out = (unsigned int)v;
 	return 0;
@@ -287,6 +282,13 @@ nonce_name(uint8_t mode)
 	return n != NULL ? n : "unknown";
 }
 
+/* The signer's nonce mode; "unknown" until a handshake (nobody has said). */
+static const char *
+shard_nonce_name(const struct zcs_shard_info *si)
+{
+	return si->nonce_known ? nonce_name(si->signer_nonce_mode) : "unknown";
+}
+
 /* ---- commands ---- */
 
 static int
@@ -310,19 +312,14 @@ info_arrays(struct rte_tel_data *d)
 	rc = rc ?: array_of(&iso, RTE_TEL_STRING_VAL);
 	rc = rc ?: array_of(&nonce, RTE_TEL_STRING_VAL);
 	for (i = 0; rc == 0 && i < eng.shards; i++) {
-		const struct zcs_shard_state *st = &eng.sh->shards[i];
-		uint32_t state = __atomic_load_n(&st->state, __ATOMIC_ACQUIRE);
+		struct zcs_shard_info si;
 
-		rc = rte_tel_data_add_array_u64(lc, st->lcore);
+		rc = zcs_shard_info(eng.sh, i, &si);
+		rc = rc ?: rte_tel_data_add_array_u64(lc, si.lcore);
 		rc = rc
 			?: rte_tel_data_add_array_string(
 				   iso, eng.isolation[i] != NULL ? eng.isolation[i] : "unknown");
-		/* Until a handshake, nobody has said. */
-		rc = rc
-			?: rte_tel_data_add_array_string(nonce,
-				   st->connects == 0 && state != ZCS_SHARD_UP
-					   ? "unknown"
-					   : nonce_name(st->signer_nonce_mode));
+		rc = rc ?: rte_tel_data_add_array_string(nonce, shard_nonce_name(&si));
 	}
 	rc = rc ?: rte_tel_data_add_dict_container(d, "shard_lcore", lc, 0);
 	if (rc == 0)
@@ -342,7 +339,8 @@ info_arrays(struct rte_tel_data *d)
 static int
 cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	uint64_t hz, up;
+	struct zcs_engine_info ei;
+	uint64_t hz;
 	int rc;
 
 	RTE_SET_USED(cmd);
@@ -351,8 +349,8 @@ cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	rc = lock_engine();
 	if (rc != 0)
 		return rc;
-	hz = eng.sh->tsc_hz;
-	up = rte_rdtsc() - eng.sh->start_tsc;
+	zcs_engine_info(eng.sh, &ei);
+	hz = ei.tsc_hz;
 	rc = rte_tel_data_start_dict(d);
 	rc = rc ?: rte_tel_data_add_dict_string(d, "version", ZCS_VERSION);
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "pid", (uint64_t)getpid());
@@ -366,8 +364,8 @@ cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
 		?: rte_tel_data_add_dict_u64(
 			   d, "gap_threshold_ns", (uint64_t)eng.gap_threshold_us * 1000);
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "tsc_hz", hz);
-	rc = rc ?: rte_tel_data_add_dict_u64(d, "uptime_ns", cycles_to_ns(up, hz));
-	rc = rc ?: rte_tel_data_add_dict_u64(d, "client_slots", eng.sh->client_slots);
+	rc = rc ?: rte_tel_data_add_dict_u64(d, "uptime_ns", cycles_to_ns(ei.uptime_tsc, hz));
+	rc = rc ?: rte_tel_data_add_dict_u64(d, "client_slots", ei.client_slots);
 	rc = rc ?: info_arrays(d);
 	unlock_engine();
 	return rc;
@@ -394,7 +392,7 @@ cmd_shards(const char *cmd, const char *params, struct rte_tel_data *d)
 
 /* Non-zero completion counts by status name (by_status), as one dict. */
 static int
-add_by_status(struct rte_tel_data *d, const struct zcs_shard_state *st)
+add_by_status(struct rte_tel_data *d, const struct zcs_shard_info *si)
 {
 	struct rte_tel_data *c = rte_tel_data_alloc();
 	unsigned int i;
@@ -403,19 +401,15 @@ add_by_status(struct rte_tel_data *d, const struct zcs_shard_state *st)
 	if (c == NULL)
 		return -ENOMEM;
 	rc = rte_tel_data_start_dict(c);
-	for (i = 0; rc == 0 && i < ZCS_STATUS_MAX; i++) {
-		uint64_t n = __atomic_load_n(&st->by_status[i], __ATOMIC_RELAXED);
-
-		if (n != 0)
-			rc = rte_tel_data_add_dict_u64(c, zcs_status_name((int)i), n);
-	}
+	for (i = 0; rc == 0 && i < ZCS_STATUS_MAX; i++)
+		if (si->by_status[i] != 0)
+			rc = rte_tel_data_add_dict_u64(
+				c, zcs_status_name((int)i), si->by_status[i]);
 	rc = rc ?: rte_tel_data_add_dict_container(d, "by_status", c, 0);
 	if (rc != 0)
 		rte_tel_data_free(c);
 	return rc;
 }
-
-#define LOAD(p) __atomic_load_n(&(p), __ATOMIC_RELAXED)
 
 /*
  * The signer's own view (its last STATS_REPLY) as the dict "signer"; absent
@@ -424,32 +418,31 @@ add_by_status(struct rte_tel_data *d, const struct zcs_shard_state *st)
  * growing while the shard is down.
  */
 static int
-add_signer_stats(struct rte_tel_data *d, const struct zcs_shard_state *st, uint64_t hz)
+add_signer_stats(struct rte_tel_data *d, const struct zcs_shard_info *si, uint64_t hz)
 {
-	struct zcs_signer_stats s;
+	const struct zcs_signer_stats *sp = &si->signer;
 	struct rte_tel_data *c;
 	uint64_t now = rte_rdtsc();
 	int rc;
 
-	rc = zcs_shard_signer_stats_read(st, &s);
-	if (rc != 0 || s.rx_tsc == 0)
-		return rc;
+	if (si->stats_rc != 0 || sp->rx_tsc == 0)
+		return si->stats_rc;
 	c = rte_tel_data_alloc();
 	if (c == NULL)
 		return -ENOMEM;
 	rc = rte_tel_data_start_dict(c);
-	rc = rc ?: rte_tel_data_add_dict_string(c, "nonce_mode", nonce_name(s.nonce_mode));
-	rc = rc ?: rte_tel_data_add_dict_u64(c, "ecdsa_pool_depth", s.ecdsa_depth);
-	rc = rc ?: rte_tel_data_add_dict_u64(c, "ecdsa_pool_capacity", s.ecdsa_capacity);
-	rc = rc ?: rte_tel_data_add_dict_u64(c, "schnorr_pool_depth", s.schnorr_depth);
-	rc = rc ?: rte_tel_data_add_dict_u64(c, "schnorr_pool_capacity", s.schnorr_capacity);
-	rc = rc ?: rte_tel_data_add_dict_u64(c, "refilled", s.refilled);
-	rc = rc ?: rte_tel_data_add_dict_u64(c, "misses", s.misses);
-	rc = rc ?: rte_tel_data_add_dict_u64(c, "discards", s.discards);
-	rc = rc ?: rte_tel_data_add_dict_u64(c, "signed_ok", s.signed_ok);
+	rc = rc ?: rte_tel_data_add_dict_string(c, "nonce_mode", nonce_name(sp->nonce_mode));
+	rc = rc ?: rte_tel_data_add_dict_u64(c, "ecdsa_pool_depth", sp->ecdsa_depth);
+	rc = rc ?: rte_tel_data_add_dict_u64(c, "ecdsa_pool_capacity", sp->ecdsa_capacity);
+	rc = rc ?: rte_tel_data_add_dict_u64(c, "schnorr_pool_depth", sp->schnorr_depth);
+	rc = rc ?: rte_tel_data_add_dict_u64(c, "schnorr_pool_capacity", sp->schnorr_capacity);
+	rc = rc ?: rte_tel_data_add_dict_u64(c, "refilled", sp->refilled);
+	rc = rc ?: rte_tel_data_add_dict_u64(c, "misses", sp->misses);
+	rc = rc ?: rte_tel_data_add_dict_u64(c, "discards", sp->discards);
+	rc = rc ?: rte_tel_data_add_dict_u64(c, "signed_ok", sp->signed_ok);
 	rc = rc
 		?: rte_tel_data_add_dict_u64(c, "stats_age_ms",
-			   now > s.rx_tsc ? cycles_to_ns(now - s.rx_tsc, hz) / 1000000 : 0);
+			   now > sp->rx_tsc ? cycles_to_ns(now - sp->rx_tsc, hz) / 1000000 : 0);
 	rc = rc ?: rte_tel_data_add_dict_container(d, "signer", c, 0);
 	if (rc != 0)
 		rte_tel_data_free(c);
@@ -459,41 +452,37 @@ add_signer_stats(struct rte_tel_data *d, const struct zcs_shard_state *st, uint6
 static int
 shard_dict(struct rte_tel_data *d, unsigned int n)
 {
-	const struct zcs_shard_state *st = &eng.sh->shards[n];
 	char hex[2 * ZCS_MEASUREMENT_LEN + 1];
-	uint32_t state = __atomic_load_n(&st->state, __ATOMIC_ACQUIRE);
+	struct zcs_shard_info si;
 	int rc;
 
-	rc = rte_tel_data_start_dict(d);
+	rc = zcs_shard_info(eng.sh, n, &si);
+	rc = rc ?: rte_tel_data_start_dict(d);
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "shard", n);
-	rc = rc ?: rte_tel_data_add_dict_string(d, "state", zcs_worker_conn_name(state));
-	rc = rc ?: rte_tel_data_add_dict_u64(d, "lcore", st->lcore);
-	rc = rc ?: rte_tel_data_add_dict_string(d, "endpoint", st->endpoint);
-	rc = rc ?: rte_tel_data_add_dict_u64(d, "signer_keys", LOAD(st->signer_keys));
-	rc = rc
-		?: rte_tel_data_add_dict_string(d, "nonce_mode",
-			   LOAD(st->connects) == 0 && state != ZCS_SHARD_UP
-				   ? "unknown"
-				   : nonce_name(st->signer_nonce_mode));
+	rc = rc ?: rte_tel_data_add_dict_string(d, "state", zcs_shard_conn_name(si.state));
+	rc = rc ?: rte_tel_data_add_dict_u64(d, "lcore", si.lcore);
+	rc = rc ?: rte_tel_data_add_dict_string(d, "endpoint", si.endpoint);
+	rc = rc ?: rte_tel_data_add_dict_u64(d, "signer_keys", si.signer_keys);
+	rc = rc ?: rte_tel_data_add_dict_string(d, "nonce_mode", shard_nonce_name(&si));
 	/* The measurement of the last HELLO_REPLY: zeros until a signer answered. */
-	zcs_hex_encode(st->signer_measurement, ZCS_MEASUREMENT_LEN, hex);
+	zcs_hex_encode(si.signer_measurement, ZCS_MEASUREMENT_LEN, hex);
 	rc = rc ?: rte_tel_data_add_dict_string(d, "measurement", hex);
-	if (st->has_expected_measurement) {
-		zcs_hex_encode(st->expected_measurement, ZCS_MEASUREMENT_LEN, hex);
+	if (si.has_expected_measurement) {
+		zcs_hex_encode(si.expected_measurement, ZCS_MEASUREMENT_LEN, hex);
 		rc = rc ?: rte_tel_data_add_dict_string(d, "expected_measurement", hex);
 	}
-	rc = rc ?: rte_tel_data_add_dict_u64(d, "ring_count", rte_ring_count(st->ring));
-	rc = rc ?: rte_tel_data_add_dict_u64(d, "ring_capacity", rte_ring_get_capacity(st->ring));
-	rc = rc ?: rte_tel_data_add_dict_u64(d, "in_flight", LOAD(st->inflight));
-	rc = rc ?: rte_tel_data_add_dict_u64(d, "dequeued", LOAD(st->dequeued));
-	rc = rc ?: rte_tel_data_add_dict_u64(d, "sent", LOAD(st->sent));
-	rc = rc ?: rte_tel_data_add_dict_u64(d, "signed", LOAD(st->signed_ok));
-	rc = rc ?: rte_tel_data_add_dict_u64(d, "expired", LOAD(st->expired));
-	rc = rc ?: rte_tel_data_add_dict_u64(d, "failed", LOAD(st->failed));
-	rc = rc ?: rte_tel_data_add_dict_u64(d, "connects", LOAD(st->connects));
-	rc = rc ?: rte_tel_data_add_dict_u64(d, "disconnects", LOAD(st->disconnects));
-	rc = rc ?: add_by_status(d, st);
-	rc = rc ?: add_signer_stats(d, st, eng.sh->tsc_hz);
+	rc = rc ?: rte_tel_data_add_dict_u64(d, "ring_count", si.ring_count);
+	rc = rc ?: rte_tel_data_add_dict_u64(d, "ring_capacity", si.ring_capacity);
+	rc = rc ?: rte_tel_data_add_dict_u64(d, "in_flight", si.inflight);
+	rc = rc ?: rte_tel_data_add_dict_u64(d, "dequeued", si.dequeued);
+	rc = rc ?: rte_tel_data_add_dict_u64(d, "sent", si.sent);
+	rc = rc ?: rte_tel_data_add_dict_u64(d, "signed", si.signed_ok);
+	rc = rc ?: rte_tel_data_add_dict_u64(d, "expired", si.expired);
+	rc = rc ?: rte_tel_data_add_dict_u64(d, "failed", si.failed);
+	rc = rc ?: rte_tel_data_add_dict_u64(d, "connects", si.connects);
+	rc = rc ?: rte_tel_data_add_dict_u64(d, "disconnects", si.disconnects);
+	rc = rc ?: add_by_status(d, &si);
+	rc = rc ?: add_signer_stats(d, &si, eng.sh->tsc_hz);
 	return rc;
 }
 
@@ -637,23 +626,23 @@ add_hiccups(struct rte_tel_data *d, const struct zcs_tel_worker *t, uint64_t hz)
 static int
 jitter_dict(struct rte_tel_data *d, const struct zcs_tel_worker *t)
 {
-	const struct zcs_shard_state *st = t->st;
 	uint64_t hz = eng.sh->tsc_hz, busy, idle;
+	struct zcs_shard_info si;
 	int rc;
 
-	busy = LOAD(st->busy_cycles);
-	idle = LOAD(st->idle_cycles);
-	rc = rte_tel_data_start_dict(d);
+	rc = zcs_shard_info(eng.sh, t->shard, &si);
+	busy = si.busy_cycles;
+	idle = si.idle_cycles;
+	rc = rc ?: rte_tel_data_start_dict(d);
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "lcore", t->lcore);
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "shard", t->shard);
 	rc = rc ?: rte_tel_data_add_dict_string(d, "unit", "ns");
 	rc = rc
 		?: rte_tel_data_add_dict_u64(
 			   d, "threshold_ns", (uint64_t)t->gap_threshold_us * 1000);
-	rc = rc ?: rte_tel_data_add_dict_u64(d, "hiccups", LOAD(st->loop_gaps));
+	rc = rc ?: rte_tel_data_add_dict_u64(d, "hiccups", si.loop_gaps);
 	rc = rc
-		?: rte_tel_data_add_dict_u64(
-			   d, "largest_gap_ns", cycles_to_ns(LOAD(st->loop_gap_max), hz));
+		?: rte_tel_data_add_dict_u64(d, "largest_gap_ns", cycles_to_ns(si.loop_gap_max, hz));
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "busy_cycles", busy);
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "idle_cycles", idle);
 	rc = rc
