@@ -259,7 +259,7 @@ run_roundtrip(
 	conf.nonce = nonce;
 	conf.presig = ps;
 	conf.listen_fd = -1;
-	conf.idle = ZCS_IDLE_SPIN;
+	conf.idle = ZCS_POLL_SPIN;
 	conf.stop = &st.stop;
 	st.cpu = b->cpu_server;
 	st.srv = zcs_serve_create(&conf);

@@ -162,7 +162,7 @@ parse_args(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	o->idle = ZCS_IDLE_SPIN;
+	o->idle = ZCS_POLL_SPIN;
 	o->idle_spin_us = ZCS_SERVE_BACKOFF_SPIN_NS / 1000;
 	o->nonce = ZCS_NONCE_PRECOMPUTED;
 	zcs_presig_conf_default(&o->presig);
@@ -176,8 +176,8 @@ parse_args(int argc, char **argv, struct options *o)
 			o->keys = optarg;
 			break;
 		case 'i':
-			o->idle = zcs_idle_parse(optarg);
-			if (o->idle == 0) {
+			o->idle = zcs_poll_mode_parse(optarg);
+			if (o->idle < 0) {
 				fprintf(stderr, PROG ": --idle '%s': expected spin, backoff or yield\n",
 					optarg);
 				return -1;
@@ -283,7 +283,7 @@ print_ready(const struct zcs_keystore *ks, const struct zcs_addr *addr, const st
 		PROG ": shard %u/%u, %u keys, listening on %s, idle %s, nonce %s%s, verify %s, "
 		     "measurement %s...\n",
 		ks->shard_id, ks->shard_count, ks->count, zcs_addr_format(addr, name, sizeof(name)),
-		zcs_idle_name(o->idle), zcs_nonce_mode_name(o->nonce), pools,
+		zcs_poll_mode_name(o->idle), zcs_nonce_mode_name(o->nonce), pools,
 		o->verify ? "on" : "off", hex);
 }
 
@@ -319,7 +319,7 @@ serve(const secp256k1_context *ctx, const struct zcs_keystore *ks, const struct 
 	conf.presig = presig;
 	conf.verify = o->verify;
 	conf.listen_fd = lfd;
-	conf.idle = o->idle;
+	conf.idle = (enum zcs_poll_mode)o->idle;
 	conf.backoff_spin_ns = o->idle_spin_us * 1000u;
 	conf.stop = &stop_flag;
 	srv = zcs_serve_create(&conf);

@@ -28,31 +28,6 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-static const char *const idle_names[] = {
-	[ZCS_IDLE_SPIN] = "spin",
-	[ZCS_IDLE_BACKOFF] = "backoff",
-	[ZCS_IDLE_YIELD] = "yield",
-};
-
-const char *
-zcs_idle_name(int idle)
-{
-	if (idle >= ZCS_IDLE_SPIN && idle <= ZCS_IDLE_YIELD)
-		return idle_names[idle];
-	return NULL;
-}
-
-int
-zcs_idle_parse(const char *name)
-{
-	int i;
-
-	for (i = ZCS_IDLE_SPIN; i <= ZCS_IDLE_YIELD; i++)
-		if (name != NULL && strcmp(name, idle_names[i]) == 0)
-			return i;
-	return 0;
-}
-
 static inline uint64_t
 now_ns(void)
 {
@@ -643,9 +618,9 @@ zcs_serve_run(struct zcs_server *srv)
 			srv->idle_since = 0;
 			continue;
 		}
-		if (srv->conf.idle == ZCS_IDLE_BACKOFF)
+		if (srv->conf.idle == ZCS_POLL_BACKOFF)
 			idle_backoff(srv);
-		else if (srv->conf.idle == ZCS_IDLE_YIELD)
+		else if (srv->conf.idle == ZCS_POLL_YIELD)
 			sched_yield();
 	}
 	zcs_serve_conn_close(srv, srv->fd >= 0 ? "signer stopping" : NULL);
@@ -658,7 +633,7 @@ zcs_serve_create(const struct zcs_serve_conf *conf)
 	struct zcs_server *srv;
 
 	if (conf == NULL || conf->ctx == NULL || conf->ks == NULL || conf->stop == NULL ||
-		zcs_idle_name(conf->idle) == NULL ||
+		zcs_poll_mode_name((int)conf->idle) == NULL ||
 		(conf->nonce != 0 && zcs_nonce_mode_name(conf->nonce) == NULL) ||
 		(conf->nonce == ZCS_NONCE_PRECOMPUTED && conf->presig == NULL)) {
 		errno = EINVAL;

@@ -30,11 +30,11 @@
  * connection closed, with one line on stderr. The loop itself only stops on
  * the stop flag: the signer outlives any client.
  *
- * Idle modes: ZCS_IDLE_SPIN busy-polls recv/accept forever (production: an
- * isolated core, lowest latency). ZCS_IDLE_BACKOFF spins for
+ * Idle modes (enum zcs_poll_mode, zcsign/poll.h): ZCS_POLL_SPIN busy-polls recv/accept forever (production: an
+ * isolated core, lowest latency). ZCS_POLL_BACKOFF spins for
  * conf.backoff_spin_ns with nothing to do, then sleeps in poll() for up
  * to ZCS_SERVE_BACKOFF_POLL_MS (dev boxes and CI, where cores are shared).
- * ZCS_IDLE_YIELD busy-polls and calls sched_yield() after every idle step:
+ * ZCS_POLL_YIELD busy-polls and calls sched_yield() after every idle step:
  * on a core shared with a client that polls and yields the same way, the
  * two hand the core to each other in a context switch, with no wake-up (an
  * IPI, a sleeper's scheduling delay) on the request path.
@@ -55,6 +55,7 @@
 
 #include <secp256k1.h>
 
+#include <zcsign/poll.h>
 #include <zcsign/wire.h>
 
 #include "keystore.h"
@@ -73,13 +74,6 @@
 #define ZCS_SERVE_BACKOFF_SPIN_NS 50000 /* zcsign-enclave's default --idle-spin-us */
 #define ZCS_SERVE_BACKOFF_POLL_MS 1
 
-/* Idle modes. */
-enum zcs_idle {
-	ZCS_IDLE_SPIN = 1,
-	ZCS_IDLE_BACKOFF = 2,
-	ZCS_IDLE_YIELD = 3,
-};
-
 /* Return values of a poll step. */
 #define ZCS_SERVE_IDLE 0
 #define ZCS_SERVE_BUSY 1
@@ -95,7 +89,7 @@ struct zcs_serve_conf {
 	bool verify; /* verify every signature before replying */
 	uint8_t measurement[ZCS_MEASUREMENT_LEN]; /* sent in HELLO_REPLY */
 	int listen_fd; /* non-blocking listener, or -1 (tests) */
-	int idle; /* enum zcs_idle */
+	enum zcs_poll_mode idle; /* what the loop does when idle (zcsign/poll.h) */
 	/*
 	 * Backoff: idle time spun before sleeping in poll(). 0 sleeps at the
 	 * first empty step: on a core shared with the client, spinning only
@@ -137,12 +131,6 @@ struct zcs_server {
 	alignas(64) uint8_t rx[ZCS_SERVE_RX_BUF];
 	alignas(64) uint8_t tx[ZCS_SERVE_TX_BUF];
 };
-
-/* "spin" / "backoff", or NULL. */
-const char *zcs_idle_name(int idle);
-
-/* Idle mode from its name; 0 when unknown. */
-int zcs_idle_parse(const char *name);
 
 /*
  * Create a server over conf (copied). No connection yet.

@@ -183,7 +183,7 @@ inproc_signer_start(struct inproc *p, struct inproc_signer *s, uint16_t shard)
 	conf.ks = &s->ks;
 	memcpy(conf.measurement, p->measurement, sizeof(conf.measurement));
 	conf.listen_fd = s->lfd;
-	conf.idle = ZCS_IDLE_BACKOFF;
+	conf.idle = ZCS_POLL_BACKOFF;
 	conf.stop = &s->stop;
 	if (shard == INPROC_PRESIG_SHARD) {
 		s->presig = inproc_presig();

@@ -199,14 +199,14 @@ setup_idle(void **state, int idle)
 static int
 setup(void **state)
 {
-	return setup_idle(state, ZCS_IDLE_BACKOFF);
+	return setup_idle(state, ZCS_POLL_BACKOFF);
 }
 
 /* The loop that hands its core over with sched_yield() when idle. */
 static int
 setup_yield(void **state)
 {
-	return setup_idle(state, ZCS_IDLE_YIELD);
+	return setup_idle(state, ZCS_POLL_YIELD);
 }
 
 /* Stop the loop and wait for it, at most 5 s. Returns 0 or the join error. */
@@ -1030,7 +1030,7 @@ test_conn_api(void **state)
 	conf.ctx = f->ctx;
 	conf.ks = &f->ks;
 	conf.listen_fd = -1;
-	conf.idle = ZCS_IDLE_SPIN;
+	conf.idle = ZCS_POLL_SPIN;
 	conf.stop = &stop;
 	srv = zcs_serve_create(&conf);
 	assert_non_null(srv);
@@ -1058,7 +1058,7 @@ test_conn_api(void **state)
 	zcs_serve_destroy(srv);
 
 	/* Creation checks its configuration. */
-	conf.idle = 0;
+	conf.idle = (enum zcs_poll_mode)ZCS_POLL_MODES; /* no such mode */
 	errno = 0;
 	assert_null(zcs_serve_create(&conf));
 	assert_int_equal(errno, EINVAL);
@@ -1117,7 +1117,7 @@ test_conn_stall(void **state)
 	conf.ctx = f->ctx;
 	conf.ks = &f->ks;
 	conf.listen_fd = -1;
-	conf.idle = ZCS_IDLE_SPIN;
+	conf.idle = ZCS_POLL_SPIN;
 	conf.stop = &stop;
 	srv = zcs_serve_create(&conf);
 	assert_non_null(srv);
@@ -1226,7 +1226,7 @@ mode_srv_open(struct fixture *f, struct mode_srv *m, unsigned int nonce, struct 
 	conf.presig = ps;
 	conf.verify = verify;
 	conf.listen_fd = -1;
-	conf.idle = ZCS_IDLE_SPIN;
+	conf.idle = ZCS_POLL_SPIN;
 	atomic_init(&m->stop, 0);
 	conf.stop = &m->stop;
 	m->srv = zcs_serve_create(&conf);
@@ -1444,7 +1444,7 @@ test_create_nonce_checks(void **state)
 	conf.ctx = f->ctx;
 	conf.ks = &f->ks;
 	conf.listen_fd = -1;
-	conf.idle = ZCS_IDLE_SPIN;
+	conf.idle = ZCS_POLL_SPIN;
 	conf.stop = &stop;
 	conf.nonce = ZCS_NONCE_PRECOMPUTED; /* without pools */
 	errno = 0;
@@ -1460,15 +1460,16 @@ static void
 test_idle_names(void **state)
 {
 	(void)state;
-	assert_int_equal(zcs_idle_parse("spin"), ZCS_IDLE_SPIN);
-	assert_int_equal(zcs_idle_parse("backoff"), ZCS_IDLE_BACKOFF);
-	assert_int_equal(zcs_idle_parse("yield"), ZCS_IDLE_YIELD);
-	assert_string_equal(zcs_idle_name(ZCS_IDLE_YIELD), "yield");
-	assert_int_equal(zcs_idle_parse("Spin"), 0);
-	assert_int_equal(zcs_idle_parse(""), 0);
-	assert_int_equal(zcs_idle_parse(NULL), 0);
-	assert_string_equal(zcs_idle_name(ZCS_IDLE_BACKOFF), "backoff");
-	assert_null(zcs_idle_name(0));
+	assert_int_equal(zcs_poll_mode_parse("spin"), ZCS_POLL_SPIN);
+	assert_int_equal(zcs_poll_mode_parse("backoff"), ZCS_POLL_BACKOFF);
+	assert_int_equal(zcs_poll_mode_parse("yield"), ZCS_POLL_YIELD);
+	assert_string_equal(zcs_poll_mode_name(ZCS_POLL_YIELD), "yield");
+	assert_int_equal(zcs_poll_mode_parse("Spin"), -1);
+	assert_int_equal(zcs_poll_mode_parse(""), -1);
+	assert_int_equal(zcs_poll_mode_parse(NULL), -1);
+	assert_string_equal(zcs_poll_mode_name(ZCS_POLL_BACKOFF), "backoff");
+	assert_null(zcs_poll_mode_name(-1));
+	assert_null(zcs_poll_mode_name(ZCS_POLL_MODES));
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)

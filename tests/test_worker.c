@@ -219,7 +219,7 @@ signer_serve(struct signer *s, unsigned int nonce, struct zcs_presig *ps)
 	conf.presig = ps;
 	memcpy(conf.measurement, g.measurement, sizeof(conf.measurement));
 	conf.listen_fd = s->lfd;
-	conf.idle = ZCS_IDLE_BACKOFF;
+	conf.idle = ZCS_POLL_BACKOFF;
 	conf.stop = &s->stop;
 	s->srv = zcs_serve_create(&conf);
 	assert_non_null(s->srv);
