@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * cli/verify.c: a manifest from the real zcsign-keygen loads and matches its
+ * verify/verify.c: a manifest from the real zcsign-keygen loads and matches its
  * key files; every malformed manifest is refused with a message naming the
  * file and the line or account; zcs_verify() accepts signatures of each
  * algorithm made here with libsecp256k1 and names the reason for each bad one
