@@ -31,6 +31,7 @@
 
 #include <zcsign/status.h>
 #include <zcsign/telemetry.h>
+#include <zcsign/version.h>
 #include <zcsign/wire.h>
 
 #include "hex.h"
@@ -41,9 +42,6 @@
 /* rte_telemetry_register_cmd() refuses help of this length or more (22.11). */
 #define HELP_MAX 128
 
-#ifndef ZCS_VERSION
-#define ZCS_VERSION "unknown"
-#endif
 
 static pthread_mutex_t eng_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct zcs_tel_engine eng; /* under eng_lock */
@@ -565,8 +563,8 @@ cmd_signer(const char *cmd, const char *params, struct rte_tel_data *d)
  * published before the first look at the counter and its slot could not have
  * been rewritten before the second.
  */
-static unsigned int
-read_hiccups(const struct zcs_tel_worker *t, struct zcs_tel_hiccup *out, unsigned int max)
+unsigned int
+zcs_tel_read_hiccups(const struct zcs_tel_worker *t, struct zcs_tel_hiccup *out, unsigned int max)
 {
 	uint64_t first, last, lo, i;
 	struct zcs_tel_hiccup copy[ZCS_TEL_HICCUPS];
@@ -597,7 +595,7 @@ add_hiccups(struct rte_tel_data *d, const struct zcs_tel_worker *t, uint64_t hz)
 	unsigned int n, i;
 	int rc;
 
-	n = read_hiccups(t, h, ZCS_TEL_HICCUPS_SHOWN);
+	n = zcs_tel_read_hiccups(t, h, ZCS_TEL_HICCUPS_SHOWN);
 	rc = array_of(&when, RTE_TEL_STRING_VAL);
 	rc = rc ?: array_of(&gap, RTE_TEL_U64_VAL);
 	for (i = 0; rc == 0 && i < n; i++) {
@@ -695,6 +693,29 @@ static const struct {
 		"Loop gaps of a worker lcore: percentiles, hiccups, busy/idle cycles. "
 		"Parameter: lcore id"},
 };
+
+int
+zcs_tel_call(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(cmds); i++)
+		if (strcmp(cmd, cmds[i].name) == 0)
+			return cmds[i].fn(cmd, params, d);
+	return -ENOENT;
+}
+
+struct zcs_tel_worker *
+zcs_tel_worker_of(unsigned int lcore)
+{
+	struct zcs_tel_worker *t = NULL;
+
+	pthread_mutex_lock(&eng_lock);
+	if (eng_live && lcore < RTE_MAX_LCORE)
+		t = by_lcore[lcore];
+	pthread_mutex_unlock(&eng_lock);
+	return t;
+}
 
 int
 zcs_telemetry_init(void)

@@ -150,4 +150,22 @@ void zcs_tel_engine_retract(void);
 /* Test hook: make the worker of lcore busy-wait us once on its next idle sleep. */
 int zcs_tel_test_stall(unsigned int lcore, uint32_t us);
 
+/*
+ * For tests/test_telemetry.c, which drives the handlers without the socket.
+ * The command handler registered for cmd (a ZCS_TEL_CMD_* name), called with
+ * params into d: its return value, or -ENOENT for a name that is not ours.
+ */
+struct rte_tel_data;
+int zcs_tel_call(const char *cmd, const char *params, struct rte_tel_data *d);
+
+/* The published worker of lcore, or NULL (no engine, or not a worker lcore). */
+struct zcs_tel_worker *zcs_tel_worker_of(unsigned int lcore);
+
+/*
+ * The most recent hiccups of t (at most max, and at most ZCS_TEL_HICCUPS - 1),
+ * oldest first, read without stopping the writer. Returns how many.
+ */
+unsigned int zcs_tel_read_hiccups(
+	const struct zcs_tel_worker *t, struct zcs_tel_hiccup *out, unsigned int max);
+
 #endif /* ZCS_TELEMETRY_INTERNAL_H */

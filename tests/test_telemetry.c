@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * telemetry/telemetry.c (included, to reach its static handlers and state):
- * the workers' recording and the /zcsign/ commands, on an in-process engine
+ * engine/telemetry.c, through telemetry_internal.h (the handlers by name,
+ * the hiccup reader, the workers by lcore): the workers' recording and the /zcsign/ commands, on an in-process engine
  * with real signer threads (engine_inproc.h) and EAL telemetry on.
  *
  * What it proves: the loop accounting splits busy from idle, counts gaps over
@@ -41,9 +41,10 @@
 #include <rte_telemetry.h>
 
 #include <zcsign/client.h>
+#include <zcsign/version.h>
 
 #include "shards.h"
-#include "telemetry.c"
+#include "telemetry_internal.h"
 
 #define WAIT_MS 15000
 #define N0 150 /* requests to shard 0 */
@@ -181,7 +182,7 @@ check_percentiles(const char *scope, uint64_t max_ns)
  * frees them, is leak-checked with everything else).
  */
 static int
-call(telemetry_cb fn, const char *cmd, const char *params)
+call(const char *cmd, const char *params)
 {
 	struct rte_tel_data *d;
 	int rc;
@@ -191,7 +192,7 @@ call(telemetry_cb fn, const char *cmd, const char *params)
 #endif
 	d = rte_tel_data_alloc();
 	assert_non_null(d);
-	rc = fn(cmd, params, d);
+	rc = zcs_tel_call(cmd, params, d);
 	rte_tel_data_free(d);
 #ifdef __SANITIZE_ADDRESS__
 	__lsan_enable();
@@ -213,10 +214,10 @@ reader_thread(void *arg)
 {
 	(void)arg;
 	while (!atomic_load(&reader_stop)) {
-		if (call(cmd_latency, ZCS_TEL_CMD_LATENCY, "0") != 0 ||
-			call(cmd_signer, ZCS_TEL_CMD_SIGNER, "0") != 0 ||
-			call(cmd_shard, ZCS_TEL_CMD_SHARD, "1") != 0 ||
-			call(cmd_jitter, ZCS_TEL_CMD_JITTER, "1") != 0)
+		if (call(ZCS_TEL_CMD_LATENCY, "0") != 0 ||
+			call(ZCS_TEL_CMD_SIGNER, "0") != 0 ||
+			call(ZCS_TEL_CMD_SHARD, "1") != 0 ||
+			call(ZCS_TEL_CMD_JITTER, "1") != 0)
 			atomic_fetch_add(&reader_errors, 1);
 		atomic_fetch_add(&reader_calls, 1);
 	}
@@ -367,12 +368,12 @@ test_loop_accounting(void **state)
 	assert_int_equal(st->idle_cycles, idle);
 	assert_int_equal(t->gap.count, 171);
 	assert_int_equal(t->gap.max, thr + 70);
-	n = read_hiccups(t, h, ZCS_TEL_HICCUPS_SHOWN);
+	n = zcs_tel_read_hiccups(t, h, ZCS_TEL_HICCUPS_SHOWN);
 	assert_int_equal(n, ZCS_TEL_HICCUPS_SHOWN);
 	for (i = 0; i < n; i++)
 		assert_int_equal(h[i].gap_cycles, thr + 70 - ZCS_TEL_HICCUPS_SHOWN + 1 + i);
 	/* 70 written into 64 slots: 1..6 overwritten, 7 left out (its slot is the next written). */
-	n = read_hiccups(t, h, ZCS_TEL_HICCUPS);
+	n = zcs_tel_read_hiccups(t, h, ZCS_TEL_HICCUPS);
 	assert_int_equal(n, ZCS_TEL_HICCUPS - 1);
 	assert_int_equal(h[0].gap_cycles, thr + 8);
 	assert_int_equal(h[n - 1].gap_cycles, thr + 70);
@@ -388,12 +389,12 @@ test_no_engine(void **state)
 	/* Registered at the first publish; the handlers answer -ENODEV without an engine. */
 	assert_int_equal(zcs_telemetry_init(), 0);
 	assert_int_equal(zcs_telemetry_init(), 0);
-	assert_int_equal(call(cmd_info, ZCS_TEL_CMD_INFO, NULL), -ENODEV);
-	assert_int_equal(call(cmd_shards, ZCS_TEL_CMD_SHARDS, NULL), -ENODEV);
-	assert_int_equal(call(cmd_shard, ZCS_TEL_CMD_SHARD, "0"), -ENODEV);
-	assert_int_equal(call(cmd_latency, ZCS_TEL_CMD_LATENCY, "0"), -ENODEV);
-	assert_int_equal(call(cmd_signer, ZCS_TEL_CMD_SIGNER, "0"), -ENODEV);
-	assert_int_equal(call(cmd_jitter, ZCS_TEL_CMD_JITTER, "1"), -ENODEV);
+	assert_int_equal(call(ZCS_TEL_CMD_INFO, NULL), -ENODEV);
+	assert_int_equal(call(ZCS_TEL_CMD_SHARDS, NULL), -ENODEV);
+	assert_int_equal(call(ZCS_TEL_CMD_SHARD, "0"), -ENODEV);
+	assert_int_equal(call(ZCS_TEL_CMD_LATENCY, "0"), -ENODEV);
+	assert_int_equal(call(ZCS_TEL_CMD_SIGNER, "0"), -ENODEV);
+	assert_int_equal(call(ZCS_TEL_CMD_JITTER, "1"), -ENODEV);
 	tel_query("/zcsign/latency,0");
 	assert_non_null(strstr(g.reply, "\"/zcsign/latency\":null"));
 	/* All six are listed, each with its help text. */
@@ -441,30 +442,30 @@ test_commands(void **state)
 	assert_true(atomic_load(&reader_calls) > 0);
 
 	/* Every command answers; bad or missing parameters are -EINVAL. */
-	assert_int_equal(call(cmd_info, ZCS_TEL_CMD_INFO, NULL), 0);
-	assert_int_equal(call(cmd_info, ZCS_TEL_CMD_INFO, "x"), -EINVAL);
-	assert_int_equal(call(cmd_shards, ZCS_TEL_CMD_SHARDS, ""), 0);
-	assert_int_equal(call(cmd_shards, ZCS_TEL_CMD_SHARDS, "1"), -EINVAL);
+	assert_int_equal(call(ZCS_TEL_CMD_INFO, NULL), 0);
+	assert_int_equal(call(ZCS_TEL_CMD_INFO, "x"), -EINVAL);
+	assert_int_equal(call(ZCS_TEL_CMD_SHARDS, ""), 0);
+	assert_int_equal(call(ZCS_TEL_CMD_SHARDS, "1"), -EINVAL);
 	for (i = 0; i < INPROC_SHARDS; i++) {
 		char p[8];
 
 		snprintf(p, sizeof(p), "%u", i);
-		assert_int_equal(call(cmd_shard, ZCS_TEL_CMD_SHARD, p), 0);
-		assert_int_equal(call(cmd_latency, ZCS_TEL_CMD_LATENCY, p), 0);
-		assert_int_equal(call(cmd_signer, ZCS_TEL_CMD_SIGNER, p), 0);
-		assert_int_equal(call(cmd_jitter, ZCS_TEL_CMD_JITTER, i == 0 ? "1" : "2"),
+		assert_int_equal(call(ZCS_TEL_CMD_SHARD, p), 0);
+		assert_int_equal(call(ZCS_TEL_CMD_LATENCY, p), 0);
+		assert_int_equal(call(ZCS_TEL_CMD_SIGNER, p), 0);
+		assert_int_equal(call(ZCS_TEL_CMD_JITTER, i == 0 ? "1" : "2"),
 			0); /* shards take lcores 1, 2 */
 	}
 	for (i = 0; i < RTE_DIM(bad); i++) {
-		assert_int_equal(call(cmd_shard, ZCS_TEL_CMD_SHARD, bad[i]), -EINVAL);
-		assert_int_equal(call(cmd_latency, ZCS_TEL_CMD_LATENCY, bad[i]), -EINVAL);
-		assert_int_equal(call(cmd_signer, ZCS_TEL_CMD_SIGNER, bad[i]), -EINVAL);
+		assert_int_equal(call(ZCS_TEL_CMD_SHARD, bad[i]), -EINVAL);
+		assert_int_equal(call(ZCS_TEL_CMD_LATENCY, bad[i]), -EINVAL);
+		assert_int_equal(call(ZCS_TEL_CMD_SIGNER, bad[i]), -EINVAL);
 	}
 	/* The main lcore has no worker; nor has an lcore id beyond RTE_MAX_LCORE. */
-	assert_int_equal(call(cmd_jitter, ZCS_TEL_CMD_JITTER, "0"), -EINVAL);
-	assert_int_equal(call(cmd_jitter, ZCS_TEL_CMD_JITTER, "3"), -EINVAL);
-	assert_int_equal(call(cmd_jitter, ZCS_TEL_CMD_JITTER, "100000"), -EINVAL);
-	assert_int_equal(call(cmd_jitter, ZCS_TEL_CMD_JITTER, NULL), -EINVAL);
+	assert_int_equal(call(ZCS_TEL_CMD_JITTER, "0"), -EINVAL);
+	assert_int_equal(call(ZCS_TEL_CMD_JITTER, "3"), -EINVAL);
+	assert_int_equal(call(ZCS_TEL_CMD_JITTER, "100000"), -EINVAL);
+	assert_int_equal(call(ZCS_TEL_CMD_JITTER, NULL), -EINVAL);
 
 	/* Through the socket: contents. */
 	tel_query("/zcsign/info");
@@ -568,7 +569,7 @@ test_hiccup(void **state)
 
 	(void)state;
 	assert_non_null(g.e); /* test_commands started it */
-	t = by_lcore[1];
+	t = zcs_tel_worker_of(1);
 	assert_non_null(t);
 	hiccups0 = __atomic_load_n(&g.sh->shards[0].loop_gaps, __ATOMIC_RELAXED);
 	next0 = __atomic_load_n(&t->hiccup_next, __ATOMIC_ACQUIRE);
@@ -586,7 +587,7 @@ test_hiccup(void **state)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	after = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 
-	n = read_hiccups(t, h, ZCS_TEL_HICCUPS);
+	n = zcs_tel_read_hiccups(t, h, ZCS_TEL_HICCUPS);
 	for (i = 0; i < n; i++)
 		if (zcs_tsc_to_ns(h[i].gap_cycles) >= STALL_US * 1000ull &&
 			h[i].realtime_ns >= before && h[i].realtime_ns <= after)
@@ -625,8 +626,8 @@ test_stop_retracts(void **state)
 	(void)state;
 	assert_non_null(g.e);
 	assert_int_equal(zcs_engine_stop(g.e), 0);
-	assert_int_equal(call(cmd_latency, ZCS_TEL_CMD_LATENCY, "0"), -ENODEV);
-	assert_int_equal(call(cmd_jitter, ZCS_TEL_CMD_JITTER, "1"), -ENODEV);
+	assert_int_equal(call(ZCS_TEL_CMD_LATENCY, "0"), -ENODEV);
+	assert_int_equal(call(ZCS_TEL_CMD_JITTER, "1"), -ENODEV);
 	assert_int_equal(zcs_tel_test_stall(1, 1), -EINVAL);
 	zcs_detach(g.c);
 	zcs_engine_destroy(g.e);
