@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * engine/telemetry.c, through telemetry_internal.h (the handlers by name,
- * the hiccup reader, the workers by lcore): the workers' recording and the /zcsign/ commands, on an in-process engine
- * with real signer threads (engine_inproc.h) and EAL telemetry on.
+ * the hiccup reader, the workers by lcore): the workers' recording and the /zcsign/ commands, on an
+ * in-process engine with real signer threads (engine_inproc.h) and EAL telemetry on.
  *
  * What it proves: the loop accounting splits busy from idle, counts gaps over
  * the threshold, keeps the largest, and the hiccup ring returns the most
@@ -20,9 +20,14 @@
  * No timing is asserted beyond "a forced stall of 3 ms is a gap of at least
  * 3 ms"; the signer counters are waited for with bounded polling.
  */
-#include "engine_inproc.h"
-
 #include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,6 +48,8 @@
 #include <zcsign/client.h>
 #include <zcsign/version.h>
 
+#include "engine_inproc.h"
+#include "hex.h"
 #include "shards.h"
 #include "telemetry_internal.h"
 
@@ -214,10 +221,8 @@ reader_thread(void *arg)
 {
 	(void)arg;
 	while (!atomic_load(&reader_stop)) {
-		if (call(ZCS_TEL_CMD_LATENCY, "0") != 0 ||
-			call(ZCS_TEL_CMD_SIGNER, "0") != 0 ||
-			call(ZCS_TEL_CMD_SHARD, "1") != 0 ||
-			call(ZCS_TEL_CMD_JITTER, "1") != 0)
+		if (call(ZCS_TEL_CMD_LATENCY, "0") != 0 || call(ZCS_TEL_CMD_SIGNER, "0") != 0 ||
+			call(ZCS_TEL_CMD_SHARD, "1") != 0 || call(ZCS_TEL_CMD_JITTER, "1") != 0)
 			atomic_fetch_add(&reader_errors, 1);
 		atomic_fetch_add(&reader_calls, 1);
 	}
@@ -230,7 +235,7 @@ static int
 group_setup(void **state)
 {
 	(void)state;
-	if (inproc_setup(&g.p, "test_telemetry", true) != 0) {
+	if (inproc_setup(&g.p, "test_telemetry", true, INPROC_PRESIG_SHARD) != 0) {
 		inproc_teardown(&g.p);
 		return -1;
 	}
@@ -421,6 +426,7 @@ test_commands(void **state)
 
 	(void)state;
 	inproc_conf(&g.p, &conf);
+	conf.stats_interval_ms = INPROC_STATS_MS;
 	g.e = zcs_engine_start(&conf);
 	assert_non_null(g.e);
 	g.sh = zcs_shards_lookup();

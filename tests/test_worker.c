@@ -62,6 +62,7 @@
 #include <zcsign/wire.h>
 
 #include "addr.h"
+#include "engine_inproc.h"
 #include "hex.h"
 #include "keystore.h"
 #include "lcores.h"
@@ -70,31 +71,9 @@
 #include "shards.h"
 #include "sign.h"
 
-#define NSHARDS 2
-#define NACC 4 /* accounts with keys, per shard */
 #define MAX_REQ 2048
 #define WAIT_MS 15000 /* deadline of any wait: a wedged engine fails, never hangs */
 #define STATS_MS 20 /* stats_interval_ms of the STATS tests: many replies per test */
-
-struct signer {
-	uint16_t shard;
-	char keyfile[160];
-	char text[100]; /* unix:PATH */
-	struct zcs_addr addr;
-	secp256k1_context *ctx;
-	struct zcs_keystore ks;
-	int lfd;
-	struct zcs_server *srv;
-	pthread_t thread;
-	bool running;
-	atomic_int stop; /* the server's stop flag (unused by our loop, required) */
-	atomic_int quit;
-	atomic_int paused; /* no polling: the connection stays open, requests stay unanswered */
-	atomic_int drop; /* close the client connection, then clear */
-	uint64_t accounts[NACC];
-	uint64_t unknown; /* of this shard, without a key */
-	uint8_t compressed[NACC][33];
-};
 
 struct sent {
 	uint64_t account;
@@ -106,180 +85,17 @@ struct sent {
 };
 
 static struct {
-	char dir[64];
-	char runtime_dir[256]; /* the EAL's, removed at the end */
+	struct inproc p; /* EAL, signers, their keys and sockets */
 	secp256k1_context *vctx;
-	uint8_t measurement[ZCS_MEASUREMENT_LEN];
-	struct signer sig[NSHARDS];
 	/* per test */
 	struct zcs_engine *e;
 	struct zcs_engine_shared *sh;
 	struct zcs_client *c;
 	struct sent sent[MAX_REQ];
 	unsigned int nsent;
-	uint64_t last_cookie[NSHARDS][NACC + 1];
+	uint64_t last_cookie[INPROC_SHARDS][INPROC_NACC + 1];
 	struct zcs_presig *presig; /* shard 1's signer runs precomputed while set */
 } g;
-
-/* ---- signers ---- */
-
-static void
-random_bytes(void *buf, size_t len)
-{
-	assert_int_equal(getrandom(buf, len, 0), (ssize_t)len);
-}
-
-static void
-write_all(int fd, const char *s)
-{
-	size_t len = strlen(s);
-
-	while (len > 0) {
-		ssize_t n = write(fd, s, len);
-
-		assert_true(n > 0);
-		s += n;
-		len -= (size_t)n;
-	}
-}
-
-/* A key file of shard s->shard of NSHARDS (mode 0600, keystore.h format). */
-static void
-write_keys(struct signer *s)
-{
-	uint8_t seckey[32];
-	char line[160], hex[65];
-	uint64_t a = 1;
-	int fd, i;
-
-	fd = open(s->keyfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	snprintf(line, sizeof(line), "# test_worker\nzcsign-keys v1 shard=%u shards=%d\n", s->shard,
-		NSHARDS);
-	write_all(fd, line);
-	for (i = 0; i <= NACC; i++) {
-		while (zcs_shard_of(a, NSHARDS) != s->shard)
-			a++;
-		if (i == NACC) {
-			s->unknown = a;
-			break;
-		}
-		s->accounts[i] = a++;
-		do
-			random_bytes(seckey, sizeof(seckey));
-		while (!secp256k1_ec_seckey_verify(g.vctx, seckey));
-		{
-			secp256k1_pubkey pub;
-			size_t len = 33;
-
-			assert_true(secp256k1_ec_pubkey_create(g.vctx, &pub, seckey));
-			assert_true(secp256k1_ec_pubkey_serialize(
-				g.vctx, s->compressed[i], &len, &pub, SECP256K1_EC_COMPRESSED));
-		}
-		zcs_hex_encode(seckey, 32, hex);
-		snprintf(line, sizeof(line), "%" PRIu64 " %s\n", s->accounts[i], hex);
-		write_all(fd, line);
-	}
-	explicit_bzero(seckey, sizeof(seckey));
-	explicit_bzero(hex, sizeof(hex));
-	explicit_bzero(line, sizeof(line));
-	close(fd);
-}
-
-static void *
-signer_thread(void *arg)
-{
-	struct signer *s = arg;
-
-	while (!atomic_load(&s->quit)) {
-		if (atomic_load(&s->drop)) {
-			zcs_serve_conn_close(s->srv, "test: dropping the engine's connection");
-			atomic_store(&s->drop, 0);
-		}
-		if (atomic_load(&s->paused)) {
-			usleep(200);
-			continue;
-		}
-		if (zcs_serve_poll(s->srv) == ZCS_SERVE_IDLE)
-			usleep(50);
-	}
-	return NULL;
-}
-
-/* A server over s's keys and listener, in its own thread. */
-static void
-signer_serve(struct signer *s, unsigned int nonce, struct zcs_presig *ps)
-{
-	struct zcs_serve_conf conf;
-
-	memset(&conf, 0, sizeof(conf));
-	conf.ctx = s->ctx;
-	conf.ks = &s->ks;
-	conf.nonce = nonce;
-	conf.presig = ps;
-	memcpy(conf.measurement, g.measurement, sizeof(conf.measurement));
-	conf.listen_fd = s->lfd;
-	conf.idle = ZCS_POLL_BACKOFF;
-	conf.stop = &s->stop;
-	s->srv = zcs_serve_create(&conf);
-	assert_non_null(s->srv);
-	assert_int_equal(pthread_create(&s->thread, NULL, signer_thread, s), 0);
-	s->running = true;
-}
-
-static void
-signer_start(struct signer *s, uint16_t shard)
-{
-	char err[256];
-
-	s->shard = shard;
-	snprintf(s->keyfile, sizeof(s->keyfile), "%s/shard-%u.keys", g.dir, shard);
-	snprintf(s->text, sizeof(s->text), "unix:%s/s%u.sock", g.dir, shard);
-	assert_int_equal(zcs_addr_parse(s->text, true, &s->addr, err, sizeof(err)), 0);
-	s->ctx = zcs_sign_ctx_create();
-	assert_non_null(s->ctx);
-	write_keys(s);
-	if (zcs_keystore_load(&s->ks, s->ctx, s->keyfile, err, sizeof(err)) != 0)
-		fail_msg("key store: %s", err);
-	s->lfd = zcs_addr_listen(&s->addr, err, sizeof(err));
-	if (s->lfd < 0)
-		fail_msg("listen: %s", err);
-	signer_serve(s, 0, NULL);
-}
-
-/*
- * Restart s's server (same keys, same listener) in another nonce mode; the
- * engine's connection, if any, is closed. ps: the pools, for precomputed.
- */
-static void
-signer_set_mode(struct signer *s, unsigned int nonce, struct zcs_presig *ps)
-{
-	atomic_store(&s->quit, 1);
-	pthread_join(s->thread, NULL);
-	s->running = false;
-	atomic_store(&s->quit, 0);
-	zcs_serve_destroy(s->srv);
-	signer_serve(s, nonce, ps);
-}
-
-static void
-signer_stop(struct signer *s)
-{
-	if (s->running) {
-		atomic_store(&s->quit, 1);
-		pthread_join(s->thread, NULL);
-		s->running = false;
-	}
-	zcs_serve_destroy(s->srv);
-	s->srv = NULL;
-	if (s->lfd >= 0)
-		close(s->lfd);
-	unlink(s->addr.path);
-	zcs_keystore_wipe(&s->ks);
-	if (s->ctx != NULL)
-		zcs_sign_ctx_destroy(s->ctx);
-	unlink(s->keyfile);
-}
 
 /* ---- a scripted signer, to break the STATS conversation on purpose ---- */
 
@@ -336,8 +152,8 @@ fake_frames(int fd, const uint8_t *rx, size_t len)
 		if (f.hdr.type == ZCS_FT_HELLO) {
 			struct zcs_wire_hello_reply h;
 
-			zcs_wire_hello_reply(
-				&h, 1, NSHARDS, NACC, ZCS_NONCE_RFC6979, g.measurement);
+			zcs_wire_hello_reply(&h, 1, INPROC_SHARDS, INPROC_NACC, ZCS_NONCE_RFC6979,
+				g.p.measurement);
 			fake_send(fd, &h, sizeof(h));
 			if (fake.mode == FAKE_UNSOLICITED)
 				fake_stats_reply(fd, 1);
@@ -410,7 +226,7 @@ fake_start(enum fake_mode mode)
 {
 	char err[256];
 
-	snprintf(fake.text, sizeof(fake.text), "unix:%s/fake.sock", g.dir);
+	snprintf(fake.text, sizeof(fake.text), "unix:%s/fake.sock", g.p.dir);
 	assert_int_equal(zcs_addr_parse(fake.text, true, &fake.addr, err, sizeof(err)), 0);
 	fake.lfd = zcs_addr_listen(&fake.addr, err, sizeof(err));
 	if (fake.lfd < 0)
@@ -439,29 +255,12 @@ fake_stop(void)
 static int
 group_setup(void **state)
 {
-	char prefix[64], lcores[64];
-	char *argv[] = {"test_worker", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-		"--no-telemetry", "--file-prefix", prefix, "--lcores", lcores, "--log-level",
-		"lib.eal:error", NULL};
-	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
-	unsigned int i;
-
 	(void)state;
-	snprintf(prefix, sizeof(prefix), "zcs_test_worker_%d", (int)getpid());
-	assert_int_equal(zcs_lcores_map(lcores, sizeof(lcores), 0, 2), 0);
-	if (rte_eal_init(argc, argv) < 0)
-		fail_msg("rte_eal_init failed");
-	assert_int_equal(rte_lcore_count(), 3);
-	snprintf(g.runtime_dir, sizeof(g.runtime_dir), "%s", rte_eal_get_runtime_dir());
-
-	snprintf(g.dir, sizeof(g.dir), "/tmp/zcs-worker-XXXXXX");
-	assert_non_null(mkdtemp(g.dir));
 	g.vctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
 	assert_non_null(g.vctx);
-	assert_int_equal(zcs_measure_self(g.measurement), 0);
-	for (i = 0; i < NSHARDS; i++) {
-		g.sig[i].lfd = -1;
-		signer_start(&g.sig[i], (uint16_t)i);
+	if (inproc_setup(&g.p, "test_worker", false, -1) != 0) {
+		inproc_teardown(&g.p);
+		fail_msg("in-process EAL and signers could not start");
 	}
 	return 0;
 }
@@ -469,17 +268,9 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-	unsigned int i;
-
 	(void)state;
-	for (i = 0; i < NSHARDS; i++)
-		signer_stop(&g.sig[i]);
+	inproc_teardown(&g.p);
 	secp256k1_context_destroy(g.vctx);
-	rmdir(g.dir);
-	rte_eal_cleanup();
-	/* With --no-shconf and --no-telemetry the runtime directory is empty, but there. */
-	if (g.runtime_dir[0] != '\0')
-		rmdir(g.runtime_dir);
 	return 0;
 }
 
@@ -488,26 +279,7 @@ group_teardown(void **state)
 static void
 base_conf(struct zcs_engine_conf *conf)
 {
-	unsigned int i;
-
-	zcs_engine_conf_init(conf);
-	conf->shards = NSHARDS;
-	conf->poll = ZCS_POLL_BACKOFF;
-	conf->ring_size = 1024;
-	conf->pool_size = 4096;
-	conf->pool_cache = 64;
-	conf->client_slots = 2;
-	conf->inflight_max = 128;
-	conf->burst = 16;
-	conf->reconnect_min_ms = 10;
-	conf->reconnect_max_ms = 100;
-	conf->handshake_timeout_ms = 300;
-	conf->drain_timeout_ms = 5000;
-	for (i = 0; i < NSHARDS; i++)
-		snprintf(conf->shard[i].signer, sizeof(conf->shard[i].signer), "%s", g.sig[i].text);
-	/* Shard 0 checks the measurement (and it matches); shard 1 does not check. */
-	conf->shard[0].has_measurement = 1;
-	memcpy(conf->shard[0].measurement, g.measurement, ZCS_MEASUREMENT_LEN);
+	inproc_conf(&g.p, conf);
 }
 
 static uint32_t
@@ -571,12 +343,12 @@ engine_up(struct zcs_engine_conf *conf, bool wait_up)
 	assert_non_null(g.sh);
 	g.c = zcs_attach("test_worker");
 	assert_non_null(g.c);
-	assert_int_equal(zcs_shard_count(g.c), NSHARDS);
+	assert_int_equal(zcs_shard_count(g.c), INPROC_SHARDS);
 	/* Shards without an lcore take the worker lcores in order. */
-	for (i = 0; i < NSHARDS; i++)
+	for (i = 0; i < INPROC_SHARDS; i++)
 		assert_int_equal(g.sh->shards[i].lcore, i + 1);
 	if (wait_up)
-		for (i = 0; i < NSHARDS; i++)
+		for (i = 0; i < INPROC_SHARDS; i++)
 			wait_state(i, ZCS_SHARD_UP);
 }
 
@@ -586,9 +358,9 @@ test_teardown(void **state)
 	unsigned int i;
 
 	(void)state;
-	for (i = 0; i < NSHARDS; i++) {
-		atomic_store(&g.sig[i].paused, 0);
-		atomic_store(&g.sig[i].drop, 0);
+	for (i = 0; i < INPROC_SHARDS; i++) {
+		atomic_store(&g.p.sig[i].paused, 0);
+		atomic_store(&g.p.sig[i].drop, 0);
 	}
 	if (g.e != NULL) {
 		zcs_engine_stop(g.e);
@@ -608,7 +380,7 @@ stats_teardown(void **state)
 	test_teardown(state);
 	fake_stop();
 	if (g.presig != NULL) {
-		signer_set_mode(&g.sig[1], 0, NULL);
+		assert_int_equal(inproc_signer_set_mode(&g.p, &g.p.sig[1], 0, NULL), 0);
 		zcs_presig_destroy(g.presig);
 		g.presig = NULL;
 	}
@@ -630,10 +402,10 @@ submit(int s, int k, uint8_t op, unsigned int algo, uint64_t deadline_tsc)
 	x = &g.sent[cookie];
 	x->shard = s;
 	x->key = k;
-	x->account = k < 0 ? g.sig[s].unknown : g.sig[s].accounts[k];
+	x->account = k < 0 ? g.p.sig[s].unknown : g.p.sig[s].accounts[k];
 	x->algo = algo;
 	x->op = op;
-	random_bytes(x->hash, sizeof(x->hash));
+	assert_int_equal(getrandom(x->hash, sizeof(x->hash), 0), (ssize_t)sizeof(x->hash));
 	if (op == ZCS_OP_PUBKEY) {
 		rc = zcs_submit_pubkey(g.c, x->account, cookie);
 	} else {
@@ -654,7 +426,7 @@ submit(int s, int k, uint8_t op, unsigned int algo, uint64_t deadline_tsc)
 static void
 verify_sig(const struct sent *x, const struct zcs_request *r)
 {
-	const uint8_t *pub33 = g.sig[x->shard].compressed[x->key];
+	const uint8_t *pub33 = g.p.sig[x->shard].compressed[x->key];
 	secp256k1_pubkey pub;
 
 	assert_true(secp256k1_ec_pubkey_parse(g.vctx, &pub, pub33, 33));
@@ -734,7 +506,7 @@ collect(unsigned int n, int want, const int *wants)
 					zcs_status_name(r->status), zcs_status_name(expect));
 			assert_int_equal(r->account, x->account);
 			assert_int_equal(r->op, x->op);
-			last = &g.last_cookie[x->shard][x->key < 0 ? NACC : x->key];
+			last = &g.last_cookie[x->shard][x->key < 0 ? INPROC_NACC : x->key];
 			/* cookie + 1 so that cookie 0 orders too */
 			if (r->cookie + 1 <= *last)
 				fail_msg("account %" PRIu64 ": cookie %" PRIu64
@@ -744,7 +516,8 @@ collect(unsigned int n, int want, const int *wants)
 			if (r->status == ZCS_OK && x->op == ZCS_OP_SIGN)
 				verify_sig(x, r);
 			else if (r->status == ZCS_OK)
-				assert_memory_equal(r->sig, g.sig[x->shard].compressed[x->key], 33);
+				assert_memory_equal(
+					r->sig, g.p.sig[x->shard].compressed[x->key], 33);
 			else
 				assert_true(all_zero(r->sig, sizeof(r->sig)));
 			/* Never sent: no frame left for the signer. */
@@ -771,7 +544,7 @@ check_reconciled(void)
 	uint64_t done = 0, deq = 0;
 	unsigned int i;
 
-	for (i = 0; i < NSHARDS; i++) {
+	for (i = 0; i < INPROC_SHARDS; i++) {
 		const struct zcs_shard_state *st = &g.sh->shards[i];
 		uint64_t sum = 0;
 		unsigned int j;
@@ -812,21 +585,21 @@ test_sign_verify_order(void **state)
 	engine_up(&conf, true);
 	/* Interleaved accounts of both shards: 20 rounds x 2 shards x 4 keys x 3 algorithms. */
 	for (round = 0; round < 20; round++)
-		for (k = 0; k < NACC; k++)
-			for (s = 0; s < NSHARDS; s++) {
+		for (k = 0; k < INPROC_NACC; k++)
+			for (s = 0; s < INPROC_SHARDS; s++) {
 				submit((int)s, (int)k, ZCS_OP_SIGN, algos[(round + k) % 3], 0);
 				n++;
 			}
 	collect(n, ZCS_OK, NULL);
 	expect_nothing_more();
-	for (s = 0; s < NSHARDS; s++) {
-		assert_int_equal(load64(&g.sh->shards[s].signed_ok), n / NSHARDS);
-		assert_int_equal(load64(&g.sh->shards[s].sent), n / NSHARDS);
+	for (s = 0; s < INPROC_SHARDS; s++) {
+		assert_int_equal(load64(&g.sh->shards[s].signed_ok), n / INPROC_SHARDS);
+		assert_int_equal(load64(&g.sh->shards[s].sent), n / INPROC_SHARDS);
 		assert_int_equal(load64(&g.sh->shards[s].connects), 1);
 		assert_int_equal(load64(&g.sh->shards[s].failed), 0);
-		assert_int_equal(g.sh->shards[s].signer_keys, NACC);
+		assert_int_equal(g.sh->shards[s].signer_keys, INPROC_NACC);
 		assert_memory_equal(
-			g.sh->shards[s].signer_measurement, g.measurement, ZCS_MEASUREMENT_LEN);
+			g.sh->shards[s].signer_measurement, g.p.measurement, ZCS_MEASUREMENT_LEN);
 	}
 	assert_int_equal(zcs_engine_stop(g.e), 0);
 	check_reconciled();
@@ -843,7 +616,7 @@ test_expired_unknown_pubkey(void **state)
 	(void)state;
 	base_conf(&conf);
 	engine_up(&conf, true);
-	for (s = 0; s < NSHARDS; s++) {
+	for (s = 0; s < INPROC_SHARDS; s++) {
 		/* One account: signed, expired, signed: completions stay in that order. */
 		c = submit((int)s, 0, ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
 		wants[c] = ZCS_OK;
@@ -868,7 +641,7 @@ test_expired_unknown_pubkey(void **state)
 	}
 	collect(g.nsent, -1, wants);
 	expect_nothing_more();
-	for (s = 0; s < NSHARDS; s++) {
+	for (s = 0; s < INPROC_SHARDS; s++) {
 		assert_int_equal(by_status(s, ZCS_OK), 5);
 		assert_int_equal(by_status(s, ZCS_ERR_EXPIRED), 2);
 		assert_int_equal(by_status(s, ZCS_ERR_UNKNOWN_ACCOUNT), 2);
@@ -886,7 +659,7 @@ test_signer_down_and_back(void **state)
 {
 	struct zcs_engine_conf conf;
 	unsigned int i, before;
-	struct signer *s1 = &g.sig[1];
+	struct inproc_signer *s1 = &g.p.sig[1];
 
 	(void)state;
 	base_conf(&conf);
@@ -895,11 +668,11 @@ test_signer_down_and_back(void **state)
 	/* Shard 1's signer stops reading: 20 requests stay in flight. */
 	atomic_store(&s1->paused, 1);
 	for (i = 0; i < 20; i++)
-		submit(1, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
+		submit(1, (int)(i % INPROC_NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
 	wait_inflight(1, 20);
 	/* Shard 0 is not affected. */
 	for (i = 0; i < 10; i++)
-		submit(0, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
+		submit(0, (int)(i % INPROC_NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
 	collect(10, ZCS_OK, NULL);
 
 	/* The signer drops the connection: everything in flight fails. */
@@ -912,8 +685,8 @@ test_signer_down_and_back(void **state)
 	 * requests fail at once, and shard 0 keeps signing.
 	 */
 	for (i = 0; i < 10; i++) {
-		submit(1, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_SCHNORR, 0);
-		submit(0, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_SCHNORR, 0);
+		submit(1, (int)(i % INPROC_NACC), ZCS_OP_SIGN, ZCS_ALGO_SCHNORR, 0);
+		submit(0, (int)(i % INPROC_NACC), ZCS_OP_SIGN, ZCS_ALGO_SCHNORR, 0);
 	}
 	{
 		int wants[MAX_REQ];
@@ -933,7 +706,7 @@ test_signer_down_and_back(void **state)
 	wait_state(1, ZCS_SHARD_UP);
 	before = g.nsent;
 	for (i = 0; i < 12; i++)
-		submit(1, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA_RECOVERABLE, 0);
+		submit(1, (int)(i % INPROC_NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA_RECOVERABLE, 0);
 	collect(g.nsent - before, ZCS_OK, NULL);
 	expect_nothing_more();
 	assert_true(load64(&g.sh->shards[1].connects) >= 2);
@@ -954,18 +727,20 @@ test_wrong_measurement(void **state)
 	(void)state;
 	base_conf(&conf);
 	conf.shard[1].has_measurement = 1;
-	memcpy(conf.shard[1].measurement, g.measurement, ZCS_MEASUREMENT_LEN);
+	memcpy(conf.shard[1].measurement, g.p.measurement, ZCS_MEASUREMENT_LEN);
 	conf.shard[1].measurement[7] ^= 0x40;
 	engine_up(&conf, false);
 	wait_state(0, ZCS_SHARD_UP);
 	wait_state(1, ZCS_SHARD_REFUSED);
 	/* What the signer presented is kept for the operator. */
-	assert_memory_equal(g.sh->shards[1].signer_measurement, g.measurement, ZCS_MEASUREMENT_LEN);
+	assert_memory_equal(
+		g.sh->shards[1].signer_measurement, g.p.measurement, ZCS_MEASUREMENT_LEN);
 	assert_int_equal(g.sh->shards[1].has_expected_measurement, 1);
 
 	for (i = 0; i < 16; i++) {
-		submit((int)(i % NSHARDS), (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
-		submit((int)(i % NSHARDS), (int)(i % NACC), ZCS_OP_PUBKEY, 0, 0);
+		submit((int)(i % INPROC_SHARDS), (int)(i % INPROC_NACC), ZCS_OP_SIGN,
+			ZCS_ALGO_ECDSA, 0);
+		submit((int)(i % INPROC_SHARDS), (int)(i % INPROC_NACC), ZCS_OP_PUBKEY, 0, 0);
 	}
 	for (c = 0; c < g.nsent; c++)
 		wants[c] = g.sent[c].shard == 1 ? ZCS_ERR_MEASUREMENT : ZCS_OK;
@@ -989,16 +764,17 @@ test_wrong_shard(void **state)
 	/* Each shard pointed at the other's signer: the signers refuse the HELLO. */
 	base_conf(&conf);
 	conf.shard[0].has_measurement = 0;
-	snprintf(conf.shard[0].signer, sizeof(conf.shard[0].signer), "%s", g.sig[1].text);
-	snprintf(conf.shard[1].signer, sizeof(conf.shard[1].signer), "%s", g.sig[0].text);
+	snprintf(conf.shard[0].signer, sizeof(conf.shard[0].signer), "%s", g.p.sig[1].text);
+	snprintf(conf.shard[1].signer, sizeof(conf.shard[1].signer), "%s", g.p.sig[0].text);
 	engine_up(&conf, false);
 	wait_state(0, ZCS_SHARD_REFUSED);
 	wait_state(1, ZCS_SHARD_REFUSED);
 	for (i = 0; i < 12; i++)
-		submit((int)(i % NSHARDS), (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
+		submit((int)(i % INPROC_SHARDS), (int)(i % INPROC_NACC), ZCS_OP_SIGN,
+			ZCS_ALGO_ECDSA, 0);
 	collect(g.nsent, ZCS_ERR_WRONG_SHARD, NULL);
 	expect_nothing_more();
-	for (s = 0; s < NSHARDS; s++) {
+	for (s = 0; s < INPROC_SHARDS; s++) {
 		assert_int_equal(by_status(s, ZCS_ERR_WRONG_SHARD), 6);
 		assert_int_equal(load64(&g.sh->shards[s].connects), 0);
 		assert_int_equal(load64(&g.sh->shards[s].sent), 0);
@@ -1021,21 +797,21 @@ test_drain(void **state)
 	engine_up(&conf, true);
 	/* More than inflight_max per shard, so the drain has queued work too. */
 	for (i = 0; i < 600; i++) {
-		c = submit((int)(i % NSHARDS), (int)(i % NACC), ZCS_OP_SIGN, 1 + i % 3,
+		c = submit((int)(i % INPROC_SHARDS), (int)(i % INPROC_NACC), ZCS_OP_SIGN, 1 + i % 3,
 			i % 25 == 7 ? 1 : 0);
 		wants[c] = i % 25 == 7 ? ZCS_ERR_EXPIRED : ZCS_OK;
 	}
 	/* Stop at once: every accepted request still completes, signed. */
 	assert_int_equal(zcs_engine_stop(g.e), 0);
 	memset(&a, 0, sizeof(a));
-	a.account = g.sig[0].accounts[0];
+	a.account = g.p.sig[0].accounts[0];
 	a.algo = ZCS_ALGO_ECDSA;
 	a.hash = hash;
 	assert_int_equal(zcs_submit(g.c, &a), -ESHUTDOWN);
 	collect(g.nsent, -1, wants);
 	expect_nothing_more();
 	check_reconciled();
-	for (i = 0; i < NSHARDS; i++) {
+	for (i = 0; i < INPROC_SHARDS; i++) {
 		assert_int_equal(by_status(i, ZCS_ERR_EXPIRED), 12);
 		assert_int_equal(by_status(i, ZCS_OK), 288);
 		assert_int_equal(shard_state(i), ZCS_SHARD_DOWN);
@@ -1053,14 +829,14 @@ test_drain_deadline(void **state)
 	base_conf(&conf);
 	conf.drain_timeout_ms = 200;
 	engine_up(&conf, true);
-	atomic_store(&g.sig[1].paused, 1);
+	atomic_store(&g.p.sig[1].paused, 1);
 	for (i = 0; i < 10; i++) {
-		c = submit(1, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
+		c = submit(1, (int)(i % INPROC_NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
 		wants[c] = ZCS_ERR_SHUTDOWN;
 	}
 	wait_inflight(1, 10);
 	for (i = 0; i < 5; i++) {
-		c = submit(0, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
+		c = submit(0, (int)(i % INPROC_NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
 		wants[c] = ZCS_OK;
 	}
 	/* Shard 1's signer never answers: the drain deadline fails its requests. */
@@ -1081,7 +857,7 @@ test_start_refusals(void **state)
 	/* Three shards, two worker lcores. */
 	base_conf(&conf);
 	conf.shards = 3;
-	snprintf(conf.shard[2].signer, sizeof(conf.shard[2].signer), "unix:%s/none", g.dir);
+	snprintf(conf.shard[2].signer, sizeof(conf.shard[2].signer), "unix:%s/none", g.p.dir);
 	assert_null(zcs_engine_start(&conf));
 	assert_int_equal(rte_errno, EINVAL);
 	/* The main lcore only does control. */
@@ -1127,7 +903,7 @@ signer_stats(unsigned int shard)
 static uint64_t
 signer_signed(unsigned int shard)
 {
-	return __atomic_load_n(&g.sig[shard].srv->stats.signed_ok, __ATOMIC_RELAXED);
+	return __atomic_load_n(&g.p.sig[shard].srv->stats.signed_ok, __ATOMIC_RELAXED);
 }
 
 /* Wait until shard's signer has reported signed_ok == n (and the depths given, unless -1). */
@@ -1173,7 +949,8 @@ test_stats_precomputed(void **state)
 	assert_non_null(g.presig);
 	assert_int_equal(zcs_presig_refill(g.presig, ZCS_PRESIG_ECDSA, 8), 8);
 	assert_int_equal(zcs_presig_refill(g.presig, ZCS_PRESIG_SCHNORR, 4), 4);
-	signer_set_mode(&g.sig[1], ZCS_NONCE_PRECOMPUTED, g.presig);
+	assert_int_equal(
+		inproc_signer_set_mode(&g.p, &g.p.sig[1], ZCS_NONCE_PRECOMPUTED, g.presig), 0);
 
 	base_conf(&conf);
 	conf.stats_interval_ms = STATS_MS;
@@ -1188,11 +965,11 @@ test_stats_precomputed(void **state)
 
 	/* 20 ECDSA (both kinds) and 10 BIP-340: 12 and 6 past the pools. */
 	for (i = 0; i < 20; i++)
-		submit(1, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA + (i & 1), 0);
+		submit(1, (int)(i % INPROC_NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA + (i & 1), 0);
 	for (i = 0; i < 10; i++)
-		submit(1, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_SCHNORR, 0);
+		submit(1, (int)(i % INPROC_NACC), ZCS_OP_SIGN, ZCS_ALGO_SCHNORR, 0);
 	for (i = 0; i < 7; i++)
-		submit(0, (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_SCHNORR, 0);
+		submit(0, (int)(i % INPROC_NACC), ZCS_OP_SIGN, ZCS_ALGO_SCHNORR, 0);
 	collect(g.nsent, ZCS_OK, NULL);
 	expect_nothing_more();
 	s = wait_signer_stats(1, 30, -1, -1);
@@ -1219,7 +996,7 @@ test_stats_precomputed(void **state)
 	assert_int_equal(s.misses, 18);
 
 	/* STATS rode along without disturbing the requests' accounting. */
-	for (i = 0; i < NSHARDS; i++) {
+	for (i = 0; i < INPROC_SHARDS; i++) {
 		const struct zcs_shard_state *st = &g.sh->shards[i];
 
 		assert_true(load64(&st->stats_requests) >= 2); /* after the handshake, and later */
@@ -1232,7 +1009,7 @@ test_stats_precomputed(void **state)
 	assert_int_equal(load64(&g.sh->shards[0].sent), 7);
 	/* The signer answered every STATS it was sent (the last may be on its way). */
 	sent_before = load64(&g.sh->shards[1].stats_requests);
-	assert_true(__atomic_load_n(&g.sig[1].srv->stats.stats_replies, __ATOMIC_RELAXED) + 1 >=
+	assert_true(__atomic_load_n(&g.p.sig[1].srv->stats.stats_replies, __ATOMIC_RELAXED) + 1 >=
 		sent_before);
 	assert_int_equal(zcs_engine_stop(g.e), 0);
 	check_reconciled();
@@ -1242,29 +1019,31 @@ static void
 test_stats_off(void **state)
 {
 	struct zcs_engine_conf conf;
-	uint64_t replies[NSHARDS];
+	uint64_t replies[INPROC_SHARDS];
 	unsigned int i;
 
 	(void)state;
-	for (i = 0; i < NSHARDS; i++)
-		replies[i] = __atomic_load_n(&g.sig[i].srv->stats.stats_replies, __ATOMIC_RELAXED);
+	for (i = 0; i < INPROC_SHARDS; i++)
+		replies[i] =
+			__atomic_load_n(&g.p.sig[i].srv->stats.stats_replies, __ATOMIC_RELAXED);
 	base_conf(&conf);
 	conf.stats_interval_ms = 0;
 	engine_up(&conf, true);
 	for (i = 0; i < 24; i++) {
-		submit((int)(i % NSHARDS), (int)(i % NACC), ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
-		submit((int)(i % NSHARDS), (int)(i % NACC), ZCS_OP_PUBKEY, 0, 0);
+		submit((int)(i % INPROC_SHARDS), (int)(i % INPROC_NACC), ZCS_OP_SIGN,
+			ZCS_ALGO_ECDSA, 0);
+		submit((int)(i % INPROC_SHARDS), (int)(i % INPROC_NACC), ZCS_OP_PUBKEY, 0, 0);
 	}
 	/*
 	 * A STATS sent after the handshake would have been answered before these
 	 * replies (one connection, in order): once they are in, none was sent.
 	 */
 	collect(g.nsent, ZCS_OK, NULL);
-	for (i = 0; i < NSHARDS; i++) {
+	for (i = 0; i < INPROC_SHARDS; i++) {
 		assert_int_equal(load64(&g.sh->shards[i].stats_requests), 0);
 		assert_int_equal(signer_stats(i).rx_tsc, 0);
 		assert_int_equal(
-			__atomic_load_n(&g.sig[i].srv->stats.stats_replies, __ATOMIC_RELAXED),
+			__atomic_load_n(&g.p.sig[i].srv->stats.stats_replies, __ATOMIC_RELAXED),
 			replies[i]);
 	}
 	assert_int_equal(zcs_engine_stop(g.e), 0);
