@@ -1,34 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/*
- * The fixture of the tests that talk to a live signer (test_enclave, test_cli):
- * keys for N accounts in one shard from the real zcsign-keygen, its
- * manifest.json loaded with cli/verify.h (to check every signature against),
- * and one zcsign-enclave listening on a unix socket in a private temp dir.
- *
- * signer_fixture_stop() is the check a group teardown makes: the signer must
- * exit 0 on SIGTERM (a sanitizer report makes it exit non-zero) and remove its
- * socket. Tests link zcs_verify_dep.
- */
-#ifndef ZCS_TESTS_SIGNER_FIXTURE_H
-#define ZCS_TESTS_SIGNER_FIXTURE_H
+/* Test support: see signer_fixture.h. */
+#define _GNU_SOURCE
+#include "signer_fixture.h"
 
-#include <secp256k1.h>
-
-#include "proc_util.h"
-#include "verify.h"
-
-struct signer_fixture {
-	char dir[64];
-	char keys[PATH_MAX]; /* dir/shard-0.keys */
-	char sock[PATH_MAX]; /* dir/signer.sock */
-	char log[PATH_MAX]; /* the signer's stderr */
-	pid_t pid; /* the signer; -1 before start */
-	secp256k1_context *ctx; /* for zcs_verify() */
-	struct zcs_manifest m;
-};
-
-/* SIGTERM the signer (it must exit 0 and remove its socket), then remove everything; 0 or -1. */
-static inline int
+int
 signer_fixture_stop(struct signer_fixture *f)
 {
 	int st = 0, rc = 0;
@@ -54,7 +29,7 @@ signer_fixture_stop(struct signer_fixture *f)
 	return rc;
 }
 
-static inline int
+int
 fixture_start(struct signer_fixture *f, const char *tag, unsigned int accounts)
 {
 	char manifest[PATH_MAX], err[512];
@@ -89,12 +64,7 @@ fixture_start(struct signer_fixture *f, const char *tag, unsigned int accounts)
 	return 0;
 }
 
-/*
- * Keys for accounts in a fresh /tmp/zcs-<tag>-XXXXXX, the manifest, a listening
- * signer. Returns 0, or -1 with everything made so far removed again (cmocka
- * runs no group teardown after a failed group setup).
- */
-static inline int
+int
 signer_fixture_start(struct signer_fixture *f, const char *tag, unsigned int accounts)
 {
 	if (fixture_start(f, tag, accounts) == 0)
@@ -103,11 +73,8 @@ signer_fixture_start(struct signer_fixture *f, const char *tag, unsigned int acc
 	return -1;
 }
 
-/* An account the signer does not hold: one past the manifest's largest (it is sorted). */
-static inline uint64_t
+uint64_t
 signer_fixture_unknown_account(const struct signer_fixture *f)
 {
 	return f->m.accounts[f->m.count - 1].account + 1;
 }
-
-#endif /* ZCS_TESTS_SIGNER_FIXTURE_H */

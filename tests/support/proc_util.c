@@ -1,59 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/*
- * Helpers for process-level tests: they start the real programs (signers,
- * keygen, the CLI, later zcsignd) and talk to them over their sockets.
- *
- * Header-only, every function static inline, so a test includes it and uses
- * what it needs without a library or unused-function warnings. Contract:
- *   - every process started here is reaped by the caller (proc_stop / proc_wait),
- *     also on failure paths: keep pids in the test's state, stop them in teardown;
- *   - nothing waits without a deadline: a wedged program fails the test, it does
- *     not hang the suite;
- *   - readiness and "the signer has dropped its client" are read from
- *     /proc/net/unix, never probed by connecting: a probe connection would take
- *     the signer's one client slot and race with the test's own client.
- * The programs are found under $ZCS_BUILD_DIR (set by tests/meson.build).
- * Frames go through common/wire_io.h (zcs_wire_send_all, zcs_wire_recv_frame),
- * the CLI's own code. Signatures are checked with cli/verify.h (signer_fixture.h
- * loads the manifest).
- */
-#ifndef ZCS_TESTS_PROC_UTIL_H
-#define ZCS_TESTS_PROC_UTIL_H
+/* Test support: see proc_util.h. */
+#define _GNU_SOURCE
+#include "proc_util.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <zcsign/wire.h>
-
-#include "wire_io.h"
-
-extern char **environ;
-
-/* Deadlines for programs under test (generous: sanitizer builds on 2 shared cores). */
-#define PROC_START_MS 20000
-#define PROC_STOP_MS 10000
-#define PROC_REPLY_MS 10000
-
-static inline uint64_t
+uint64_t
 proc_now_ns(void)
 {
 	struct timespec ts;
@@ -62,7 +12,7 @@ proc_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static inline void
+void
 proc_sleep_ms(unsigned int ms)
 {
 	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
@@ -71,8 +21,7 @@ proc_sleep_ms(unsigned int ms)
 		;
 }
 
-/* dir/name into out; -1 when it does not fit. */
-static inline int
+int
 proc_path(char *out, size_t len, const char *dir, const char *name)
 {
 	int n = snprintf(out, len, "%s/%s", dir, name);
@@ -80,8 +29,7 @@ proc_path(char *out, size_t len, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-/* "unix:<path>", the address form the programs take; -1 when it does not fit. */
-static inline int
+int
 proc_unix_arg(char *out, size_t len, const char *path)
 {
 	int n = snprintf(out, len, "unix:%s", path);
@@ -89,8 +37,7 @@ proc_unix_arg(char *out, size_t len, const char *path)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-/* A program of the build tree, e.g. "enclave/zcsign-enclave"; -1 without ZCS_BUILD_DIR. */
-static inline int
+int
 proc_build_path(char *out, size_t len, const char *rel)
 {
 	const char *root = getenv("ZCS_BUILD_DIR");
@@ -100,13 +47,7 @@ proc_build_path(char *out, size_t len, const char *rel)
 	return proc_path(out, len, root, rel);
 }
 
-/*
- * The argv of a program of the build tree: argv[0] = prog, which receives the
- * path of rel (proglen bytes), then the arguments of ap up to its NULL, at most
- * max - 2 of them, then NULL. Returns the argument count, or -1 without
- * ZCS_BUILD_DIR.
- */
-static inline int
+int
 proc_build_argv(char *argv[], size_t max, char *prog, size_t proglen, const char *rel, va_list ap)
 {
 	size_t n = 1;
@@ -120,8 +61,7 @@ proc_build_argv(char *argv[], size_t max, char *prog, size_t proglen, const char
 	return (int)n;
 }
 
-/* A fresh private directory /tmp/zcs-<tag>-XXXXXX (short: unix paths max 107 bytes). */
-static inline int
+int
 proc_tmpdir(char *out, size_t len, const char *tag)
 {
 	int n = snprintf(out, len, "/tmp/zcs-%s-XXXXXX", tag);
@@ -131,8 +71,7 @@ proc_tmpdir(char *out, size_t len, const char *tag)
 	return mkdtemp(out) == NULL ? -1 : 0;
 }
 
-/* rm -rf path (recursing into directories, not following links); missing is fine. */
-static inline int
+int
 proc_rmtree(const char *path)
 {
 	struct dirent *d;
@@ -159,11 +98,7 @@ proc_rmtree(const char *path)
 	return rmdir(path) == 0 && rc == 0 ? 0 : -1;
 }
 
-/*
- * Start argv[0] (an absolute path) with stdin from /dev/null and stdout/stderr
- * to the given files (NULL: inherit). Returns the pid, or -1.
- */
-static inline pid_t
+pid_t
 proc_spawn(char *const argv[], const char *out_path, const char *err_path)
 {
 	posix_spawn_file_actions_t fa;
@@ -185,11 +120,7 @@ proc_spawn(char *const argv[], const char *out_path, const char *err_path)
 	return rc == 0 ? pid : -1;
 }
 
-/*
- * proc_spawn() with stdin from in_path (a command script for an interactive
- * tool, e.g. dpdk-telemetry.py). Returns the pid, or -1.
- */
-static inline pid_t
+pid_t
 proc_spawn_stdin(
 	char *const argv[], const char *in_path, const char *out_path, const char *err_path)
 {
@@ -212,8 +143,7 @@ proc_spawn_stdin(
 	return rc == 0 ? pid : -1;
 }
 
-/* Reap pid within timeout_ms. Returns 0 with *status set, or -1 (still running). */
-static inline int
+int
 proc_wait(pid_t pid, unsigned int timeout_ms, int *status)
 {
 	uint64_t deadline = proc_now_ns() + (uint64_t)timeout_ms * 1000000u;
@@ -235,8 +165,7 @@ proc_wait(pid_t pid, unsigned int timeout_ms, int *status)
 	}
 }
 
-/* True while pid runs (and is not a zombie waiting for us). */
-static inline bool
+bool
 proc_alive(pid_t pid)
 {
 	int st;
@@ -244,11 +173,7 @@ proc_alive(pid_t pid)
 	return pid > 0 && waitpid(pid, &st, WNOHANG) == 0;
 }
 
-/*
- * Send sig and reap. A process that outlives timeout_ms is SIGKILLed, reaped
- * and reported as -1, so a hang is a failure and never a leftover process.
- */
-static inline int
+int
 proc_stop(pid_t pid, int sig, unsigned int timeout_ms, int *status)
 {
 	if (pid <= 0)
@@ -261,22 +186,19 @@ proc_stop(pid_t pid, int sig, unsigned int timeout_ms, int *status)
 	return -1;
 }
 
-/* True when a wait status is a normal exit with code 0. */
-static inline bool
+bool
 proc_exited_ok(int status)
 {
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-/* Exit code of a normal exit, or -1 (signal). */
-static inline int
+int
 proc_exit_code(int status)
 {
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* Run to completion (killed after timeout_ms). Returns the exit code, or -1. */
-static inline int
+int
 proc_run(char *const argv[], const char *out_path, const char *err_path, unsigned int timeout_ms)
 {
 	pid_t pid = proc_spawn(argv, out_path, err_path);
@@ -291,8 +213,7 @@ proc_run(char *const argv[], const char *out_path, const char *err_path, unsigne
 	return proc_exit_code(st);
 }
 
-/* Whole file into buf (NUL-terminated, truncated to len-1). Returns its length or -1. */
-static inline ssize_t
+ssize_t
 proc_read_file(const char *path, char *buf, size_t len)
 {
 	size_t have = 0;
@@ -314,8 +235,7 @@ proc_read_file(const char *path, char *buf, size_t len)
 	return (ssize_t)have;
 }
 
-/* Write len bytes of buf to a new file path (O_EXCL: never over a file) with mode; 0 or -1. */
-static inline int
+int
 proc_write_file(const char *path, const void *buf, size_t len, mode_t mode)
 {
 	const char *p = buf;
@@ -343,8 +263,7 @@ proc_write_file(const char *path, const void *buf, size_t len, mode_t mode)
 	return rc;
 }
 
-/* True when the file exists and contains needle. */
-static inline bool
+bool
 proc_file_contains(const char *path, const char *needle)
 {
 	static char buf[65536];
@@ -352,12 +271,7 @@ proc_file_contains(const char *path, const char *needle)
 	return proc_read_file(path, buf, sizeof(buf)) >= 0 && strstr(buf, needle) != NULL;
 }
 
-/*
- * True when a loader's error message is one line "<path>:<line>: ..." (line 0:
- * "<path>: ...") that contains want: the form the key store's and the
- * manifest's messages promise.
- */
-static inline bool
+bool
 proc_err_names(const char *err, const char *path, int line, const char *want)
 {
 	char prefix[PATH_MAX + 16];
@@ -370,15 +284,13 @@ proc_err_names(const char *err, const char *path, int line, const char *want)
 		strchr(err, '\n') == NULL;
 }
 
-/* True when a program's stderr text holds an ASan/UBSan report. */
-static inline bool
+bool
 proc_sanitizer_report(const char *text)
 {
 	return strstr(text, "Sanitizer") != NULL || strstr(text, "runtime error") != NULL;
 }
 
-/* Print a program's stderr log into the test output: a failure must say why. */
-static inline void
+void
 proc_dump_log(const char *what, const char *path)
 {
 	static char buf[16384];
@@ -387,13 +299,7 @@ proc_dump_log(const char *what, const char *path)
 		fprintf(stderr, "---- %s (%s) ----\n%s---- end ----\n", what, path, buf);
 }
 
-/*
- * State of the unix stream sockets bound to path, from /proc/net/unix:
- * *listening = 1 when one listens on it, *conns = server-side connections
- * (accepted or still in the backlog: both carry the listener's name).
- * Returns 0 or -1.
- */
-static inline int
+int
 proc_unix_state(const char *path, int *listening, int *conns)
 {
 	char line[512];
@@ -420,8 +326,7 @@ proc_unix_state(const char *path, int *listening, int *conns)
 	return 0;
 }
 
-/* Wait until something listens on path; -1 when pid dies first or on timeout. */
-static inline int
+int
 proc_wait_listen(const char *path, pid_t pid, unsigned int timeout_ms)
 {
 	uint64_t deadline = proc_now_ns() + (uint64_t)timeout_ms * 1000000u;
@@ -437,12 +342,7 @@ proc_wait_listen(const char *path, pid_t pid, unsigned int timeout_ms)
 	return -1;
 }
 
-/*
- * Wait until the server on path holds no connection: after a client closes,
- * the signer needs a moment to notice, and a client arriving before that is
- * (rightly) told BUSY.
- */
-static inline int
+int
 proc_wait_unix_idle(const char *path, unsigned int timeout_ms)
 {
 	uint64_t deadline = proc_now_ns() + (uint64_t)timeout_ms * 1000000u;
@@ -456,8 +356,7 @@ proc_wait_unix_idle(const char *path, unsigned int timeout_ms)
 	return -1;
 }
 
-/* Blocking AF_UNIX connect, retried until timeout_ms. Returns the fd or -1. */
-static inline int
+int
 proc_connect_unix(const char *path, unsigned int timeout_ms)
 {
 	uint64_t deadline = proc_now_ns() + (uint64_t)timeout_ms * 1000000u;
@@ -480,8 +379,7 @@ proc_connect_unix(const char *path, unsigned int timeout_ms)
 	}
 }
 
-/* True when the peer has closed: EOF (or reset) within timeout_ms, no data first. */
-static inline bool
+bool
 proc_peer_closed(int fd, unsigned int timeout_ms)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -494,12 +392,7 @@ proc_peer_closed(int fd, unsigned int timeout_ms)
 	return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
-/*
- * Connect to a signer and do the HELLO exchange. Returns the fd with the
- * HELLO_REPLY in *reply, or -1 with whatever came back (an ERROR frame, or
- * f->hdr.type 0 when nothing did) in *reply.
- */
-static inline int
+int
 proc_signer_hello(
 	const char *path, uint16_t shard_id, uint16_t shard_count, union zcs_wire_frame *reply)
 {
@@ -520,8 +413,7 @@ proc_signer_hello(
 	return fd;
 }
 
-/* keygen --accounts N --shards S --out dir; returns its exit code (0) or -1. */
-static inline int
+int
 proc_keygen(const char *dir, unsigned int accounts, unsigned int shards)
 {
 	char prog[PATH_MAX], na[16], ns[16], log[PATH_MAX];
@@ -535,12 +427,7 @@ proc_keygen(const char *dir, unsigned int accounts, unsigned int shards)
 	return proc_run(argv, log, log, PROC_START_MS);
 }
 
-/*
- * Start zcsign-enclave on unix:sock with key file keys (--idle backoff: tests
- * share 2 cores) and wait until it listens. Its stderr goes to err_path.
- * Returns the pid, or -1 (a started process that never listened is reaped).
- */
-static inline pid_t
+pid_t
 proc_signer_start(const char *keys, const char *sock, const char *err_path)
 {
 	char prog[PATH_MAX], listen[160];
@@ -561,11 +448,7 @@ proc_signer_start(const char *keys, const char *sock, const char *err_path)
 	return pid;
 }
 
-/*
- * Wait until pid is stopped (SIGSTOP delivered: state T in /proc/<pid>/stat),
- * so that a test knows the process does nothing from now on. 0 or -1.
- */
-static inline int
+int
 proc_wait_stopped(pid_t pid, unsigned int timeout_ms)
 {
 	uint64_t deadline = proc_now_ns() + (uint64_t)timeout_ms * 1000000u;
@@ -586,16 +469,7 @@ proc_wait_stopped(pid_t pid, unsigned int timeout_ms)
 	return -1;
 }
 
-/*
- * As proc_spawn, but the child is killed (SIGKILL) when the test process dies
- * (PR_SET_PDEATHSIG), so a test that crashes or is killed by a timeout leaves
- * no orphan holding sockets, hugepages or the test runner's output pipe. The
- * files are opened before fork(): the child only calls async-signal-safe
- * functions before execve (the parent may run DPDK and sanitizer threads).
- * out_path and err_path may name the same file (one open, one offset).
- * Returns the pid, or -1.
- */
-static inline pid_t
+pid_t
 proc_spawn_tied(char *const argv[], const char *out_path, const char *err_path)
 {
 	const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
@@ -630,8 +504,7 @@ proc_spawn_tied(char *const argv[], const char *out_path, const char *err_path)
 	return pid;
 }
 
-/* proc_run with proc_spawn_tied. Returns the exit code, or -1. */
-static inline int
+int
 proc_run_tied(
 	char *const argv[], const char *out_path, const char *err_path, unsigned int timeout_ms)
 {
@@ -646,5 +519,3 @@ proc_run_tied(
 	}
 	return proc_exit_code(st);
 }
-
-#endif /* ZCS_TESTS_PROC_UTIL_H */

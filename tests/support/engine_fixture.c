@@ -1,106 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/*
- * The fixture of the tests that run a whole engine (test_engine, later the
- * benchmark's tests): keys for N accounts over S shards from the real
- * zcsign-keygen, their manifest loaded with cli/verify.h (every signature is
- * checked against it), one zcsign-enclave per shard on a unix socket
- * (--idle backoff), an INI configuration, and a real zcsignd with hugepages
- * under its own --file-prefix (EAL telemetry off unless conf.telemetry), all
- * in a private /tmp/zcs-<tag>-XXXXXX.
- *
- * Contract, as in proc_util.h: every process started here is tied to the test
- * (proc_spawn_tied: it dies with the test process) and reaped by
- * engine_fixture_stop() (also after a failed start: engine_fixture_start()
- * cleans up itself, since cmocka runs no group teardown after a failed
- * setup); nothing waits without a deadline; and whatever zcsignd leaves
- * behind (its hugepage files /dev/hugepages/<prefix>map_*, its runtime
- * directory /var/run/dpdk/<prefix>) is removed after every zcsignd, also when
- * it crashed. engine_fixture_stop() is also the check: zcsignd must exit 0 on
- * SIGTERM and print totals that reconcile (submitted = signed + expired +
- * failed, nothing in flight), every signer must exit 0 (a
- * sanitizer report makes a program exit non-zero).
- *
- * Header-only, static inline. Tests link zcs_verify_dep.
- */
-#ifndef ZCS_TESTS_ENGINE_FIXTURE_H
-#define ZCS_TESTS_ENGINE_FIXTURE_H
+/* Test support: see engine_fixture.h. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 
-#ifndef _GNU_SOURCE
-#error "define _GNU_SOURCE before the first include: engine_fixture.h needs sched_getaffinity"
-#endif
-#include <dirent.h>
-#include <sched.h>
+#include <cmocka.h>
 
-#include <secp256k1.h>
+#include "engine_fixture.h"
 
-#include <zcsign/shard.h>
-
-#include "lcores.h"
-#include "proc_util.h"
-#include "shards.h"
-#include "verify.h"
-
-/* Shards a fixture runs (the tests use 2 and 4 on 2 CPUs). */
-#define ENGINE_FIXTURE_MAX_SHARDS 8
-/* zcsignd startup: EAL init with hugepages, then every worker launched. */
-#define ENGINE_START_MS 30000
-/*
- * zcsignd's --base-virtaddr: its shared memory must be free at the same address
- * in every secondary. DPDK's default (4 GiB) lies in AddressSanitizer's shadow,
- * so a sanitizer build falls back to an address next to the shared libraries,
- * where a secondary's own (randomized) mappings may already sit: "Cannot
- * reserve ... please use '--base-virtaddr'". 32 TiB is above ASan's shadow and
- * below its allocator and the mmap area, with or without a sanitizer.
- */
-#define ENGINE_BASE_VIRTADDR "0x200000000000"
-/* zcsignd stop: drain (drain_timeout_ms, 5 s by default), join, EAL cleanup. */
-#define ENGINE_STOP_MS 30000
-
-/* What to start. */
-struct engine_fixture_conf {
-	const char *tag; /* temp dir /tmp/zcs-<tag>-XXXXXX */
-	const char *prefix; /* zcsignd's --file-prefix: unique per run (pid) */
-	unsigned int shards; /* 1..ENGINE_FIXTURE_MAX_SHARDS */
-	unsigned int accounts;
-	const char *lcores; /* EAL --lcores: main lcore first, then one per shard */
-	unsigned int mem_mb; /* EAL -m */
-	const char *engine_ini; /* more [engine] lines ("key = value\n"...), or NULL */
-	const char *shard_ini[ENGINE_FIXTURE_MAX_SHARDS]; /* more [shard.<i>] lines, or NULL */
-	/*
-	 * Keep EAL telemetry on (default off: --no-telemetry, one thread and
-	 * socket fewer); the start then also waits for the telemetry socket.
-	 */
-	bool telemetry;
-};
-
-/* zcsignd's last line: "zcsignd: stopped: submitted=.. signed=.. expired=.. failed=..
- * in_flight=..". */
-struct engine_totals {
-	uint64_t submitted;
-	uint64_t signed_ok;
-	uint64_t expired;
-	uint64_t failed;
-	uint64_t in_flight;
-};
-
-struct engine_fixture {
-	char dir[64];
-	char prefix[64];
-	unsigned int shards;
-	char manifest[PATH_MAX];
-	char conf[PATH_MAX];
-	char log[PATH_MAX]; /* zcsignd's stderr (its log and the final totals) */
-	char keys[ENGINE_FIXTURE_MAX_SHARDS][PATH_MAX];
-	char sock[ENGINE_FIXTURE_MAX_SHARDS][108];
-	char signer_log[ENGINE_FIXTURE_MAX_SHARDS][PATH_MAX];
-	pid_t signer[ENGINE_FIXTURE_MAX_SHARDS]; /* -1: not running */
-	pid_t pid; /* zcsignd; -1: not running */
-	secp256k1_context *ctx; /* for zcs_verify() */
-	struct zcs_manifest m;
-};
-
-/* DPDK's runtime directory of a file prefix (root: /var/run/dpdk/<prefix>). */
-static inline int
+int
 engine_runtime_dir(char *out, size_t len, const char *prefix)
 {
 	const char *base = "/var/run";
@@ -115,8 +24,7 @@ engine_runtime_dir(char *out, size_t len, const char *prefix)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-/* The EAL telemetry socket of a file prefix: <runtime dir>/dpdk_telemetry.v2. */
-static inline int
+int
 engine_telemetry_sock(char *out, size_t len, const char *prefix)
 {
 	char dir[PATH_MAX];
@@ -127,12 +35,7 @@ engine_telemetry_sock(char *out, size_t len, const char *prefix)
 		: 0;
 }
 
-/*
- * Remove what a primary with this prefix leaves behind: its hugepage files
- * (<prefix>map_<n>: the "map_" keeps zcs_e2e_1 from matching zcs_e2e_12's)
- * and its runtime directory. Only once no process of the prefix runs.
- */
-static inline void
+void
 engine_eal_cleanup_files(const char *prefix)
 {
 	char want[96], path[PATH_MAX];
@@ -154,11 +57,7 @@ engine_eal_cleanup_files(const char *prefix)
 		proc_rmtree(path);
 }
 
-/*
- * "--lcores=0@(a-b,...)": a secondary's one lcore on every CPU this process
- * may use. Pinning it (-l 0) would also pin every process it spawns later.
- */
-static inline int
+int
 engine_client_lcores(char *out, size_t len)
 {
 	int n = snprintf(out, len, "--lcores=");
@@ -166,17 +65,16 @@ engine_client_lcores(char *out, size_t len)
 	return n < 0 || (size_t)n >= len ? -1 : zcs_lcores_map(out + n, len - (size_t)n, 0, 0);
 }
 
-/* Until every shard of the engine sh is UP (connected, HELLO checked); fails after ms. */
-static inline void
+void
 engine_fixture_wait_up(const struct zcs_engine_shared *sh, unsigned int ms)
 {
 	uint64_t deadline = proc_now_ns() + (uint64_t)ms * 1000000u;
+	struct zcs_shard_info si;
 	unsigned int i, up;
 
 	for (;;) {
-		for (i = 0, up = 0; i < sh->shard_count; i++)
-			up += __atomic_load_n(&sh->shards[i].state, __ATOMIC_ACQUIRE) ==
-				ZCS_SHARD_UP;
+		for (i = 0, up = 0; zcs_shard_info(sh, i, &si) == 0; i++)
+			up += si.state == ZCS_SHARD_UP;
 		if (up == sh->shard_count)
 			return;
 		if (proc_now_ns() > deadline)
@@ -185,11 +83,7 @@ engine_fixture_wait_up(const struct zcs_engine_shared *sh, unsigned int ms)
 	}
 }
 
-/*
- * Start (or restart, on the same socket path) the signer of shard i, tied to
- * this process (proc_spawn_tied), and wait until it listens.
- */
-static inline int
+int
 engine_fixture_signer_start(struct engine_fixture *f, unsigned int i)
 {
 	char prog[PATH_MAX], listen[160];
@@ -212,8 +106,7 @@ engine_fixture_signer_start(struct engine_fixture *f, unsigned int i)
 	return 0;
 }
 
-/* The INI file: [engine] with backoff poll and the extra lines, one [shard.<i>] per signer. */
-static inline int
+int
 engine_fixture_write_conf(struct engine_fixture *f, const struct engine_fixture_conf *c)
 {
 	char text[8192];
@@ -238,13 +131,7 @@ engine_fixture_write_conf(struct engine_fixture *f, const struct engine_fixture_
 	return proc_write_file(f->conf, text, off, 0600);
 }
 
-/*
- * Start zcsignd and wait until it has started its engine: it prints one
- * "zcsignd: shard <i> -> ..." line per shard once every worker is launched
- * (the connections may still be coming up: the caller waits for state up),
- * and, with c->telemetry, until its telemetry socket exists.
- */
-static inline int
+int
 engine_fixture_zcsignd_start(struct engine_fixture *f, const struct engine_fixture_conf *c)
 {
 	char prog[PATH_MAX], prefix[80], lcores[128], mem[16], ready[32], sock[PATH_MAX];
@@ -291,8 +178,7 @@ engine_fixture_zcsignd_start(struct engine_fixture *f, const struct engine_fixtu
 	return -1;
 }
 
-/* Parse zcsignd's final totals line out of its log; 0 or -1 (no such line). */
-static inline int
+int
 engine_fixture_totals(const struct engine_fixture *f, struct engine_totals *t)
 {
 	static char text[262144];
@@ -312,13 +198,7 @@ engine_fixture_totals(const struct engine_fixture *f, struct engine_totals *t)
 		: -1;
 }
 
-/*
- * SIGTERM zcsignd: it must drain, exit 0 within ENGINE_STOP_MS, print its
- * totals (into *t, may be NULL) with nothing in flight, and leave no
- * sanitizer report. Its hugepages and runtime dir are removed whatever
- * happened. Returns 0 or -1 (with the log dumped).
- */
-static inline int
+int
 engine_fixture_zcsignd_stop(struct engine_fixture *f, struct engine_totals *t)
 {
 	struct engine_totals tot;
@@ -359,8 +239,7 @@ engine_fixture_zcsignd_stop(struct engine_fixture *f, struct engine_totals *t)
 	return rc;
 }
 
-/* SIGTERM every signer still running: each must exit 0. Returns 0 or -1. */
-static inline int
+int
 engine_fixture_signers_stop(struct engine_fixture *f)
 {
 	unsigned int i;
@@ -384,11 +263,7 @@ engine_fixture_signers_stop(struct engine_fixture *f)
 	return rc;
 }
 
-/*
- * Stop everything: zcsignd (checked as engine_fixture_zcsignd_stop, totals
- * into *t), then the signers, then remove the directory. Returns 0 or -1.
- */
-static inline int
+int
 engine_fixture_stop(struct engine_fixture *f, struct engine_totals *t)
 {
 	int rc = engine_fixture_zcsignd_stop(f, t);
@@ -405,7 +280,7 @@ engine_fixture_stop(struct engine_fixture *f, struct engine_totals *t)
 	return rc;
 }
 
-static inline int
+int
 engine_fixture_setup(struct engine_fixture *f, const struct engine_fixture_conf *c)
 {
 	char err[512], name[32], dir[sizeof(f->dir)];
@@ -451,11 +326,7 @@ engine_fixture_setup(struct engine_fixture *f, const struct engine_fixture_conf 
 	return engine_fixture_zcsignd_start(f, c);
 }
 
-/*
- * Keys, signers, configuration and a started zcsignd. Returns 0, or -1 with
- * everything made so far stopped and removed again.
- */
-static inline int
+int
 engine_fixture_start(struct engine_fixture *f, const struct engine_fixture_conf *c)
 {
 	unsigned int i;
@@ -476,8 +347,7 @@ engine_fixture_start(struct engine_fixture *f, const struct engine_fixture_conf 
 	return -1;
 }
 
-/* The i-th account of the manifest that lives on shard (wrapping); the manifest is sorted. */
-static inline const struct zcs_manifest_account *
+const struct zcs_manifest_account *
 engine_fixture_account_on(const struct engine_fixture *f, unsigned int shard, unsigned int i)
 {
 	size_t k, seen = 0, total = 0;
@@ -493,8 +363,7 @@ engine_fixture_account_on(const struct engine_fixture *f, unsigned int shard, un
 	return NULL;
 }
 
-/* An account no signer holds, on shard: above the manifest's largest (it is sorted). */
-static inline uint64_t
+uint64_t
 engine_fixture_unknown_account(const struct engine_fixture *f, unsigned int shard)
 {
 	uint64_t a = f->m.accounts[f->m.count - 1].account + 1;
@@ -503,5 +372,3 @@ engine_fixture_unknown_account(const struct engine_fixture *f, unsigned int shar
 		a++;
 	return a;
 }
-
-#endif /* ZCS_TESTS_ENGINE_FIXTURE_H */
