@@ -55,17 +55,8 @@ static struct zcs_engine_shared *
 engine_create(struct fixture *f, uint16_t shards, uint32_t ring, uint32_t pool, uint32_t cache,
 	uint16_t clients)
 {
-	struct zcs_shards_conf conf;
-	unsigned int i;
+	struct zcs_shards_conf conf = shards_conf_make(shards, ring, pool, cache, clients);
 
-	memset(&conf, 0, sizeof(conf));
-	conf.shard_count = shards;
-	conf.ring_size = ring;
-	conf.pool_size = pool;
-	conf.pool_cache = cache;
-	conf.client_slots = clients;
-	for (i = 0; i < ZCS_MAX_SHARDS; i++)
-		conf.socket_id[i] = (int)rte_socket_id();
 	f->sh = zcs_shards_create(&conf);
 	assert_non_null(f->sh);
 	f->pool_size = pool;
@@ -94,19 +85,6 @@ args_for(uint64_t account, uint64_t cookie)
 	};
 
 	return a;
-}
-
-/* Objects not held by anyone: in the pool, or in a client's private cache. */
-static unsigned int
-pool_free(const struct zcs_engine_shared *sh)
-{
-	unsigned int n = rte_mempool_avail_count(sh->pool);
-	unsigned int i;
-
-	for (i = 0; i < sh->client_slots; i++)
-		if (sh->clients[i].cache != NULL)
-			n += sh->clients[i].cache->len;
-	return n;
 }
 
 static unsigned int
@@ -189,20 +167,6 @@ next_rand(uint64_t *s)
 /* ---- fixture ---- */
 
 static int
-eal_setup(void **state)
-{
-	(void)state;
-	return eal_nohuge_init("test_client");
-}
-
-static int
-eal_teardown(void **state)
-{
-	(void)state;
-	return eal_nohuge_cleanup();
-}
-
-static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -281,7 +245,7 @@ attach_and_detach(void **state)
 	assert_int_equal(s->in_use, 0);
 	assert_int_equal(s->pid, 0);
 	assert_null(s->cache);
-	assert_int_equal(pool_free(sh), 128);
+	assert_int_equal(shards_pool_free(sh), 128);
 
 	/* The freed slot is claimed again, under a new generation. */
 	f->c[0] = zcs_attach("c");
@@ -311,7 +275,7 @@ slots_exhaust_with_enospc(void **state)
 	zcs_detach(f->c[1]);
 	f->c[1] = zcs_attach("x");
 	assert_non_null(f->c[1]);
-	assert_int_equal(pool_free(f->sh), 128);
+	assert_int_equal(shards_pool_free(f->sh), 128);
 }
 
 static void
@@ -340,7 +304,7 @@ dead_owner_slot_is_reclaimed(void **state)
 	sh->clients[slot].pid = (int32_t)dead_pid();
 	free(dead);
 	/* Held: the 5 completions (its cache is still counted, it is shared). */
-	assert_int_equal(pool_free(sh), 128 - 5);
+	assert_int_equal(shards_pool_free(sh), 128 - 5);
 
 	f->c[0] = zcs_attach("heir");
 	assert_non_null(f->c[0]);
@@ -357,7 +321,7 @@ dead_owner_slot_is_reclaimed(void **state)
 	 * Its completions and its cache went back to the pool: had the cache
 	 * been dropped instead of flushed, its objects would be missing here.
 	 */
-	assert_int_equal(pool_free(sh), 128);
+	assert_int_equal(shards_pool_free(sh), 128);
 	assert_int_equal(poll_all(f->c[0]), 0);
 
 	rte_errno = 0;
@@ -393,7 +357,7 @@ late_completion_of_previous_owner_is_dropped(void **state)
 	zcs_release(f->c[0], out, 1);
 	assert_int_equal(sh->clients[0].stale, 3);
 	assert_int_equal(sh->clients[0].completed, 1);
-	assert_int_equal(pool_free(sh), 128);
+	assert_int_equal(shards_pool_free(sh), 128);
 }
 
 /* ---- submit ---- */
@@ -410,7 +374,7 @@ submit_validates_arguments(void **state)
 	f->c[0] = zcs_attach("v");
 	assert_non_null(f->c[0]);
 	slot = zcs_client_slot(f->c[0]);
-	before = pool_free(sh);
+	before = shards_pool_free(sh);
 	a.algo = 0;
 	assert_int_equal(zcs_submit(f->c[0], &a), -EINVAL);
 	a.algo = ZCS_ALGO_SCHNORR + 1;
@@ -420,7 +384,7 @@ submit_validates_arguments(void **state)
 	assert_int_equal(zcs_submit(f->c[0], &a), -EINVAL);
 	assert_int_equal(zcs_submit(f->c[0], NULL), -EINVAL);
 	assert_int_equal(queued(sh), 0);
-	assert_int_equal(pool_free(sh), before);
+	assert_int_equal(shards_pool_free(sh), before);
 	assert_int_equal(sh->clients[slot].refused, 4);
 	assert_int_equal(sh->clients[slot].submitted, 0);
 
@@ -450,12 +414,12 @@ full_ring_is_ebusy(void **state)
 		a = args_for(account_on(0, 2, i + 1), i);
 		assert_int_equal(zcs_submit(f->c[0], &a), 0);
 	}
-	before = pool_free(sh);
+	before = shards_pool_free(sh);
 	assert_int_equal(before, 64 - 7);
 	a = args_for(account_on(0, 2, 1), 99);
 	assert_int_equal(zcs_submit(f->c[0], &a), -EBUSY);
 	assert_int_equal(zcs_submit_pubkey(f->c[0], account_on(0, 2, 2), 98), -EBUSY);
-	assert_int_equal(pool_free(sh), before);
+	assert_int_equal(shards_pool_free(sh), before);
 	assert_int_equal(rte_ring_count(sh->shards[0].ring), 7);
 	assert_int_equal(sh->clients[slot].refused, 2);
 	assert_int_equal(sh->clients[slot].submitted, 7);
@@ -488,11 +452,11 @@ empty_pool_is_enobufs_cache(struct fixture *f, uint32_t cache)
 	assert_int_equal(zcs_submit(f->c[0], &a[3]), -ENOBUFS);
 	assert_int_equal(zcs_submit_pubkey(f->c[0], 5, 5), -ENOBUFS);
 	assert_int_equal(queued(sh), 32);
-	assert_int_equal(pool_free(sh), 0);
+	assert_int_equal(shards_pool_free(sh), 0);
 
 	assert_int_equal(work_all(sh, ZCS_OK), 32);
 	assert_int_equal(poll_all(f->c[0]), 32);
-	assert_int_equal(pool_free(sh), 32);
+	assert_int_equal(shards_pool_free(sh), 32);
 	assert_int_equal(zcs_submit(f->c[0], &a[3]), 0);
 }
 
@@ -519,14 +483,14 @@ stopping_engine_is_eshutdown(void **state)
 
 	f->c[0] = zcs_attach("s");
 	assert_non_null(f->c[0]);
-	before = pool_free(sh);
+	before = shards_pool_free(sh);
 	sh->stopping = 1;
 	assert_int_equal(zcs_submit(f->c[0], &a[0]), -ESHUTDOWN);
 	assert_int_equal(zcs_submit_pubkey(f->c[0], 1, 1), -ESHUTDOWN);
 	assert_int_equal(zcs_submit_burst(f->c[0], &err, a, 2), 0);
 	assert_int_equal(err, -ESHUTDOWN);
 	assert_int_equal(queued(sh), 0);
-	assert_int_equal(pool_free(sh), before);
+	assert_int_equal(shards_pool_free(sh), before);
 	assert_int_equal(sh->clients[zcs_client_slot(f->c[0])].refused, 3);
 	sh->stopping = 0;
 	assert_int_equal(zcs_submit_burst(f->c[0], &err, a, 2), 2);
@@ -564,7 +528,7 @@ burst_cut_by_full_ring_queues_a_prefix(void **state)
 	assert_int_equal(err, -EBUSY);
 	assert_int_equal(rte_ring_count(sh->shards[0].ring), 7);
 	assert_int_equal(rte_ring_count(sh->shards[1].ring), 1);
-	assert_int_equal(pool_free(sh), 64 - 8);
+	assert_int_equal(shards_pool_free(sh), 64 - 8);
 	assert_int_equal(sh->clients[0].submitted, 8);
 	assert_int_equal(sh->clients[0].refused, 1);
 
@@ -578,7 +542,7 @@ burst_cut_by_full_ring_queues_a_prefix(void **state)
 		assert_int_equal(r->cookie, i < 5 ? i : 101 + (i - 5));
 		zcs_release(f->c[0], &r, 1);
 	}
-	assert_int_equal(pool_free(sh), 64);
+	assert_int_equal(shards_pool_free(sh), 64);
 
 	/* An invalid request stops the burst too; n == 0 queues nothing. */
 	a[2].algo = 0;
@@ -671,7 +635,7 @@ per_account_order_is_kept(void **state)
 	assert_int_equal(sh->clients[0].submitted, total);
 	assert_int_equal(sh->clients[0].completed, total);
 	assert_int_equal(sh->clients[0].refused, 0);
-	assert_int_equal(pool_free(sh), 2048);
+	assert_int_equal(shards_pool_free(sh), 2048);
 }
 
 /* ---- completions ---- */
@@ -767,7 +731,7 @@ poll_returns_intact_completions(void **state)
 	assert_int_equal(sh->clients[slot].completed, 20);
 	assert_int_equal(sh->clients[slot].refused, 0);
 	assert_int_equal(sh->clients[zcs_client_slot(f->c[1])].completed, 1);
-	assert_int_equal(pool_free(sh), 128);
+	assert_int_equal(shards_pool_free(sh), 128);
 }
 
 static void
@@ -800,7 +764,7 @@ counters_reconcile(void **state)
 	assert_int_equal(work_all(sh, ZCS_OK), ok);
 	assert_int_equal(poll_all(f->c[0]), ok);
 	assert_int_equal(s->completed, s->submitted);
-	assert_int_equal(pool_free(sh), 64);
+	assert_int_equal(shards_pool_free(sh), 64);
 }
 
 /* ---- time ---- */
@@ -852,5 +816,5 @@ main(void)
 	};
 #undef T
 
-	return cmocka_run_group_tests(tests, eal_setup, eal_teardown);
+	return cmocka_run_group_tests(tests, eal_nohuge_group_setup, eal_nohuge_group_teardown);
 }

@@ -51,36 +51,6 @@ struct fixture {
 
 /* ---- helpers ---- */
 
-static struct zcs_shards_conf
-conf_make(uint16_t shards, uint32_t ring, uint32_t pool, uint32_t cache, uint16_t clients)
-{
-	struct zcs_shards_conf conf;
-	unsigned int i;
-
-	memset(&conf, 0, sizeof(conf));
-	conf.shard_count = shards;
-	conf.ring_size = ring;
-	conf.pool_size = pool;
-	conf.pool_cache = cache;
-	conf.client_slots = clients;
-	for (i = 0; i < ZCS_MAX_SHARDS; i++)
-		conf.socket_id[i] = (int)rte_socket_id();
-	return conf;
-}
-
-/* Objects not held by anyone: in the pool, or in a client's private cache. */
-static unsigned int
-pool_free(const struct zcs_engine_shared *sh)
-{
-	unsigned int n = rte_mempool_avail_count(sh->pool);
-	unsigned int i;
-
-	for (i = 0; i < sh->client_slots; i++)
-		if (sh->clients[i].cache != NULL)
-			n += sh->clients[i].cache->len;
-	return n;
-}
-
 static FILE *log_file;
 static char *log_buf;
 static size_t log_len;
@@ -106,24 +76,10 @@ log_captured(void)
 /* ---- fixture ---- */
 
 static int
-eal_setup(void **state)
-{
-	(void)state;
-	return eal_nohuge_init("test_shards");
-}
-
-static int
-eal_teardown(void **state)
-{
-	(void)state;
-	return eal_nohuge_cleanup();
-}
-
-static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct zcs_shards_conf conf = conf_make(SHARDS, RING, POOL, CACHE, CLIENTS);
+	struct zcs_shards_conf conf = shards_conf_make(SHARDS, RING, POOL, CACHE, CLIENTS);
 
 	if (f == NULL)
 		return -1;
@@ -221,7 +177,7 @@ static void
 second_create_is_eexist(void **state)
 {
 	struct fixture *f = *state;
-	struct zcs_shards_conf conf = conf_make(SHARDS, RING, POOL, CACHE, CLIENTS);
+	struct zcs_shards_conf conf = shards_conf_make(SHARDS, RING, POOL, CACHE, CLIENTS);
 	char *log;
 
 	log_capture();
@@ -265,7 +221,7 @@ static void
 destroy_frees_every_name(void **state)
 {
 	struct fixture *f = *state;
-	struct zcs_shards_conf conf = conf_make(2, 32, 64, 0, 2);
+	struct zcs_shards_conf conf = shards_conf_make(2, 32, 64, 0, 2);
 	char name[RTE_RING_NAMESIZE];
 	unsigned int i;
 
@@ -298,7 +254,7 @@ static void
 failed_create_leaves_nothing(void **state)
 {
 	struct fixture *f = *state;
-	struct zcs_shards_conf conf = conf_make(SHARDS, RING, POOL, CACHE, CLIENTS);
+	struct zcs_shards_conf conf = shards_conf_make(SHARDS, RING, POOL, CACHE, CLIENTS);
 	char name[RTE_RING_NAMESIZE];
 	struct rte_ring *squatter;
 	unsigned int i;
@@ -337,7 +293,7 @@ static void
 bad_conf_is_einval(void **state)
 {
 	struct fixture *f = *state;
-	struct zcs_shards_conf good = conf_make(SHARDS, RING, POOL, CACHE, CLIENTS);
+	struct zcs_shards_conf good = shards_conf_make(SHARDS, RING, POOL, CACHE, CLIENTS);
 	struct zcs_shards_conf bad[7];
 	unsigned int i;
 
@@ -400,7 +356,7 @@ requests_go_to_the_shard_of_their_account(void **state)
 	/* 40 accounts reach every one of 4 shards. */
 	for (i = 0; i < SHARDS; i++)
 		assert_true(seen[i] > 0);
-	assert_int_equal(pool_free(sh), POOL);
+	assert_int_equal(shards_pool_free(sh), POOL);
 }
 
 static void
@@ -437,7 +393,7 @@ completion_lands_on_its_client(void **state)
 	assert_int_equal(r->cookie, 4242);
 	zcs_release(f->c[1], &r, 1);
 	assert_int_equal(sh->undeliverable, 0);
-	assert_int_equal(pool_free(sh), POOL);
+	assert_int_equal(shards_pool_free(sh), POOL);
 }
 
 /* The "impossible" path: logged, counted, object back in the pool, no hang. */
@@ -499,5 +455,5 @@ main(void)
 			undeliverable_completion_is_not_lost, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, eal_setup, eal_teardown);
+	return cmocka_run_group_tests(tests, eal_nohuge_group_setup, eal_nohuge_group_teardown);
 }

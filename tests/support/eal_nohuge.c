@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Test support: see eal_nohuge.h. */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+
+#include <rte_lcore.h>
+#include <rte_mempool.h>
+
 #include "eal_nohuge.h"
 
 int
@@ -29,4 +35,47 @@ eal_nohuge_cleanup(void)
 	ret = rte_eal_cleanup();
 	rmdir(dir);
 	return ret;
+}
+
+int
+eal_nohuge_group_setup(void **state)
+{
+	(void)state;
+	return eal_nohuge_init(program_invocation_short_name);
+}
+
+int
+eal_nohuge_group_teardown(void **state)
+{
+	(void)state;
+	return eal_nohuge_cleanup();
+}
+
+struct zcs_shards_conf
+shards_conf_make(uint16_t shards, uint32_t ring, uint32_t pool, uint32_t cache, uint16_t clients)
+{
+	struct zcs_shards_conf conf;
+	unsigned int i;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.shard_count = shards;
+	conf.ring_size = ring;
+	conf.pool_size = pool;
+	conf.pool_cache = cache;
+	conf.client_slots = clients;
+	for (i = 0; i < ZCS_MAX_SHARDS; i++)
+		conf.socket_id[i] = (int)rte_socket_id();
+	return conf;
+}
+
+unsigned int
+shards_pool_free(const struct zcs_engine_shared *sh)
+{
+	unsigned int n = rte_mempool_avail_count(sh->pool);
+	unsigned int i;
+
+	for (i = 0; i < sh->client_slots; i++)
+		if (sh->clients[i].cache != NULL)
+			n += sh->clients[i].cache->len;
+	return n;
 }
