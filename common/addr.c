@@ -12,22 +12,15 @@
 #include <linux/vm_sockets.h>
 
 #include "addr.h"
+#include "num.h"
 
 /* Decimal uint32 with nothing around it. */
 static int
 parse_u32(const char *s, size_t n, uint32_t *v)
 {
-	uint64_t x = 0;
-	size_t i;
+	uint64_t x;
 
-	if (n == 0 || n > 10)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		x = x * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (x > UINT32_MAX)
+	if (zcs_parse_u64_n(s, n, UINT32_MAX, &x) != 0)
 		return -1;
 	*v = (uint32_t)x;
 	return 0;
@@ -162,6 +155,32 @@ claim_unix_path(const struct zcs_addr *a, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The first steps of listen and connect: a's printable name in name (for
+ * messages), its sockaddr, and a stream socket of its family (flags:
+ * SOCK_NONBLOCK or 0). Returns the socket, or -errno with err saying which
+ * step failed, prefixed with what (e.g. "cannot connect to ").
+ */
+static int
+open_stream(const struct zcs_addr *a, int flags, const char *what, char name[160],
+	struct sockaddr_storage *ss, socklen_t *sslen, char *err, size_t errlen)
+{
+	int fd, rc;
+
+	zcs_addr_format(a, name, 160);
+	if (zcs_addr_sockaddr(a, ss, sslen) < 0) {
+		snprintf(err, errlen, "%s: not a valid address", name);
+		return -EINVAL;
+	}
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s%s: socket: %s", what, name, strerror(-rc));
+		return rc;
+	}
+	return fd;
+}
+
 int
 zcs_addr_listen(const struct zcs_addr *a, char *err, size_t errlen)
 {
@@ -170,24 +189,17 @@ zcs_addr_listen(const struct zcs_addr *a, char *err, size_t errlen)
 	char name[160];
 	int fd, rc;
 
-	zcs_addr_format(a, name, sizeof(name));
-	if (zcs_addr_sockaddr(a, &ss, &sslen) < 0) {
-		snprintf(err, errlen, "%s: not a valid address", name);
-		return -EINVAL;
-	}
+	fd = open_stream(a, SOCK_NONBLOCK, "", name, &ss, &sslen, err, errlen);
+	if (fd < 0)
+		return fd;
 	if (a->kind == ZCS_ADDR_UNIX) {
 		rc = claim_unix_path(a, err, errlen);
 		if (rc < 0) {
 			if (rc != -EADDRINUSE && rc != -EEXIST)
 				snprintf(err, errlen, "%s: %s", name, strerror(-rc));
+			close(fd);
 			return rc;
 		}
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: socket: %s", name, strerror(-rc));
-		return rc;
 	}
 	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0 || listen(fd, 8) < 0) {
 		rc = -errno;
@@ -206,17 +218,9 @@ zcs_addr_connect(const struct zcs_addr *a, bool nonblock, char *err, size_t errl
 	char name[160];
 	int fd, rc;
 
-	zcs_addr_format(a, name, sizeof(name));
-	if (zcs_addr_sockaddr(a, &ss, &sslen) < 0) {
-		snprintf(err, errlen, "%s: not a valid address", name);
-		return -EINVAL;
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot connect to %s: socket: %s", name, strerror(-rc));
-		return rc;
-	}
+	fd = open_stream(a, 0, "cannot connect to ", name, &ss, &sslen, err, errlen);
+	if (fd < 0)
+		return fd;
 	if (connect(fd, (struct sockaddr *)&ss, sslen) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot connect to %s: %s", name, strerror(-rc));

@@ -231,6 +231,20 @@ add_summary(struct rte_tel_data *d, const struct zcs_hist *h, uint64_t hz)
 }
 
 /*
+ * Unless rc already holds an error, add *c to d as name and hand it over:
+ * keep = 0, so DPDK frees it once it has written the reply out, and *c
+ * becomes NULL. On error *c stays the caller's to free. Returns the new rc.
+ */
+static int
+add_container(struct rte_tel_data *d, const char *name, struct rte_tel_data **c, int rc)
+{
+	rc = rc ?: rte_tel_data_add_dict_container(d, name, *c, 0);
+	if (rc == 0)
+		*c = NULL;
+	return rc;
+}
+
+/*
  * A snapshot of h summarized into a new dict added to d as name. hz != 0:
  * h is in cycles; 0: already in ns.
  */
@@ -245,10 +259,7 @@ add_hist(struct rte_tel_data *d, const char *name, const struct zcs_hist *h, uin
 		zcs_hist_snapshot(snap, h);
 		rc = rte_tel_data_start_dict(c);
 		rc = rc ?: add_summary(c, snap, hz);
-		/* keep = 0: DPDK frees c once it has written the reply out */
-		rc = rc ?: rte_tel_data_add_dict_container(d, name, c, 0);
-		if (rc == 0)
-			c = NULL;
+		rc = add_container(d, name, &c, rc);
 	}
 	free(snap);
 	rte_tel_data_free(c);
@@ -319,15 +330,9 @@ info_arrays(struct rte_tel_data *d)
 				   iso, eng.isolation[i] != NULL ? eng.isolation[i] : "unknown");
 		rc = rc ?: rte_tel_data_add_array_string(nonce, shard_nonce_name(&si));
 	}
-	rc = rc ?: rte_tel_data_add_dict_container(d, "shard_lcore", lc, 0);
-	if (rc == 0)
-		lc = NULL;
-	rc = rc ?: rte_tel_data_add_dict_container(d, "shard_isolation", iso, 0);
-	if (rc == 0)
-		iso = NULL;
-	rc = rc ?: rte_tel_data_add_dict_container(d, "shard_nonce_mode", nonce, 0);
-	if (rc == 0)
-		nonce = NULL;
+	rc = add_container(d, "shard_lcore", &lc, rc);
+	rc = add_container(d, "shard_isolation", &iso, rc);
+	rc = add_container(d, "shard_nonce_mode", &nonce, rc);
 	rte_tel_data_free(lc);
 	rte_tel_data_free(iso);
 	rte_tel_data_free(nonce);
@@ -403,9 +408,8 @@ add_by_status(struct rte_tel_data *d, const struct zcs_shard_info *si)
 		if (si->by_status[i] != 0)
 			rc = rte_tel_data_add_dict_u64(
 				c, zcs_status_name((int)i), si->by_status[i]);
-	rc = rc ?: rte_tel_data_add_dict_container(d, "by_status", c, 0);
-	if (rc != 0)
-		rte_tel_data_free(c);
+	rc = add_container(d, "by_status", &c, rc);
+	rte_tel_data_free(c);
 	return rc;
 }
 
@@ -441,9 +445,8 @@ add_signer_stats(struct rte_tel_data *d, const struct zcs_shard_info *si, uint64
 	rc = rc
 		?: rte_tel_data_add_dict_u64(c, "stats_age_ms",
 			   now > sp->rx_tsc ? cycles_to_ns(now - sp->rx_tsc, hz) / 1000000 : 0);
-	rc = rc ?: rte_tel_data_add_dict_container(d, "signer", c, 0);
-	if (rc != 0)
-		rte_tel_data_free(c);
+	rc = add_container(d, "signer", &c, rc);
+	rte_tel_data_free(c);
 	return rc;
 }
 
@@ -610,12 +613,8 @@ add_hiccups(struct rte_tel_data *d, const struct zcs_tel_worker *t, uint64_t hz)
 		rc = rte_tel_data_add_array_string(when, buf);
 		rc = rc ?: rte_tel_data_add_array_u64(gap, cycles_to_ns(h[i].gap_cycles, hz));
 	}
-	rc = rc ?: rte_tel_data_add_dict_container(d, "recent_hiccup_time", when, 0);
-	if (rc == 0)
-		when = NULL;
-	rc = rc ?: rte_tel_data_add_dict_container(d, "recent_hiccup_gap_ns", gap, 0);
-	if (rc == 0)
-		gap = NULL;
+	rc = add_container(d, "recent_hiccup_time", &when, rc);
+	rc = add_container(d, "recent_hiccup_gap_ns", &gap, rc);
 	rte_tel_data_free(when);
 	rte_tel_data_free(gap);
 	return rc;

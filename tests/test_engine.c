@@ -569,22 +569,6 @@ sha384_file(const char *path, uint8_t out[ZCS_MEASUREMENT_LEN])
 	EVP_MD_CTX_free(md);
 }
 
-/* ---- EAL ---- */
-
-static int
-eal_attach(const char *prefix)
-{
-	char pfx[96], lcores[256];
-	char *argv[] = {(char *)"test_engine", (char *)"--proc-type=secondary", pfx,
-		(char *)"--no-pci", lcores, (char *)"--no-telemetry",
-		(char *)"--log-level=lib.eal:error", NULL};
-
-	snprintf(pfx, sizeof(pfx), "--file-prefix=%s", prefix);
-	if (engine_client_lcores(lcores, sizeof(lcores)) != 0)
-		return -1;
-	return rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0 ? -1 : 0;
-}
-
 /* ---- setup and teardown ---- */
 
 static int
@@ -611,10 +595,8 @@ group_setup(void **state)
 	if (proc_path(e->cli_out, sizeof(e->cli_out), e->fx.dir, "cli.out") != 0 ||
 		proc_path(e->cli_err, sizeof(e->cli_err), e->fx.dir, "cli.err") != 0)
 		goto fail;
-	if (eal_attach(prefix) != 0) {
-		fprintf(stderr, "rte_eal_init as a secondary of %s failed\n", prefix);
+	if (engine_fixture_secondary("test_engine", prefix) != 0)
 		goto fail;
-	}
 	e->eal = true;
 	e->c = zcs_attach("test_engine");
 	e->sh = zcs_shards_lookup();
@@ -1500,7 +1482,7 @@ drain_client(const char *prefix, const char *manifest)
 
 	if (zcs_manifest_load(&m, err, sizeof(err), manifest) != 0)
 		return drain_fail(err);
-	if (eal_attach(prefix) != 0) {
+	if (engine_fixture_secondary("test_engine", prefix) != 0) {
 		zcs_manifest_free(&m);
 		return drain_fail("rte_eal_init failed");
 	}

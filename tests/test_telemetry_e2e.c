@@ -76,111 +76,12 @@ static struct {
 	char flat[65536]; /* "\n" + the flattened replies */
 } g;
 
-/*
- * engine_fixture_zcsignd_start() with EAL telemetry on (the fixture turns it
- * off), then wait for the telemetry socket.
- */
-static int
-zcsignd_start(struct engine_fixture *f, const struct engine_fixture_conf *c)
-{
-	char prog[PATH_MAX], prefix[80], lcores[160], mem[16], ready[32], sock[PATH_MAX];
-	/* the fixture's address: the secondary (this test) must map it too, also under ASan */
-	char *argv[] = {prog, prefix, (char *)"--no-pci", (char *)"-m", mem, lcores,
-		(char *)"--base-virtaddr=" ENGINE_BASE_VIRTADDR,
-		(char *)"--log-level=lib.eal:error", (char *)"--", (char *)"--config", f->conf,
-		(char *)"--poll", (char *)"backoff", NULL};
-	uint64_t deadline = proc_now_ns() + (uint64_t)ENGINE_START_MS * 1000000u;
-	bool started = false;
-
-	if (proc_build_path(prog, sizeof(prog), "engine/zcsignd") != 0 ||
-		engine_runtime_dir(sock, sizeof(sock) - 24, f->prefix) != 0)
-		return -1;
-	strcat(sock, "/dpdk_telemetry.v2");
-	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", f->prefix);
-	snprintf(lcores, sizeof(lcores), "--lcores=%s", c->lcores);
-	snprintf(mem, sizeof(mem), "%u", c->mem_mb);
-	snprintf(ready, sizeof(ready), "zcsignd: shard %u -> ", c->shards - 1);
-	engine_eal_cleanup_files(f->prefix);
-	f->pid = proc_spawn(argv, NULL, f->log);
-	if (f->pid < 0)
-		return -1;
-	while (proc_now_ns() < deadline) {
-		started = started || proc_file_contains(f->log, ready);
-		if (started && access(sock, F_OK) == 0)
-			return 0;
-		if (!proc_alive(f->pid)) {
-			f->pid = -1;
-			fprintf(stderr, "zcsignd exited during startup\n");
-			proc_dump_log("zcsignd", f->log);
-			return -1;
-		}
-		proc_sleep_ms(10);
-	}
-	fprintf(stderr, "zcsignd did not start (or open %s) within %d ms\n", sock, ENGINE_START_MS);
-	proc_dump_log("zcsignd", f->log);
-	return -1;
-}
-
-/* engine_fixture_setup() but for the zcsignd start. */
-static int
-fixture_start(void)
-{
-	struct engine_fixture *f = &g.f;
-	char err[512], name[32];
-	unsigned int i;
-
-	memset(f, 0, sizeof(*f));
-	f->pid = -1;
-	f->shards = NSHARDS;
-	for (i = 0; i < ENGINE_FIXTURE_MAX_SHARDS; i++)
-		f->signer[i] = -1;
-	snprintf(f->prefix, sizeof(f->prefix), "%s", g.prefix);
-	f->ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-	if (f->ctx == NULL || proc_tmpdir(f->dir, sizeof(f->dir), "tel-e2e") != 0 ||
-		proc_path(f->manifest, sizeof(f->manifest), f->dir, "manifest.json") != 0 ||
-		proc_path(f->conf, sizeof(f->conf), f->dir, "zcsignd.ini") != 0 ||
-		proc_path(f->log, sizeof(f->log), f->dir, "zcsignd.log") != 0)
-		return -1;
-	for (i = 0; i < NSHARDS; i++) {
-		snprintf(name, sizeof(name), "shard-%u.keys", i);
-		if (proc_path(f->keys[i], sizeof(f->keys[i]), f->dir, name) != 0)
-			return -1;
-		snprintf(name, sizeof(name), "s%u.sock", i);
-		if (proc_path(f->sock[i], sizeof(f->sock[i]), f->dir, name) != 0)
-			return -1;
-		snprintf(name, sizeof(name), "signer-%u.log", i);
-		if (proc_path(f->signer_log[i], sizeof(f->signer_log[i]), f->dir, name) != 0)
-			return -1;
-	}
-	if (proc_keygen(f->dir, NACC, NSHARDS) != 0 ||
-		zcs_manifest_load(&f->m, err, sizeof(err), f->manifest) != 0) {
-		fprintf(stderr, "keys or manifest: %s\n", err);
-		return -1;
-	}
-	for (i = 0; i < NSHARDS; i++)
-		if (engine_fixture_signer_start(f, i) != 0)
-			return -1;
-	if (engine_fixture_write_conf(f, &g.c) != 0)
-		return -1;
-	return zcsignd_start(f, &g.c);
-}
-
 /* This process as a DPDK secondary of zcsignd. */
 static int
 client_start(void)
 {
-	char prefix[96], lcores[256];
-	char *argv[] = {(char *)"test_telemetry_e2e", (char *)"--proc-type=secondary", prefix,
-		lcores, (char *)"--no-pci", (char *)"--no-telemetry",
-		(char *)"--log-level=lib.eal:error", NULL};
-
-	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", g.prefix);
-	if (engine_client_lcores(lcores, sizeof(lcores)) != 0)
+	if (engine_fixture_secondary("test_telemetry_e2e", g.prefix) != 0)
 		return -1;
-	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0) {
-		fprintf(stderr, "secondary EAL: %s\n", rte_strerror(rte_errno));
-		return -1;
-	}
 	g.eal = true;
 	g.sh = zcs_shards_lookup();
 	g.cl = zcs_attach("test_telemetry_e2e");
@@ -222,7 +123,8 @@ group_setup(void **state)
 	/* A threshold other than the default: the INI key reaches jitter,<lcore>. */
 	g.c.engine_ini = "pool_size = 8191\nring_size = 1024\nclient_slots = 4\n"
 			 "gap_threshold_us = 20\n";
-	if (fixture_start() != 0 || client_start() != 0) {
+	g.c.telemetry = true;
+	if (engine_fixture_start(&g.f, &g.c) != 0 || client_start() != 0) {
 		group_teardown(state);
 		return -1;
 	}
@@ -231,63 +133,19 @@ group_setup(void **state)
 
 /* ---- load ---- */
 
-
-struct sent {
-	const struct zcs_manifest_account *acct;
-	unsigned int algo;
-	uint8_t hash[32];
-};
-
-static struct sent sent[N0 + N1];
-
 /* N0 signs on shard 0, N1 on shard 1 (three algorithms), every one verified. */
 static void
 drive_load(void)
 {
 	static const unsigned int algos[] = {
 		ZCS_ALGO_ECDSA, ZCS_ALGO_ECDSA_RECOVERABLE, ZCS_ALGO_SCHNORR};
-	uint64_t end = proc_now_ns() + (uint64_t)WAIT_MS * 1000000u, t0;
-	struct zcs_request *out[64];
-	unsigned int i, k, got = 0;
+	static const unsigned int n[NSHARDS] = {N0, N1};
+	uint64_t t0 = rte_rdtsc();
 
-	t0 = rte_rdtsc();
-	for (i = 0; i < N0 + N1; i++) {
-		unsigned int s = i < N0 ? 0 : 1;
-		struct sent *x = &sent[i];
-		struct zcs_sign_args a;
-
-		x->acct = engine_fixture_account_on(&g.f, s, i);
-		assert_non_null(x->acct);
-		x->algo = algos[i % 3];
-		assert_int_equal(getrandom(x->hash, sizeof(x->hash), 0), (ssize_t)sizeof(x->hash));
-		a = (struct zcs_sign_args){
-			.account = x->acct->account, .cookie = i, .algo = x->algo, .hash = x->hash};
-		assert_int_equal(zcs_submit(g.cl, &a), 0);
-		g.sent[s]++;
-	}
-	while (got < N0 + N1) {
-		k = zcs_poll(g.cl, out, RTE_DIM(out));
-		if (k == 0) {
-			if (proc_now_ns() > end)
-				fail_msg("%u of %u completions", got, N0 + N1);
-			proc_sleep_ms(1);
-			continue;
-		}
-		for (i = 0; i < k; i++) {
-			const struct sent *x = &sent[out[i]->cookie];
-			int v;
-
-			assert_int_equal(out[i]->status, ZCS_OK);
-			v = zcs_verify(
-				g.f.ctx, x->algo, x->hash, out[i]->sig, out[i]->recid, x->acct);
-			if (v != ZCS_VERIFY_OK)
-				fail_msg("cookie %" PRIu64 ": %s", out[i]->cookie,
-					zcs_verify_strerror(v));
-		}
-		zcs_release(g.cl, out, k);
-		got += k;
-	}
+	engine_fixture_sign_verified(&g.f, g.cl, n, NSHARDS, algos, RTE_DIM(algos), 0, WAIT_MS);
 	g.wall_ns = zcs_tsc_to_ns(rte_rdtsc() - t0);
+	g.sent[0] += N0;
+	g.sent[1] += N1;
 }
 
 /* ---- dpdk-telemetry.py ---- */

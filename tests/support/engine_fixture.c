@@ -7,6 +7,13 @@
 
 #include <cmocka.h>
 
+#include <sys/random.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include <zcsign/client.h>
+
 #include "engine_fixture.h"
 
 int
@@ -371,4 +378,85 @@ engine_fixture_unknown_account(const struct engine_fixture *f, unsigned int shar
 	while (zcs_shard_of(a, f->shards) != shard)
 		a++;
 	return a;
+}
+
+int
+engine_fixture_secondary(const char *name, const char *prefix)
+{
+	char pfx[96], lcores[256];
+	char *argv[] = {(char *)name, (char *)"--proc-type=secondary", pfx, (char *)"--no-pci",
+		lcores, (char *)"--no-telemetry", (char *)"--log-level=lib.eal:error", NULL};
+
+	snprintf(pfx, sizeof(pfx), "--file-prefix=%s", prefix);
+	if (engine_client_lcores(lcores, sizeof(lcores)) != 0)
+		return -1;
+	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0) {
+		fprintf(stderr, "rte_eal_init as a secondary of %s: %s\n", prefix,
+			rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* One request of engine_fixture_sign_verified(). */
+struct signed_req {
+	const struct zcs_manifest_account *acct;
+	unsigned int algo;
+	uint8_t hash[32];
+};
+
+void
+engine_fixture_sign_verified(const struct engine_fixture *f, struct zcs_client *cl,
+	const unsigned int *n, unsigned int nshards, const unsigned int *algos, unsigned int nalgos,
+	unsigned int first, unsigned int wait_ms)
+{
+	uint64_t end = proc_now_ns() + (uint64_t)wait_ms * 1000000u;
+	struct zcs_request *out[64];
+	struct signed_req *reqs;
+	unsigned int i, k, s, total = 0, got = 0;
+
+	for (s = 0; s < nshards; s++)
+		total += n[s];
+	reqs = calloc(total, sizeof(*reqs));
+	assert_non_null(reqs);
+	for (i = 0, s = 0; i < total; i++) {
+		unsigned int below = 0, t;
+		struct zcs_sign_args a;
+
+		for (t = 0; t < nshards && i >= below + n[t]; t++)
+			below += n[t];
+		s = t;
+		reqs[i].acct = engine_fixture_account_on(f, s, first + i);
+		assert_non_null(reqs[i].acct);
+		reqs[i].algo = algos[i % nalgos];
+		assert_int_equal(getrandom(reqs[i].hash, 32, 0), 32);
+		a = (struct zcs_sign_args){.account = reqs[i].acct->account,
+			.cookie = i,
+			.algo = reqs[i].algo,
+			.hash = reqs[i].hash};
+		assert_int_equal(zcs_submit(cl, &a), 0);
+	}
+	while (got < total) {
+		k = zcs_poll(cl, out, RTE_DIM(out));
+		if (k == 0) {
+			if (proc_now_ns() > end)
+				fail_msg("%u of %u completions", got, total);
+			proc_sleep_ms(1);
+			continue;
+		}
+		for (i = 0; i < k; i++) {
+			const struct signed_req *r = &reqs[out[i]->cookie];
+			int v;
+
+			assert_int_equal(out[i]->status, ZCS_OK);
+			v = zcs_verify(
+				f->ctx, r->algo, r->hash, out[i]->sig, out[i]->recid, r->acct);
+			if (v != ZCS_VERIFY_OK)
+				fail_msg("cookie %" PRIu64 ": %s", out[i]->cookie,
+					zcs_verify_strerror(v));
+		}
+		zcs_release(cl, out, k);
+		got += k;
+	}
+	free(reqs);
 }

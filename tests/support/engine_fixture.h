@@ -173,4 +173,22 @@ const struct zcs_manifest_account *engine_fixture_account_on(
 /* An account no signer holds, on shard: above the manifest's largest (it is sorted). */
 uint64_t engine_fixture_unknown_account(const struct engine_fixture *f, unsigned int shard);
 
+/*
+ * This process as a DPDK secondary of the zcsignd under file prefix prefix
+ * (its lcores floating over our CPUs, no PCI, no telemetry, EAL errors only).
+ * Returns 0, or -1 with the EAL's reason on stderr.
+ */
+int engine_fixture_secondary(const char *name, const char *prefix);
+
+/*
+ * Sign through client cl: n[s] requests on each shard s < nshards (accounts
+ * engine_fixture_account_on(f, s, first + i) for the i-th request overall,
+ * algorithm algos[i % nalgos], random hashes), then wait up to wait_ms for
+ * every completion: each must be ZCS_OK and verify against the manifest
+ * (cmocka failure otherwise).
+ */
+void engine_fixture_sign_verified(const struct engine_fixture *f, struct zcs_client *cl,
+	const unsigned int *n, unsigned int nshards, const unsigned int *algos, unsigned int nalgos,
+	unsigned int first, unsigned int wait_ms);
+
 #endif /* ZCS_TESTS_ENGINE_FIXTURE_H */

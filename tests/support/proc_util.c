@@ -99,28 +99,6 @@ proc_rmtree(const char *path)
 }
 
 pid_t
-proc_spawn(char *const argv[], const char *out_path, const char *err_path)
-{
-	posix_spawn_file_actions_t fa;
-	pid_t pid = -1;
-	int rc;
-
-	if (posix_spawn_file_actions_init(&fa) != 0)
-		return -1;
-	rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (rc == 0 && out_path != NULL)
-		rc = posix_spawn_file_actions_addopen(
-			&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (rc == 0 && err_path != NULL)
-		rc = posix_spawn_file_actions_addopen(
-			&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (rc == 0)
-		rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	return rc == 0 ? pid : -1;
-}
-
-pid_t
 proc_spawn_stdin(
 	char *const argv[], const char *in_path, const char *out_path, const char *err_path)
 {
@@ -141,6 +119,12 @@ proc_spawn_stdin(
 		rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	return rc == 0 ? pid : -1;
+}
+
+pid_t
+proc_spawn(char *const argv[], const char *out_path, const char *err_path)
+{
+	return proc_spawn_stdin(argv, "/dev/null", out_path, err_path);
 }
 
 int
