@@ -21,15 +21,11 @@ zcs_hist_bucket_low(unsigned int i)
 	return (uint64_t)(i - shift * ZCS_HIST_HALF) << shift;
 }
 
+/* Buckets tile the range: each ends where the next begins (no overflow: < 2^41). */
 uint64_t
 zcs_hist_bucket_high(unsigned int i)
 {
-	unsigned int shift;
-
-	if (i < 2 * ZCS_HIST_HALF)
-		return i;
-	shift = i / ZCS_HIST_HALF - 1;
-	return ((uint64_t)(i - shift * ZCS_HIST_HALF + 1) << shift) - 1;
+	return zcs_hist_bucket_low(i + 1) - 1;
 }
 
 void
