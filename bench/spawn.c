@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <sched.h>
@@ -18,13 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <rte_common.h>
+#include <zcsign/poll.h>
+#include <zcsign/wire.h>
 
+#include "rmtree.h"
 #include "shards.h"
 #include "spawn.h"
 
@@ -207,19 +207,19 @@ start_signers(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
 		argv[k++] = (char *)"--keys";
 		argv[k++] = keys;
 		argv[k++] = (char *)"--idle";
-		argv[k++] = (char *)c->signer_idle;
+		argv[k++] = (char *)zcs_poll_mode_name(c->signer_idle);
 		if (c->signer_spin_us >= 0) {
 			snprintf(spin, sizeof(spin), "%d", c->signer_spin_us);
 			argv[k++] = (char *)"--idle-spin-us";
 			argv[k++] = spin;
 		}
 		argv[k++] = (char *)"--nonce";
-		argv[k++] = (char *)c->nonce;
-		if (c->refill_cpu >= 0 && strcmp(c->nonce, "precomputed") == 0) {
+		argv[k++] = (char *)zcs_nonce_mode_name(c->nonce);
+		if (c->refill_cpu >= 0 && c->nonce == ZCS_NONCE_PRECOMPUTED) {
 			argv[k++] = (char *)"--refill-cpu";
 			argv[k++] = cpu;
 		}
-		if (c->presig > 0 && strcmp(c->nonce, "precomputed") == 0) {
+		if (c->presig > 0 && c->nonce == ZCS_NONCE_PRECOMPUTED) {
 			argv[k++] = (char *)"--presig-ecdsa";
 			argv[k++] = presig;
 			argv[k++] = (char *)"--presig-schnorr";
@@ -260,7 +260,7 @@ write_ini(const struct zcs_spawn *s, const struct zcs_spawn_conf *c, char *path,
 		return -1;
 	}
 	fprintf(f, "# written by zcsign-bench --spawn\n[engine]\nshards = %u\npoll = %s\n",
-		s->shards, c->poll);
+		s->shards, zcs_poll_mode_name(c->poll));
 	for (i = 0; i < s->shards; i++)
 		fprintf(f, "[shard.%u]\nsigner = unix:%s/signer-%u.sock\n", i, s->dir, i);
 	if (fclose(f) != 0) {
@@ -276,7 +276,7 @@ start_engine(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
 	char bin[PATH_MAX], ini[PATH_MAX], prefix[96], mem[16], last[512];
 	char *argv[] = {bin, prefix, (char *)"--no-pci", (char *)"-m", mem, (char *)"--lcores",
 		(char *)c->lcores, (char *)"--", (char *)"--config", ini, (char *)"--poll",
-		(char *)c->poll, NULL};
+		(char *)zcs_poll_mode_name(c->poll), NULL};
 	uint64_t end;
 	int status;
 
@@ -347,7 +347,9 @@ int
 zcs_spawn_wait_up(struct zcs_spawn *s, double timeout_s)
 {
 	uint64_t end = mono_ms() + (uint64_t)(timeout_s * 1000);
-	struct zcs_engine_shared *sh = zcs_shards_lookup();
+	const struct zcs_engine_shared *sh = zcs_shards_lookup();
+	struct zcs_engine_info ei;
+	struct zcs_shard_info si;
 	unsigned int i, up = 0;
 
 	if (sh == NULL) {
@@ -355,15 +357,15 @@ zcs_spawn_wait_up(struct zcs_spawn *s, double timeout_s)
 		return -1;
 	}
 	while (mono_ms() < end) {
-		for (i = 0, up = 0; i < sh->shard_count; i++)
-			up += __atomic_load_n(&sh->shards[i].state, __ATOMIC_ACQUIRE) ==
-				ZCS_SHARD_UP;
-		if (up == sh->shard_count)
+		if (zcs_shards_all_up(sh))
 			return 0;
 		sleep_ms(20);
 	}
+	zcs_engine_info(sh, &ei);
+	for (i = 0; i < ei.shard_count; i++)
+		up += zcs_shard_info(sh, i, &si) == 0 && si.state == ZCS_SHARD_UP;
 	fprintf(stderr, PROG ": --spawn: %u of %u shards up after %.0f s (log: %s)\n", up,
-		sh->shard_count, timeout_s, s->log);
+		ei.shard_count, timeout_s, s->log);
 	return -1;
 }
 
@@ -393,18 +395,6 @@ runtime_dir(char *out, size_t len, const char *prefix)
 	snprintf(out, len, "%s/dpdk/%s", base, prefix);
 }
 
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	RTE_SET_USED(sb);
-	RTE_SET_USED(ftw);
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
 /* What a primary leaves behind: <prefix>map_* hugepage files, its runtime dir. */
 static void
 remove_eal_files(const char *prefix)
@@ -424,7 +414,7 @@ remove_eal_files(const char *prefix)
 		closedir(dir);
 	}
 	runtime_dir(path, sizeof(path), prefix);
-	nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	zcs_bench_rmtree(path);
 }
 
 /* zcsignd's counters must add up: submitted = signed + expired + failed, none in flight. */
@@ -483,11 +473,11 @@ zcs_spawn_stop(struct zcs_spawn *s)
 	/* keep the logs of a failed run: they are the only record of why */
 	if (s->dir[0] != '\0') {
 		if (rc == 0)
-			nftw(s->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+			zcs_bench_rmtree(s->dir);
 		else {
 			/* throwaway keys, but keys: never left behind */
 			snprintf(keys, sizeof(keys), "%s/keys", s->dir);
-			nftw(keys, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+			zcs_bench_rmtree(keys);
 			fprintf(stderr, PROG ": --spawn: logs kept in %s\n", s->dir);
 		}
 		s->dir[0] = '\0';

@@ -9,8 +9,8 @@
  * Order matters: the bench attaches as a DPDK secondary of the zcsignd it
  * started, so zcs_spawn_start() returns once zcsignd has published its shared
  * state (it logs its shards only after), the caller then runs rte_eal_init()
- * as a secondary, and zcs_spawn_wait_up() reads the shard states until every
- * signer connection is up.
+ * as a secondary, and zcs_spawn_wait_up() reads the shard snapshots
+ * (shards.h) until every signer connection is up.
  *
  * The binaries are found next to this one (<build>/bench/zcsign-bench ->
  * <build>/engine/zcsignd, <build>/enclave/zcsign-*), else on PATH.
@@ -26,9 +26,9 @@
 struct zcs_spawn_conf {
 	unsigned int shards;
 	unsigned int accounts;
-	const char *nonce; /**< zcsign-enclave --nonce: precomputed, rfc6979, hedged */
-	const char *poll; /**< zcsignd --poll: spin or backoff */
-	const char *signer_idle; /**< zcsign-enclave --idle: spin or backoff */
+	unsigned int nonce; /**< zcsign-enclave --nonce: enum zcs_nonce_mode */
+	int poll; /**< zcsignd --poll: enum zcs_poll_mode */
+	int signer_idle; /**< zcsign-enclave --idle: enum zcs_poll_mode */
 	int signer_spin_us; /**< zcsign-enclave --idle-spin-us, -1: its default */
 	const char *lcores; /**< zcsignd EAL --lcores */
 	int signer_cpu; /**< CPU the signers are pinned to, -1: not pinned */

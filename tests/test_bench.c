@@ -9,8 +9,10 @@
  * closed loop, warm-up, duration, error statuses, lost requests; the
  * signature store samples uniformly and its verify catches a bad signature;
  * the JSON report parses (a small validator here) and says what it should.
- * The sweep: geometric step rates; the SLO verdict of a step at its edges
- * (p99 exactly at the SLO, no sample, errors, falling behind); the capacity
+ * The command line: --spawn's layout on this box and its overrides, the
+ * attach defaults, --sweep's timed steps, and the refusals, message by
+ * message. The sweep: geometric step rates; the SLO verdict of a step at its
+ * edges (p99 exactly at the SLO, no sample, errors, falling behind); the capacity
  * of a synthetic latency curve, found by the search's geometric steps and
  * bisection, noise included; the CSV writer's exact text; ratios over the
  * baselines and the JSON of a sweep with baselines.
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -36,6 +39,9 @@
 #include <zcsign/status.h>
 #include <zcsign/wire.h>
 
+#include <zcsign/poll.h>
+
+#include "args.h"
 #include "drive.h"
 #include "load.h"
 #include "records.h"
@@ -813,7 +819,8 @@ test_json_report(void **state)
 	fclose(tf);
 	assert_non_null(strstr(table, "end-to-end"));
 	assert_non_null(strstr(table, "expired 10"));
-	assert_non_null(strstr(table, "3 misses (signed by RFC 6979 instead), 40 presignatures refilled"));
+	assert_non_null(
+		strstr(table, "3 misses (signed by RFC 6979 instead), 40 presignatures refilled"));
 	assert_non_null(strstr(table, "PASS"));
 	free(table);
 
@@ -1120,6 +1127,208 @@ test_json_sweep_baselines(void **state)
 	free(table);
 }
 
+/* ---- the command line ---- */
+
+static char argv_text[512];
+
+/* Parse "zcsign-bench LINE" (LINE split at spaces; fields of a point into argv_text). */
+static int
+parse_line(struct zcs_bench_args *a, const char *line)
+{
+	char *argv[48], *save = NULL, *t;
+	int argc = 0;
+
+	snprintf(argv_text, sizeof(argv_text), "zcsign-bench %s", line);
+	for (t = strtok_r(argv_text, " ", &save); t != NULL && argc < 47;
+		t = strtok_r(NULL, " ", &save))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	return zcs_bench_args_parse(argc, argv, a);
+}
+
+/* The refusal of LINE: -1 and exactly msg (newline included) on stderr. */
+static void
+assert_refused(const char *line, const char *msg)
+{
+	static struct zcs_bench_args a;
+	char got[512];
+	FILE *tmp = tmpfile();
+	size_t n;
+	int saved, rc;
+
+	assert_non_null(tmp);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
+	rc = parse_line(&a, line);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(tmp);
+	n = fread(got, 1, sizeof(got) - 1, tmp);
+	got[n] = '\0';
+	fclose(tmp);
+	assert_int_equal(rc, -1);
+	assert_string_equal(got, msg);
+}
+
+static void
+test_args_spawn_layout(void **state)
+{
+	static struct zcs_bench_args a;
+
+	(void)state;
+	/* One shard: a spinning worker on CPU 1, signer and bench yielding to each other on 0. */
+	assert_int_equal(parse_line(&a, "--spawn --verify"), 0);
+	assert_true(a.spawn && a.verify);
+	assert_null(a.prefix);
+	assert_null(a.manifest);
+	assert_int_equal(a.conf.count, ZCS_BENCH_DEFAULT_COUNT);
+	assert_int_equal(a.sc.shards, 1);
+	assert_int_equal(a.sc.accounts, 1000);
+	assert_int_equal(a.sc.nonce, ZCS_NONCE_PRECOMPUTED);
+	assert_int_equal(a.sc.presig, 65536);
+	assert_int_equal(a.sc.poll, ZCS_POLL_SPIN);
+	assert_int_equal(a.sc.signer_idle, ZCS_POLL_YIELD);
+	assert_int_equal(a.sc.signer_spin_us, -1);
+	assert_string_equal(a.sc.lcores, "0@0,1@1");
+	assert_int_equal(a.yield, 1);
+	assert_int_equal(a.sched_idle, 0);
+
+	/* Workers sharing CPU 1 yield; signers off the bench's CPU back off and keep their spin. */
+	assert_int_equal(parse_line(&a, "--spawn --shards 3 --signer-cpu 1 --nonce rfc6979"), 0);
+	assert_int_equal(a.sc.poll, ZCS_POLL_YIELD);
+	assert_int_equal(a.sc.signer_idle, ZCS_POLL_BACKOFF);
+	assert_int_equal(a.sc.signer_spin_us, -1);
+	assert_int_equal(a.sc.nonce, ZCS_NONCE_RFC6979);
+	assert_int_equal(a.sc.presig, 0);
+	assert_string_equal(a.sc.lcores, "0@0,1@1,2@1,3@1");
+	assert_int_equal(a.yield, 0);
+	assert_int_equal(a.sched_idle, 0);
+
+	/* A backoff signer on the bench's CPU: sleeps at once, the bench at SCHED_IDLE. */
+	assert_int_equal(parse_line(&a, "--spawn --signer-idle backoff --accounts 50"), 0);
+	assert_int_equal(a.sc.signer_spin_us, 0);
+	assert_int_equal(a.sc.accounts, 50);
+	assert_int_equal(a.yield, 0);
+	assert_int_equal(a.sched_idle, 1);
+	assert_int_equal(parse_line(&a, "--spawn --signer-idle backoff --sched-normal"), 0);
+	assert_int_equal(a.sched_idle, 0);
+
+	/* What is said stays as said. */
+	assert_int_equal(parse_line(&a,
+				 "--spawn --poll backoff --signer-idle spin --lcores 0@0,1@0 "
+				 "--signer-cpu -1 --presig 128 --first-account 5 --accounts 10"),
+		0);
+	assert_int_equal(a.sc.poll, ZCS_POLL_BACKOFF);
+	assert_int_equal(a.sc.signer_idle, ZCS_POLL_SPIN);
+	assert_string_equal(a.sc.lcores, "0@0,1@0");
+	assert_int_equal(a.sc.signer_cpu, -1);
+	assert_int_equal(a.sc.presig, 128);
+	assert_int_equal(a.sc.accounts, 14);
+}
+
+static void
+test_args_attach(void **state)
+{
+	static struct zcs_bench_args a;
+
+	(void)state;
+	assert_int_equal(parse_line(&a,
+				 "--file-prefix p --rate 500 --arrivals poisson --duration 3 "
+				 "--verify m.json --algo mix --seed 010"),
+		0);
+	assert_false(a.spawn);
+	assert_string_equal(a.prefix, "p");
+	assert_string_equal(a.manifest, "m.json");
+	assert_int_equal(a.conf.mode, ZCS_BENCH_OPEN);
+	assert_int_equal(a.conf.arrivals, ZCS_BENCH_POISSON);
+	assert_int_equal(a.conf.algo, ZCS_BENCH_ALGO_MIX);
+	assert_true(a.conf.rate == 500);
+	assert_true(a.conf.duration_s == 3);
+	assert_int_equal(a.conf.count, 0); /* timed */
+	assert_true(a.have_seed);
+	assert_int_equal(a.conf.seed, 10); /* decimal, whatever the leading zero */
+	assert_int_equal(a.yield, 0);
+	assert_int_equal(a.sched_idle, 0);
+	assert_int_equal(parse_line(&a, "--file-prefix=q --yield --sched-idle --verify=m"), 0);
+	assert_string_equal(a.prefix, "q");
+	assert_string_equal(a.manifest, "m");
+	assert_int_equal(a.yield, 1);
+	assert_int_equal(a.sched_idle, 1);
+
+	/* --sweep: open loop, each step timed (2 s unless told). */
+	assert_int_equal(parse_line(&a, "--file-prefix p --sweep --slo-us 25"), 0);
+	assert_int_equal(a.sweep, 1);
+	assert_int_equal(a.conf.mode, ZCS_BENCH_OPEN);
+	assert_true(a.conf.duration_s == 2.0);
+	assert_int_equal(a.conf.count, 0);
+	assert_true(a.slo_us == 25);
+
+	assert_int_equal(parse_line(&a, "--help --bogus"), 1);
+}
+
+static void
+test_args_refused(void **state)
+{
+	(void)state;
+	assert_refused("",
+		"zcsign-bench: one of --file-prefix P (attach to a running zcsignd) "
+		"or --spawn is required\n");
+	assert_refused("--file-prefix p --spawn",
+		"zcsign-bench: one of --file-prefix P (attach to a running zcsignd) or --spawn "
+		"is required\n");
+	assert_refused("--bogus", "zcsign-bench: unknown option '--bogus' (try --help)\n");
+	assert_refused("--file-prefix", "zcsign-bench: --file-prefix needs a value (try --help)\n");
+	assert_refused("extra --spawn", "zcsign-bench: unexpected argument 'extra' (try --help)\n");
+	assert_refused("--spawn --count 0",
+		"zcsign-bench: --count 0: not an integer in [1, 18446744073709551615]\n");
+	assert_refused("--spawn --count 5x",
+		"zcsign-bench: --count 5x: not an integer in [1, 18446744073709551615]\n");
+	assert_refused("--spawn --count 0x10",
+		"zcsign-bench: --count 0x10: not an integer in [1, 18446744073709551615]\n");
+	assert_refused("--spawn --count 18446744073709551616",
+		"zcsign-bench: --count 18446744073709551616: not an integer in [1, "
+		"18446744073709551615]\n");
+	assert_refused("--spawn --closed 1048577",
+		"zcsign-bench: --closed 1048577: not an integer in [1, 1048576]\n");
+	assert_refused(
+		"--spawn --shards 9", "zcsign-bench: --shards 9: not an integer in [1, 8]\n");
+	assert_refused("--spawn --cpu -1", "zcsign-bench: --cpu -1: not an integer in [0, 1023]\n");
+	assert_refused("--spawn --signer-cpu -2",
+		"zcsign-bench: --signer-cpu -2: not an integer in [0, 1023]\n");
+	assert_refused("--spawn --rate 0", "zcsign-bench: --rate 0: not a number >= 0.001\n");
+	assert_refused("--spawn --rate inf", "zcsign-bench: --rate inf: not a number >= 0.001\n");
+	assert_refused("--spawn --rate 0x10", "zcsign-bench: --rate 0x10: not a number >= 0.001\n");
+	assert_refused("--spawn --warmup -0.5", "zcsign-bench: --warmup -0.5: not a number >= 0\n");
+	assert_refused("--spawn --sweep-factor 1.0",
+		"zcsign-bench: --sweep-factor 1.0: not a number >= 1.01\n");
+	assert_refused(
+		"--spawn --poll SPIN", "zcsign-bench: --poll SPIN: not spin, backoff or yield\n");
+	assert_refused("--spawn --signer-idle sleep",
+		"zcsign-bench: --signer-idle sleep: not spin, backoff or yield\n");
+	assert_refused("--spawn --nonce none",
+		"zcsign-bench: --nonce none: not precomputed, rfc6979 or hedged\n");
+	assert_refused("--spawn --algo rsa",
+		"zcsign-bench: --algo rsa: not ecdsa, ecdsa-recoverable, schnorr or mix\n");
+	assert_refused("--spawn --arrivals burst",
+		"zcsign-bench: --arrivals burst: not uniform or poisson\n");
+	assert_refused("--spawn --closed 2 --rate 5",
+		"zcsign-bench: --closed, --rate and --sweep exclude each other\n");
+	assert_refused("--spawn --count 5 --duration 1",
+		"zcsign-bench: --count and --duration exclude each other\n");
+	assert_refused("--spawn --sweep --count 5",
+		"zcsign-bench: --sweep runs each step for --duration, not --count\n");
+	assert_refused("--file-prefix x --verify",
+		"zcsign-bench: --verify needs keygen's MANIFEST unless --spawn made it\n");
+	assert_refused("--spawn --first-account 0",
+		"zcsign-bench: --spawn makes accounts 1..999: --first-account and --accounts must "
+		"stay in them\n");
+	assert_refused("--file-prefix x --first-account 18446744073709551615 --accounts 2",
+		"zcsign-bench: --first-account + --accounts passes 2^64\n");
+}
+
 int
 main(void)
 {
@@ -1146,6 +1355,9 @@ main(void)
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_ratio),
 		cmocka_unit_test(test_json_sweep_baselines),
+		cmocka_unit_test(test_args_spawn_layout),
+		cmocka_unit_test(test_args_attach),
+		cmocka_unit_test(test_args_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
