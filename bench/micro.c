@@ -23,7 +23,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -33,7 +32,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,7 +51,9 @@
 #include <zcsign/wire.h>
 
 #include "baseline.h"
+#include "num.h"
 #include "presig.h"
+#include "rmtree.h"
 #include "serve.h"
 #include "sign.h"
 
@@ -69,51 +69,52 @@ struct bench_ctx {
 	int eal; /* 1 once the EAL is up (a DPDK bench was chosen) */
 };
 
+/*
+ * One benchmark of the table: its runner, and what the runner measures (the
+ * same runner serves every algorithm and nonce mode).
+ */
 struct bench {
 	const char *name;
 	const char *what;
-	int (*run)(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per);
+	int (*run)(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigned int n,
+		unsigned int *per);
+	unsigned int algo; /* ZCS_ALGO_*: signing, presignature and round-trip benches */
+	unsigned int nonce; /* ZCS_NONCE_*: round trips */
+	bool batched; /* a sample times a batch: iters / 10 samples are plenty */
 };
 
 static int
-bench_ecdsa(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+bench_sign(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigned int n,
+	unsigned int *per)
 {
-	return zcs_baseline_sign(&b->base, ZCS_ALGO_ECDSA, ns, n, per);
-}
-
-static int
-bench_ecdsa_rec(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
-{
-	return zcs_baseline_sign(&b->base, ZCS_ALGO_ECDSA_RECOVERABLE, ns, n, per);
-}
-
-static int
-bench_schnorr(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
-{
-	return zcs_baseline_sign(&b->base, ZCS_ALGO_SCHNORR, ns, n, per);
+	return zcs_baseline_sign(&b->base, bn->algo, ns, n, per);
 }
 
 /* The pools of baseline.c hold this many entries of each kind. */
 #define PRESIG_CAP 4096
 
-static int
-bench_presig_ecdsa(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+static unsigned int
+presig_kind(unsigned int algo)
 {
-	return zcs_baseline_presig(&b->base, ZCS_ALGO_ECDSA, ns, n, per);
+	return algo == ZCS_ALGO_SCHNORR ? ZCS_PRESIG_SCHNORR : ZCS_PRESIG_ECDSA;
 }
 
 static int
-bench_presig_schnorr(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+bench_presig(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigned int n,
+	unsigned int *per)
 {
-	return zcs_baseline_presig(&b->base, ZCS_ALGO_SCHNORR, ns, n, per);
+	return zcs_baseline_presig(&b->base, bn->algo, ns, n, per);
 }
 
 static int
-run_presig_refill(unsigned int kind, uint64_t *ns, unsigned int n, unsigned int *per)
+bench_refill(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigned int n,
+	unsigned int *per)
 {
 	struct zcs_presig *ps = zcs_baseline_presig_pool();
+	unsigned int kind = presig_kind(bn->algo);
 	int rc = 0;
 
+	(void)b;
 	*per = ZCS_PRESIG_BATCH;
 	if (ps == NULL)
 		return -1;
@@ -130,26 +131,14 @@ run_presig_refill(unsigned int kind, uint64_t *ns, unsigned int n, unsigned int 
 }
 
 static int
-bench_refill_ecdsa(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
-{
-	(void)b;
-	return run_presig_refill(ZCS_PRESIG_ECDSA, ns, n, per);
-}
-
-static int
-bench_refill_schnorr(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
-{
-	(void)b;
-	return run_presig_refill(ZCS_PRESIG_SCHNORR, ns, n, per);
-}
-
-static int
-bench_encode(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+bench_encode(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigned int n,
+	unsigned int *per)
 {
 	static struct zcs_wire_sign frames[BATCH];
 	uint8_t hash[32];
 
 	(void)b;
+	(void)bn;
 	*per = BATCH;
 	zcs_baseline_random_hash(hash);
 	for (unsigned int i = 0; i < n; i++) {
@@ -163,7 +152,8 @@ bench_encode(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *pe
 }
 
 static int
-bench_decode(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+bench_decode(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigned int n,
+	unsigned int *per)
 {
 	static struct zcs_wire_sign_reply frames[BATCH];
 	union zcs_wire_frame f;
@@ -172,6 +162,7 @@ bench_decode(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *pe
 	uint64_t sum = 0;
 
 	(void)b;
+	(void)bn;
 	*per = BATCH;
 	for (unsigned int j = 0; j < BATCH; j++)
 		zcs_wire_sign_reply(&frames[j], j, ZCS_OK, 0, 1000, sig);
@@ -189,12 +180,14 @@ bench_decode(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *pe
 }
 
 static int
-bench_hist(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+bench_hist(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigned int n,
+	unsigned int *per)
 {
 	static struct zcs_hist h;
 	uint64_t v = 20000;
 
 	(void)b;
+	(void)bn;
 	*per = BATCH;
 	zcs_hist_init(&h);
 	for (unsigned int i = 0; i < n; i++) {
@@ -229,11 +222,12 @@ server_main(void *arg)
 	return NULL;
 }
 
+/* SIGN -> SIGN_REPLY of bn->algo through the signer loop in bn->nonce mode, one at a time. */
 static int
-run_roundtrip(
-	struct bench_ctx *b, unsigned int algo, unsigned int nonce, uint64_t *ns, unsigned int n)
+bench_rt(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigned int n,
+	unsigned int *per)
 {
-	unsigned int kind = algo == ZCS_ALGO_SCHNORR ? ZCS_PRESIG_SCHNORR : ZCS_PRESIG_ECDSA;
+	unsigned int algo = bn->algo, nonce = bn->nonce, kind = presig_kind(bn->algo);
 	struct zcs_presig *ps = NULL;
 	struct zcs_presig_stats pst;
 	struct zcs_serve_conf conf = {0};
@@ -247,6 +241,7 @@ run_roundtrip(
 	uint8_t hash[32];
 	int sv[2], rc = -1;
 
+	*per = 1;
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
 		return -1;
 	if (nonce == ZCS_NONCE_PRECOMPUTED) {
@@ -310,41 +305,6 @@ out:
 	return rc;
 }
 
-static int
-bench_rt_ecdsa(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
-{
-	*per = 1;
-	return run_roundtrip(b, ZCS_ALGO_ECDSA, ZCS_NONCE_RFC6979, ns, n);
-}
-
-static int
-bench_rt_schnorr(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
-{
-	*per = 1;
-	return run_roundtrip(b, ZCS_ALGO_SCHNORR, ZCS_NONCE_RFC6979, ns, n);
-}
-
-static int
-bench_rt_ecdsa_hedged(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
-{
-	*per = 1;
-	return run_roundtrip(b, ZCS_ALGO_ECDSA, ZCS_NONCE_HEDGED, ns, n);
-}
-
-static int
-bench_rt_ecdsa_pre(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
-{
-	*per = 1;
-	return run_roundtrip(b, ZCS_ALGO_ECDSA, ZCS_NONCE_PRECOMPUTED, ns, n);
-}
-
-static int
-bench_rt_schnorr_pre(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
-{
-	*per = 1;
-	return run_roundtrip(b, ZCS_ALGO_SCHNORR, ZCS_NONCE_PRECOMPUTED, ns, n);
-}
-
 /* ---- DPDK pieces: the EAL comes up only when one of these is chosen ---- */
 
 static int
@@ -369,18 +329,6 @@ eal_up(struct bench_ctx *b)
 	return 0;
 }
 
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
 /* --no-shconf still makes a runtime directory; nothing else will remove ours. */
 static void
 eal_down(void)
@@ -389,7 +337,7 @@ eal_down(void)
 
 	snprintf(path, sizeof(path), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
-	nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	zcs_bench_rmtree(path);
 }
 
 #define RING_SIZE 1024
@@ -427,13 +375,15 @@ handoff_consumer(void *arg)
  * objects from the first enqueue until the consumer has taken the last.
  */
 static int
-bench_ring(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+bench_ring(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigned int n,
+	unsigned int *per)
 {
 	struct handoff h = {.total = (uint64_t)n * BATCH};
 	unsigned int lcore = rte_get_next_lcore(-1, 1, 0);
 	uint64_t sent = 0;
 	int rc = 0;
 
+	(void)bn;
 	*per = BATCH;
 	if (eal_up(b) != 0 || lcore >= RTE_MAX_LCORE)
 		return -1;
@@ -469,13 +419,15 @@ bench_ring(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
  * DPDK processes).
  */
 static int
-bench_mempool(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+bench_mempool(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigned int n,
+	unsigned int *per)
 {
 	struct rte_mempool *mp;
 	struct rte_mempool_cache *cache;
 	void *obj;
 	int rc = 0;
 
+	(void)bn;
 	*per = BATCH;
 	if (eal_up(b) != 0)
 		return -1;
@@ -508,37 +460,46 @@ out:
 }
 
 static int
-bench_unix_rt(struct bench_ctx *b, uint64_t *ns, unsigned int n, unsigned int *per)
+bench_unix_rt(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigned int n,
+	unsigned int *per)
 {
+	(void)bn;
 	return zcs_baseline_unix_rt(&b->base, ns, n, per);
 }
 
 static const struct bench benches[] = {
-	{"ecdsa_sign", "zcs_sign ECDSA (RFC 6979, low-S)", bench_ecdsa},
-	{"ecdsa_recoverable_sign", "zcs_sign recoverable ECDSA", bench_ecdsa_rec},
-	{"schnorr_sign", "zcs_sign BIP-340 (aux randomness from the DRBG)", bench_schnorr},
-	{"wire_encode_sign", "zcs_wire_sign into a buffer", bench_encode},
-	{"wire_decode_reply", "zcs_wire_decode of a SIGN_REPLY", bench_decode},
-	{"hist_record", "zcs_hist_record of a value spread over the buckets", bench_hist},
+	{"ecdsa_sign", "zcs_sign ECDSA (RFC 6979, low-S)", bench_sign, .algo = ZCS_ALGO_ECDSA},
+	{"ecdsa_recoverable_sign", "zcs_sign recoverable ECDSA", bench_sign,
+		.algo = ZCS_ALGO_ECDSA_RECOVERABLE},
+	{"schnorr_sign", "zcs_sign BIP-340 (aux randomness from the DRBG)", bench_sign,
+		.algo = ZCS_ALGO_SCHNORR},
+	{"wire_encode_sign", "zcs_wire_sign into a buffer", bench_encode, .batched = true},
+	{"wire_decode_reply", "zcs_wire_decode of a SIGN_REPLY", bench_decode, .batched = true},
+	{"hist_record", "zcs_hist_record of a value spread over the buckets", bench_hist,
+		.batched = true},
 	{"ring_handoff", "rte_ring one object from lcore to lcore (two CPUs), per object",
-		bench_ring},
-	{"mempool_get_put", "rte_mempool get + put of one object with a user cache", bench_mempool},
+		bench_ring, .batched = true},
+	{"mempool_get_put", "rte_mempool get + put of one object with a user cache", bench_mempool,
+		.batched = true},
 	{"unix_rt", "one frame out and back over AF_UNIX, busy-polled, no signing", bench_unix_rt},
-	{"signer_rt_ecdsa", "SIGN -> SIGN_REPLY through the signer loop, AF_UNIX", bench_rt_ecdsa},
-	{"signer_rt_schnorr", "the same, BIP-340", bench_rt_schnorr},
+	{"signer_rt_ecdsa", "SIGN -> SIGN_REPLY through the signer loop, AF_UNIX", bench_rt,
+		.algo = ZCS_ALGO_ECDSA, .nonce = ZCS_NONCE_RFC6979},
+	{"signer_rt_schnorr", "the same, BIP-340", bench_rt, .algo = ZCS_ALGO_SCHNORR,
+		.nonce = ZCS_NONCE_RFC6979},
 	{"presig_online_ecdsa", "zcs_presig_sign ECDSA from a full pool (online step)",
-		bench_presig_ecdsa},
+		bench_presig, .algo = ZCS_ALGO_ECDSA, .batched = true},
 	{"presig_online_schnorr", "zcs_presig_sign BIP-340 from a full pool (online step)",
-		bench_presig_schnorr},
+		bench_presig, .algo = ZCS_ALGO_SCHNORR, .batched = true},
 	{"presig_refill", "ECDSA presignature refill, per entry (k*G + batched inversion)",
-		bench_refill_ecdsa},
-	{"presig_refill_schnorr", "BIP-340 presignature refill, per entry (k*G)",
-		bench_refill_schnorr},
-	{"signer_rt_ecdsa_precomputed", "SIGN -> SIGN_REPLY, ECDSA, precomputed nonces",
-		bench_rt_ecdsa_pre},
-	{"signer_rt_schnorr_precomputed", "the same, BIP-340", bench_rt_schnorr_pre},
-	{"signer_rt_ecdsa_hedged", "SIGN -> SIGN_REPLY, ECDSA, hedged RFC 6979",
-		bench_rt_ecdsa_hedged},
+		bench_refill, .algo = ZCS_ALGO_ECDSA, .batched = true},
+	{"presig_refill_schnorr", "BIP-340 presignature refill, per entry (k*G)", bench_refill,
+		.algo = ZCS_ALGO_SCHNORR, .batched = true},
+	{"signer_rt_ecdsa_precomputed", "SIGN -> SIGN_REPLY, ECDSA, precomputed nonces", bench_rt,
+		.algo = ZCS_ALGO_ECDSA, .nonce = ZCS_NONCE_PRECOMPUTED},
+	{"signer_rt_schnorr_precomputed", "the same, BIP-340", bench_rt, .algo = ZCS_ALGO_SCHNORR,
+		.nonce = ZCS_NONCE_PRECOMPUTED},
+	{"signer_rt_ecdsa_hedged", "SIGN -> SIGN_REPLY, ECDSA, hedged RFC 6979", bench_rt,
+		.algo = ZCS_ALGO_ECDSA, .nonce = ZCS_NONCE_HEDGED},
 };
 
 static int
@@ -589,11 +550,13 @@ main(int argc, char **argv)
 			return 0;
 		}
 		if (strcmp(argv[i], "--iters") == 0 && i + 1 < argc) {
-			b.iters = (unsigned int)strtoul(argv[++i], NULL, 10);
-			if (b.iters == 0 || b.iters > 10000000) {
+			uint64_t v;
+
+			if (zcs_parse_u64(argv[++i], 10000000, &v) != 0 || v == 0) {
 				fprintf(stderr, "zcsign-bench-micro: --iters: 1..10000000\n");
 				return 2;
 			}
+			b.iters = (unsigned int)v;
 			continue;
 		}
 		if (strcmp(argv[i], "--cpus") == 0 && i + 1 < argc) {
@@ -631,14 +594,9 @@ main(int argc, char **argv)
 
 		if (any && !chosen[k])
 			continue;
-		if (benches[k].run == bench_encode || benches[k].run == bench_decode ||
-			benches[k].run == bench_hist || benches[k].run == bench_ring ||
-			benches[k].run == bench_mempool || benches[k].run == bench_presig_ecdsa ||
-			benches[k].run == bench_presig_schnorr ||
-			benches[k].run == bench_refill_ecdsa ||
-			benches[k].run == bench_refill_schnorr)
+		if (benches[k].batched)
 			n = b.iters / 10 > 0 ? b.iters / 10 : 1;
-		if (benches[k].run(&b, ns, n, &per) != 0) {
+		if (benches[k].run(&b, &benches[k], ns, n, &per) != 0) {
 			fprintf(stderr, "zcsign-bench-micro: %s failed\n", benches[k].name);
 			rc = 1;
 			continue;
