@@ -31,10 +31,7 @@ open_in(const char *dir, const char *name, char *path, size_t len)
 static void
 dat_num(FILE *f, double v)
 {
-	if (isfinite(v))
-		fprintf(f, " %.3f", v);
-	else
-		fputs(" NaN", f);
+	zcs_bench_put_num(f, ' ', v, "NaN");
 }
 
 static double

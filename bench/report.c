@@ -595,13 +595,19 @@ zcs_bench_extra_table(FILE *f, const struct zcs_bench_report *rep, const struct 
 		"enclave over vsock, published (below 1x: zcsign is faster)");
 }
 
+void
+zcs_bench_put_num(FILE *f, char sep, double v, const char *missing)
+{
+	if (isfinite(v))
+		fprintf(f, "%c%.3f", sep, v);
+	else
+		fprintf(f, "%c%s", sep, missing);
+}
+
 static void
 csv_num(FILE *f, double v)
 {
-	if (isfinite(v))
-		fprintf(f, ",%.3f", v);
-	else
-		fputc(',', f);
+	zcs_bench_put_num(f, ',', v, "");
 }
 
 void

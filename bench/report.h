@@ -150,6 +150,12 @@ void zcs_bench_extra_table(
 int zcs_bench_report_json_ext(
 	FILE *f, const struct zcs_bench_report *rep, const struct zcs_bench_extra *x);
 
+/**
+ * One number of a data file: sep, then v to 3 decimals, or missing when v is
+ * not finite (the CSV leaves the field empty, gnuplot wants "NaN").
+ */
+void zcs_bench_put_num(FILE *f, char sep, double v, const char *missing);
+
 /** The CSV header line (newline-terminated). */
 void zcs_bench_csv_header(FILE *f);
 
