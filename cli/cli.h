@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * zcsign-cli's private interface between its command line (cli.c: parsing,
- * the --signer path, verify, the JSON printers) and its engine path
- * (engine_path.c: a DPDK secondary process of zcsignd). Both paths print the
- * same JSON through the printers here, so a script reads one format whatever
- * the path, and `zcsign-cli verify` accepts either's sign output.
+ * zcsign-cli's private interface: what the command line asked for (cli.c
+ * parses it into struct cli_args) and the entry point of each path cli.c
+ * dispatches to. Each path prints through out.h and returns the exit status:
+ * 0, CLI_EXIT_RUNTIME (engine, connection, signer, account, a signature that
+ * does not verify) or CLI_EXIT_USAGE (the command line).
  */
 #ifndef ZCS_CLI_H
 #define ZCS_CLI_H
@@ -16,6 +16,7 @@
 #define CLI_EXIT_RUNTIME 1
 #define CLI_EXIT_USAGE 2
 
+/* Bits, so that an option can name the set of commands that take it. */
 enum cli_cmd {
 	CMD_SIGN = 1,
 	CMD_PUBKEY = 2,
@@ -43,36 +44,18 @@ struct cli_args {
 	bool have_recid; /* a number was given (not "null") */
 };
 
-/* One line "zcsign-cli: <message>" on stderr; returns code. */
-int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* sign or pubkey straight to the signer at a->signer (signer_path.c). */
+int cli_signer_run(const struct cli_args *a);
 
-/* A non-OK request status as one line naming the account; 0 for ZCS_OK. */
-int cli_request_status(const struct cli_args *a, unsigned int status);
-
-/*
- * sign's JSON. pubkey is the account's 33-byte compressed key (its bytes
- * 1..32 are the x-only key a Schnorr signature verifies against).
- */
-int cli_print_sign(const struct cli_args *a, const uint8_t sig[64], unsigned int recid,
-	const uint8_t pubkey[33], unsigned int shard, uint64_t service_ns, uint64_t latency_ns);
-
-/* pubkey's JSON. */
-int cli_print_pubkey(const struct cli_args *a, const uint8_t pubkey[33], const uint8_t xonly[32],
-	unsigned int shard, uint64_t latency_ns);
-
-/* fflush(stdout), reporting a write error (a closed pipe, a full disk) as exit 1. */
-int cli_flush_stdout(void);
-
-/*
- * Run sign, pubkey or status as a DPDK secondary process of zcsignd
- * (engine_path.c). Returns the exit status.
- */
+/* sign, pubkey or status as a DPDK secondary process of zcsignd (engine_path.c). */
 int cli_engine_run(const struct cli_args *a);
+
+/* verify against a->manifest (verify_cmd.c). */
+int cli_verify_run(const struct cli_args *a);
 
 /*
  * top (top.c): parse top's own options from argv (argv[0] is "top") and run
  * it against the telemetry socket of zcsignd's a->file_prefix; no EAL.
- * Returns the exit status.
  */
 int cli_top_main(const struct cli_args *a, int argc, char **argv);
 

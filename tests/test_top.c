@@ -2,7 +2,8 @@
 /*
  * zcsign-cli top (cli/top.c).
  *
- * Its JSON reader and reply checks, reached by including top.c: valid text
+ * Its JSON reader and reply checks, linked from zcs_cli_core (cli/json.h,
+ * cli/tel_client.h, cli/top_snap.h): valid text
  * parsed and looked up; every kind of malformed text refused with a position,
  * never a crash (run under ASan/UBSan too); replies that parse but are not
  * what a command answers (another key, null, a missing or negative counter,
@@ -30,7 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -39,12 +40,14 @@
 #include <rte_errno.h>
 
 #include <zcsign/client.h>
+#include <zcsign/telemetry.h>
 
 #include "engine_fixture.h"
 #include "shards.h"
 
-/* The file under test; its two calls into cli.c are stubbed below. */
-#include "../cli/top.c"
+#include "json.h"
+#include "tel_client.h"
+#include "top_snap.h"
 
 #define NSHARDS 2
 #define NACC 16
@@ -55,27 +58,6 @@
 #define BURST_MS 100
 #define WAIT_MS 30000
 #define CLI_MS 30000
-
-static char stub_err[1024];
-
-/* cli.c's: kept in a buffer as well, for the checks on messages. */
-int
-cli_fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(stub_err, sizeof(stub_err), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "zcsign-cli: %s\n", stub_err);
-	return code;
-}
-
-int
-cli_flush_stdout(void)
-{
-	return fflush(stdout) == 0 ? 0 : 1;
-}
 
 static struct json_doc doc; /* 320 KiB: not on the stack */
 
@@ -212,46 +194,46 @@ test_json_malformed(void **state)
 
 /* ---- replies through a socketpair standing in for the telemetry socket ---- */
 
-static struct top *
-fake_top(int *peer)
+static struct tel_client *
+fake_client(int *peer)
 {
-	struct top *t = calloc(1, sizeof(*t));
+	struct tel_client *c = calloc(1, sizeof(*c));
 	int sv[2];
 
-	assert_non_null(t);
+	assert_non_null(c);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
-	t->fd = sv[0];
-	t->prefix = "fake";
-	snprintf(t->path, sizeof(t->path), "fake.sock");
+	tel_init(c, "fake", NULL);
+	c->fd = sv[0];
+	snprintf(c->path, sizeof(c->path), "fake.sock");
 	*peer = sv[1];
-	return t;
+	return c;
 }
 
-/* Queue reply, then ask cmd: top must fail with an error naming cmd and saying want. */
+/* Queue reply, then ask cmd: the client must fail with an error naming cmd and saying want. */
 static void
 bad_reply(const char *cmd, const char *reply, const char *want)
 {
 	int peer, rc;
-	struct top *t = fake_top(&peer);
+	struct tel_client *c = fake_client(&peer);
 
 	if (reply != NULL)
 		assert_true(send(peer, reply, strlen(reply), 0) == (ssize_t)strlen(reply));
 	else
 		close(peer);
 	if (strncmp(cmd, ZCS_TEL_CMD_SHARD ",", strlen(ZCS_TEL_CMD_SHARD ",")) == 0) {
-		struct shard_snap x;
+		struct top_shard x;
 
-		rc = read_shard(t, &x, 0);
+		rc = top_shard_read(c, &x, 0);
 	} else {
-		rc = ask(t, cmd);
+		rc = tel_ask(c, cmd);
 	}
-	if (rc != -1 || strstr(t->err, cmd) == NULL || strstr(t->err, want) == NULL)
-		fail_msg("reply '%s' to %s: rc %d, error '%s' (want '%s')", reply, cmd, rc, t->err,
+	if (rc != -1 || strstr(c->err, cmd) == NULL || strstr(c->err, want) == NULL)
+		fail_msg("reply '%s' to %s: rc %d, error '%s' (want '%s')", reply, cmd, rc, c->err,
 			want);
-	close(t->fd);
+	tel_close(c);
 	if (reply != NULL)
 		close(peer);
-	free(t);
+	free(c);
 }
 
 static void
@@ -330,7 +312,7 @@ static struct {
 	struct zcs_engine_shared *sh;
 	struct zcs_client *cl;
 	bool eal;
-	uint64_t next_cookie;
+	unsigned int next_account; /* engine_fixture_account_on() index of the next sign */
 	uint64_t sent[NSHARDS]; /* signed ok */
 	uint64_t failed[NSHARDS]; /* refused by the signer: unknown account */
 	char text[1 << 20];
@@ -340,18 +322,8 @@ static struct {
 static int
 client_start(void)
 {
-	char prefix[96], lcores[256];
-	char *argv[] = {(char *)"test_top", (char *)"--proc-type=secondary", prefix, lcores,
-		(char *)"--no-pci", (char *)"--no-telemetry", (char *)"--log-level=lib.eal:error",
-		NULL};
-
-	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", g.prefix);
-	if (engine_client_lcores(lcores, sizeof(lcores)) != 0)
+	if (engine_fixture_secondary("test_top", g.prefix) != 0)
 		return -1;
-	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0) {
-		fprintf(stderr, "secondary EAL: %s\n", rte_strerror(rte_errno));
-		return -1;
-	}
 	g.eal = true;
 	g.sh = zcs_shards_lookup();
 	g.cl = zcs_attach("test_top");
@@ -406,57 +378,17 @@ engine_setup(void **state)
 	return 0;
 }
 
-
-struct req {
-	const struct zcs_manifest_account *acct;
-	uint8_t hash[32];
-};
-
 /* n0 signs on shard 0 and n1 on shard 1, all completed and verified before returning. */
 static void
 sign_burst(unsigned int n0, unsigned int n1)
 {
-	static struct req reqs[N0 + N1];
-	uint64_t end = proc_now_ns() + (uint64_t)WAIT_MS * 1000000u;
-	struct zcs_request *out[64];
-	unsigned int i, k, got = 0;
+	static const unsigned int algo = ZCS_ALGO_ECDSA;
+	const unsigned int n[NSHARDS] = {n0, n1};
 
-	assert_true(n0 + n1 <= RTE_DIM(reqs));
-	for (i = 0; i < n0 + n1; i++) {
-		unsigned int s = i < n0 ? 0 : 1;
-		struct zcs_sign_args a;
-
-		reqs[i].acct = engine_fixture_account_on(&g.f, s, (unsigned int)g.next_cookie++);
-		assert_non_null(reqs[i].acct);
-		assert_int_equal(getrandom(reqs[i].hash, 32, 0), 32);
-		a = (struct zcs_sign_args){.account = reqs[i].acct->account,
-			.cookie = i,
-			.algo = ZCS_ALGO_ECDSA,
-			.hash = reqs[i].hash};
-		assert_int_equal(zcs_submit(g.cl, &a), 0);
-		g.sent[s]++;
-	}
-	while (got < n0 + n1) {
-		k = zcs_poll(g.cl, out, RTE_DIM(out));
-		if (k == 0) {
-			if (proc_now_ns() > end)
-				fail_msg("%u of %u completions", got, n0 + n1);
-			proc_sleep_ms(1);
-			continue;
-		}
-		for (i = 0; i < k; i++) {
-			const struct req *r = &reqs[out[i]->cookie];
-			int v;
-
-			assert_int_equal(out[i]->status, ZCS_OK);
-			v = zcs_verify(g.f.ctx, ZCS_ALGO_ECDSA, r->hash, out[i]->sig, 0, r->acct);
-			if (v != ZCS_VERIFY_OK)
-				fail_msg("cookie %" PRIu64 ": %s", out[i]->cookie,
-					zcs_verify_strerror(v));
-		}
-		zcs_release(g.cl, out, k);
-		got += k;
-	}
+	engine_fixture_sign_verified(&g.f, g.cl, n, NSHARDS, &algo, 1, g.next_account, WAIT_MS);
+	g.next_account += n0 + n1;
+	g.sent[0] += n0;
+	g.sent[1] += n1;
 }
 
 /* n signs for an account no signer holds, on shard s: each completes failed. */
@@ -516,11 +448,30 @@ num_at(int o, const char *key)
 	return strtod(doc.text + doc.node[i].start, NULL);
 }
 
+/* Shard i as zcsignd's memzone has it now (the snapshot of shards.h). */
+static void
+shard_now(unsigned int i, struct zcs_shard_info *si)
+{
+	assert_int_equal(zcs_shard_info(g.sh, i, si), 0);
+}
+
+/* Shard i's signer, as its last STATS reported it to the engine. */
+static void
+signer_now(unsigned int i, struct zcs_signer_stats *st)
+{
+	struct zcs_shard_info si;
+
+	shard_now(i, &si);
+	assert_int_equal(si.stats_rc, 0);
+	*st = si.signer;
+}
+
 /* One snapshot line of top --json (at text) against what was sent; its total rate. */
 static double
 check_snapshot(const char *line, size_t len, bool rate_known)
 {
 	static const char *const pct[] = {"p50", "p99", "p99_9", "max"};
+	struct zcs_shard_info si;
 	uint64_t prev, v, total = 0;
 	unsigned int s, k;
 	int sh, x;
@@ -538,7 +489,8 @@ check_snapshot(const char *line, size_t len, bool rate_known)
 		assert_int_equal(
 			json_str(&doc, json_find(&doc, x, "state"), state, sizeof(state)), 0);
 		assert_string_equal(state, "up");
-		assert_int_equal(u64_at(x, "lcore", NULL), g.sh->shards[s].lcore);
+		shard_now(s, &si);
+		assert_int_equal(u64_at(x, "lcore", NULL), si.lcore);
 		assert_int_equal(u64_at(x, "completed", NULL), g.sent[s] + g.failed[s]);
 		assert_int_equal(u64_at(x, "signed", NULL), g.sent[s]);
 		assert_int_equal(u64_at(x, "errors", NULL), g.failed[s]);
@@ -591,7 +543,7 @@ wait_signer_stats(void)
 
 	for (i = 0; i < NSHARDS; i++) {
 		for (;;) {
-			assert_int_equal(zcs_shard_signer_stats_read(&g.sh->shards[i], &s), 0);
+			signer_now(i, &s);
 			if (s.rx_tsc != 0 && s.signed_ok == g.sent[i])
 				break;
 			if (proc_now_ns() > deadline)
@@ -616,9 +568,10 @@ check_signer(int snap)
 		x = json_at(&doc, json_find(&doc, snap, "shards"), i);
 		sg = json_find(&doc, x, "signer");
 		assert_true(sg >= 0 && doc.node[sg].type == JSON_OBJ);
-		assert_int_equal(json_str(&doc, json_find(&doc, sg, "nonce_mode"), mode, sizeof(mode)), 0);
+		assert_int_equal(
+			json_str(&doc, json_find(&doc, sg, "nonce_mode"), mode, sizeof(mode)), 0);
 		assert_string_equal(mode, "precomputed"); /* the signers' default */
-		assert_int_equal(zcs_shard_signer_stats_read(&g.sh->shards[i], &s), 0);
+		signer_now(i, &s);
 		/* Only a sign can miss, and none happens now: the same count on both sides. */
 		assert_int_equal(u64_at(sg, "misses", NULL), s.misses);
 		assert_int_equal(u64_at(sg, "ecdsa_pool_capacity", NULL), s.ecdsa_capacity);
