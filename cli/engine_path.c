@@ -11,8 +11,9 @@
  * (zcs_attach) and wait, bounded, for their one completion: latency_ns is the
  * engine's own submit -> completion TSC span, service_ns the signer's time.
  * status only looks the shared state up: it takes no slot, so it works while
- * every slot is taken, and reads the counters without locks (they may be a
- * few events apart, never torn). Whatever happens, the slot is given back and
+ * every slot is taken, and reads it through the snapshots of shards.h
+ * (zcs_engine_info, zcs_shard_info, zcs_client_info): lock-free counters a
+ * few events apart, never torn. Whatever happens, the slot is given back and
  * the EAL cleaned up before exit.
  */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_* */
@@ -30,7 +31,6 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_log.h>
-#include <rte_ring.h>
 
 #include <zcsign/client.h>
 #include <zcsign/shard.h>
@@ -40,6 +40,7 @@
 #include "cli.h"
 #include "hex.h"
 #include "lcores.h"
+#include "out.h"
 #include "shards.h"
 
 /* DPDK's default --file-prefix (what zcsignd uses when given none). */
@@ -52,25 +53,6 @@
 
 #define SIGN_COOKIE 1
 #define PUBKEY_COOKIE 2
-
-/*
- * The names zcsignd logs for enum zcs_shard_conn (engine/worker.c): the CLI
- * does not link the engine library for five strings.
- */
-static const char *const conn_names[] = {
-	[ZCS_SHARD_DOWN] = "down",
-	[ZCS_SHARD_CONNECTING] = "connecting",
-	[ZCS_SHARD_HANDSHAKE] = "handshake",
-	[ZCS_SHARD_UP] = "up",
-	[ZCS_SHARD_REFUSED] = "refused",
-};
-
-static const char *
-conn_name(uint32_t state)
-{
-	return state < RTE_DIM(conn_names) && conn_names[state] != NULL ? conn_names[state]
-									: "unknown";
-}
 
 static const char *
 prefix_of(const struct cli_args *a)
@@ -334,23 +316,6 @@ run_request(const struct cli_args *a)
 
 /* ---- status ---- */
 
-static uint64_t
-ld(const uint64_t *counter)
-{
-	return __atomic_load_n(counter, __ATOMIC_RELAXED);
-}
-
-static bool
-all_zero(const uint8_t *b, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (b[i] != 0)
-			return false;
-	return true;
-}
-
 /* "key":"<hex>", or "key":null when there is none (never connected, not configured). */
 static void
 print_measurement(const char *key, const uint8_t m[ZCS_MEASUREMENT_LEN], bool present)
@@ -366,68 +331,50 @@ print_measurement(const char *key, const uint8_t m[ZCS_MEASUREMENT_LEN], bool pr
 }
 
 static void
-print_shard(const struct zcs_engine_shared *sh, unsigned int i)
+print_shard(const struct zcs_shard_info *si)
 {
-	const struct zcs_shard_state *st = &sh->shards[i];
-	uint32_t state = __atomic_load_n(&st->state, __ATOMIC_ACQUIRE);
-	const char *nonce = zcs_nonce_mode_name(st->signer_nonce_mode);
-	char endpoint[ZCS_ENDPOINT_MAX];
+	const char *nonce = zcs_nonce_mode_name(si->signer_nonce_mode);
 	unsigned int s, listed = 0;
 
-	/* Bounded copy: the JSON must stay valid whatever the memzone holds. */
-	snprintf(endpoint, sizeof(endpoint), "%s", st->endpoint);
 	printf("{\"shard\":%u,\"state\":\"%s\",\"endpoint\":\"%s\",\"lcore\":%" PRIu32
 	       ",\"in_flight\":%" PRIu64 ",\"queued\":%u,\"dequeued\":%" PRIu64 ",\"sent\":%" PRIu64
 	       ",\"signed\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"failed\":%" PRIu64
 	       ",\"by_status\":{",
-		i, conn_name(state), endpoint, st->lcore, ld(&st->inflight),
-		rte_ring_count(st->ring), ld(&st->dequeued), ld(&st->sent), ld(&st->signed_ok),
-		ld(&st->expired), ld(&st->failed));
-	for (s = 0; s < ZCS_STATUS_MAX; s++) {
-		uint64_t n = ld(&st->by_status[s]);
-
-		if (n != 0)
+		si->shard, zcs_shard_conn_name(si->state), si->endpoint, si->lcore, si->inflight,
+		si->ring_count, si->dequeued, si->sent, si->signed_ok, si->expired, si->failed);
+	for (s = 0; s < ZCS_STATUS_MAX; s++)
+		if (si->by_status[s] != 0)
 			printf("%s\"%s\":%" PRIu64, listed++ ? "," : "", zcs_status_name((int)s),
-				n);
-	}
+				si->by_status[s]);
 	printf("},\"connects\":%" PRIu64 ",\"disconnects\":%" PRIu64 ",\"signer_keys\":%" PRIu32
 	       ",",
-		ld(&st->connects), ld(&st->disconnects), st->signer_keys);
+		si->connects, si->disconnects, si->signer_keys);
+	/* null while the mode has no name: 0 until a signer's first HELLO reply. */
 	if (nonce != NULL)
 		printf("\"nonce_mode\":\"%s\",", nonce);
 	else
 		printf("\"nonce_mode\":null,");
-	/* Zero until a signer's HELLO reply was seen (kept from the last one after). */
-	print_measurement("measurement", st->signer_measurement,
-		!all_zero(st->signer_measurement, ZCS_MEASUREMENT_LEN));
+	print_measurement("measurement", si->signer_measurement, si->has_signer_measurement);
 	putchar(',');
-	print_measurement("expected_measurement", st->expected_measurement,
-		st->has_expected_measurement != 0);
+	print_measurement(
+		"expected_measurement", si->expected_measurement, si->has_expected_measurement);
 	putchar('}');
 }
 
 static void
-print_clients(const struct zcs_engine_shared *sh)
+print_clients(const struct zcs_engine_shared *sh, unsigned int slots)
 {
+	struct zcs_client_info ci;
 	unsigned int i, listed = 0;
-	char name[32];
 
 	printf("\"clients\":[");
-	for (i = 0; i < sh->client_slots; i++) {
-		const struct zcs_client_slot *s = &sh->clients[i];
-		size_t k;
-
-		if (__atomic_load_n(&s->in_use, __ATOMIC_ACQUIRE) == 0)
-			continue;
-		/* A label any process wrote: printable ASCII only, nothing to escape. */
-		snprintf(name, sizeof(name), "%s", s->name);
-		for (k = 0; name[k] != '\0'; k++)
-			if (name[k] < 0x20 || name[k] > 0x7e || name[k] == '"' || name[k] == '\\')
-				name[k] = '?';
+	for (i = 0; i < slots; i++) {
+		if (zcs_client_info(sh, i, &ci) != 0)
+			continue; /* a free slot */
 		printf("%s{\"slot\":%u,\"name\":\"%s\",\"pid\":%" PRId32 ",\"submitted\":%" PRIu64
 		       ",\"refused\":%" PRIu64 ",\"completed\":%" PRIu64 ",\"stale\":%" PRIu64 "}",
-			listed++ ? "," : "", i, name, __atomic_load_n(&s->pid, __ATOMIC_RELAXED),
-			ld(&s->submitted), ld(&s->refused), ld(&s->completed), ld(&s->stale));
+			listed++ ? "," : "", ci.slot, ci.name, ci.pid, ci.submitted, ci.refused,
+			ci.completed, ci.stale);
 	}
 	printf("]");
 }
@@ -436,26 +383,26 @@ static int
 cmd_status(const struct cli_args *a)
 {
 	const struct zcs_engine_shared *sh = zcs_shards_lookup();
-	unsigned int i, used = 0;
-	uint64_t up;
+	struct zcs_engine_info ei;
+	struct zcs_shard_info si;
+	unsigned int i;
 
 	if (sh == NULL)
 		return attach_failed(a);
-	for (i = 0; i < sh->client_slots; i++)
-		used += __atomic_load_n(&sh->clients[i].in_use, __ATOMIC_ACQUIRE) != 0;
-	up = rte_rdtsc() - sh->start_tsc;
+	zcs_engine_info(sh, &ei);
 	printf("{\"file_prefix\":\"%s\",\"engine\":{\"shards\":%u,\"client_slots\":%u,"
 	       "\"client_slots_used\":%u,\"stopping\":%s,\"uptime_s\":%.3f,\"ring_size\":%" PRIu32
 	       ",\"undeliverable\":%" PRIu64 "},",
-		prefix_of(a), sh->shard_count, sh->client_slots, used,
-		sh->stopping ? "true" : "false", sh->tsc_hz != 0 ? (double)up / sh->tsc_hz : 0.0,
-		sh->ring_size, ld(&sh->undeliverable));
-	print_clients(sh);
+		prefix_of(a), ei.shard_count, ei.client_slots, ei.client_slots_used,
+		ei.stopping ? "true" : "false",
+		ei.tsc_hz != 0 ? (double)ei.uptime_tsc / ei.tsc_hz : 0.0, ei.ring_size,
+		ei.undeliverable);
+	print_clients(sh, ei.client_slots);
 	printf(",\"shards\":[");
-	for (i = 0; i < sh->shard_count && i < ZCS_MAX_SHARDS; i++) {
+	for (i = 0; zcs_shard_info(sh, i, &si) == 0; i++) {
 		if (i > 0)
 			putchar(',');
-		print_shard(sh, i);
+		print_shard(&si);
 	}
 	printf("]}\n");
 	return cli_flush_stdout();
