@@ -96,6 +96,20 @@ run_cli_argv(struct env *e, struct cli_result *r, char *const argv[])
 		fail_msg("zcsign-cli: sanitizer report:\n%s", r->err);
 }
 
+/* run_cli() with its arguments as a va_list. */
+static void
+run_cli_va(struct env *e, struct cli_result *r, va_list ap)
+{
+	char prog[PATH_MAX];
+	char *argv[32];
+	int n;
+
+	n = proc_build_argv(argv, 32, prog, sizeof(prog), "cli/zcsign-cli", ap);
+	assert_true(n > 0);
+	assert_int_equal(proc_wait_unix_idle(e->fx.sock, PROC_REPLY_MS), 0);
+	run_cli_argv(e, r, argv);
+}
+
 /*
  * Run zcsign-cli with the given arguments (NULL-terminated), once the signer
  * is idle, and collect exit code, stdout and stderr. A sanitizer report in its
@@ -104,17 +118,11 @@ run_cli_argv(struct env *e, struct cli_result *r, char *const argv[])
 static void
 run_cli(struct env *e, struct cli_result *r, ...)
 {
-	char prog[PATH_MAX];
-	char *argv[32];
 	va_list ap;
-	int n;
 
 	va_start(ap, r);
-	n = proc_build_argv(argv, 32, prog, sizeof(prog), "cli/zcsign-cli", ap);
+	run_cli_va(e, r, ap);
 	va_end(ap);
-	assert_true(n > 0);
-	assert_int_equal(proc_wait_unix_idle(e->fx.sock, PROC_REPLY_MS), 0);
-	run_cli_argv(e, r, argv);
 }
 
 /* The CLI failed with code, said nothing on stdout and one line naming each needle. */
@@ -129,6 +137,22 @@ assert_refused(const struct cli_result *r, int code, const char *needle1, const 
 	/* One line. */
 	assert_non_null(strchr(r->err, '\n'));
 	assert_string_equal(strchr(r->err, '\n'), "\n");
+}
+
+/*
+ * Run zcsign-cli with the arguments after needle2 (NULL-terminated): it must
+ * fail with code, naming needle1 and needle2 (NULL: only needle1).
+ */
+static void
+cli_refused(struct env *e, int code, const char *needle1, const char *needle2, ...)
+{
+	struct cli_result r;
+	va_list ap;
+
+	va_start(ap, needle2);
+	run_cli_va(e, &r, ap);
+	va_end(ap);
+	assert_refused(&r, code, needle1, needle2);
 }
 
 /* A success: exit 0, nothing on stderr, exactly one JSON object on one line. */
@@ -367,17 +391,16 @@ unknown_account(void **state)
 {
 	struct env *e = *state;
 	char account[24], msg[48];
-	struct cli_result r;
 	uint64_t unknown = signer_fixture_unknown_account(&e->fx);
 
 	snprintf(account, sizeof(account), "%" PRIu64, unknown);
 	snprintf(msg, sizeof(msg), "account %" PRIu64 ":", unknown);
 
-	run_cli(e, &r, "--signer", e->signer_arg, "sign", "--account", account, "--hash",
+	cli_refused(e, 1, msg, "unknown_account", "--signer", e->signer_arg, "sign", "--account",
+		account, "--hash",
 		"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", NULL);
-	assert_refused(&r, 1, msg, "unknown_account");
-	run_cli(e, &r, "--signer", e->signer_arg, "pubkey", "--account", account, NULL);
-	assert_refused(&r, 1, msg, "unknown_account");
+	cli_refused(e, 1, msg, "unknown_account", "--signer", e->signer_arg, "pubkey", "--account",
+		account, NULL);
 }
 
 static void
@@ -385,24 +408,21 @@ bad_hash_refused(void **state)
 {
 	struct env *e = *state;
 	char account[24];
-	struct cli_result r;
 	/* 64 characters, one of them not hex. */
 	const char *nonhex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeegf";
 
 	snprintf(account, sizeof(account), "%" PRIu64, e->fx.m.accounts[0].account);
-	run_cli(e, &r, "--signer", e->signer_arg, "sign", "--account", account, "--hash",
-		"abcdef0123", NULL);
-	assert_refused(&r, 2, "--hash", "10 characters");
-	run_cli(e, &r, "--signer", e->signer_arg, "sign", "--account", account, "--hash", nonhex,
-		NULL);
-	assert_refused(&r, 2, "--hash", NULL);
-	run_cli(e, &r, "--signer", e->signer_arg, "sign", "--account", account, "--hash",
+	cli_refused(e, 2, "--hash", "10 characters", "--signer", e->signer_arg, "sign", "--account",
+		account, "--hash", "abcdef0123", NULL);
+	cli_refused(e, 2, "--hash", NULL, "--signer", e->signer_arg, "sign", "--account", account,
+		"--hash", nonhex, NULL);
+	cli_refused(e, 2, "--hash", "65 characters", "--signer", e->signer_arg, "sign", "--account",
+		account, "--hash",
 		"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff0", NULL);
-	assert_refused(&r, 2, "--hash", "65 characters");
-	run_cli(e, &r, "--signer", e->signer_arg, "sign", "--account", account, "--hash", "", NULL);
-	assert_refused(&r, 2, "--hash", NULL);
-	run_cli(e, &r, "--signer", e->signer_arg, "sign", "--account", account, NULL);
-	assert_refused(&r, 2, "--hash", NULL);
+	cli_refused(e, 2, "--hash", NULL, "--signer", e->signer_arg, "sign", "--account", account,
+		"--hash", "", NULL);
+	cli_refused(e, 2, "--hash", NULL, "--signer", e->signer_arg, "sign", "--account", account,
+		NULL);
 }
 
 static void
@@ -414,32 +434,26 @@ bad_args_refused(void **state)
 	struct cli_result r;
 
 	snprintf(account, sizeof(account), "%" PRIu64, e->fx.m.accounts[0].account);
-	run_cli(e, &r, "--signer", e->signer_arg, "sign", "--account", account, "--hash", hash,
-		"--algo", "rsa", NULL);
-	assert_refused(&r, 2, "--algo", "rsa");
-	run_cli(e, &r, "--signer", e->signer_arg, "sign", "--account", "12x", "--hash", hash, NULL);
-	assert_refused(&r, 2, "--account", "12x");
-	run_cli(e, &r, "--signer", e->signer_arg, "sign", "--account", "-1", "--hash", hash, NULL);
-	assert_refused(&r, 2, "--account", NULL);
-	run_cli(e, &r, "--signer", e->signer_arg, "pubkey", NULL);
-	assert_refused(&r, 2, "--account", NULL);
-	run_cli(e, &r, "--signer", e->signer_arg, "frob", NULL);
-	assert_refused(&r, 2, "frob", NULL);
-	run_cli(e, &r, "--signer", e->signer_arg, NULL);
-	assert_refused(&r, 2, "command", NULL);
+	cli_refused(e, 2, "--algo", "rsa", "--signer", e->signer_arg, "sign", "--account", account,
+		"--hash", hash, "--algo", "rsa", NULL);
+	cli_refused(e, 2, "--account", "12x", "--signer", e->signer_arg, "sign", "--account", "12x",
+		"--hash", hash, NULL);
+	cli_refused(e, 2, "--account", NULL, "--signer", e->signer_arg, "sign", "--account", "-1",
+		"--hash", hash, NULL);
+	cli_refused(e, 2, "--account", NULL, "--signer", e->signer_arg, "pubkey", NULL);
+	cli_refused(e, 2, "frob", NULL, "--signer", e->signer_arg, "frob", NULL);
+	cli_refused(e, 2, "command", NULL, "--signer", e->signer_arg, NULL);
 	/* without --signer the CLI goes through zcsignd; both at once is a usage error */
-	run_cli(e, &r, "--signer", e->signer_arg, "--file-prefix", "p", "pubkey", "--account",
-		account, NULL);
-	assert_refused(&r, 2, "exclude", NULL);
-	run_cli(e, &r, "--signer", "tcp:1", "pubkey", "--account", account, NULL);
-	assert_refused(&r, 2, "tcp:1", NULL);
+	cli_refused(e, 2, "exclude", NULL, "--signer", e->signer_arg, "--file-prefix", "p",
+		"pubkey", "--account", account, NULL);
+	cli_refused(e, 2, "tcp:1", NULL, "--signer", "tcp:1", "pubkey", "--account", account, NULL);
 	/* Malformed vsock only: a valid one would open a vsock socket, never done here. */
-	run_cli(e, &r, "--signer", "vsock:3", "pubkey", "--account", account, NULL);
-	assert_refused(&r, 2, "vsock:3", NULL);
-	run_cli(e, &r, "--signer", e->signer_arg, "pubkey", "--account", account, "--bogus", NULL);
-	assert_refused(&r, 2, "--bogus", NULL);
-	run_cli(e, &r, "--signer", e->signer_arg, "pubkey", "--account", account, "extra", NULL);
-	assert_refused(&r, 2, "extra", NULL);
+	cli_refused(
+		e, 2, "vsock:3", NULL, "--signer", "vsock:3", "pubkey", "--account", account, NULL);
+	cli_refused(e, 2, "--bogus", NULL, "--signer", e->signer_arg, "pubkey", "--account",
+		account, "--bogus", NULL);
+	cli_refused(e, 2, "extra", NULL, "--signer", e->signer_arg, "pubkey", "--account", account,
+		"extra", NULL);
 
 	run_cli(e, &r, "--help", NULL);
 	assert_int_equal(r.code, 0);
@@ -470,15 +484,30 @@ cli_sign(struct env *e, uint64_t acct, const char *algo_name, const char *hash_h
 		snprintf(recid_text, 8, "%" PRIu64, json_u64(&r, "recid"));
 }
 
-/* Flip one bit of the signature's hex digit i: still hex, no longer the signer's. */
+/* out = hex with one bit of digit i flipped: still hex, no longer what was signed. */
 static void
-flip_hex(char *hex, size_t i)
+flip_hex(char *out, const char *hex, size_t i)
 {
 	static const char digits[] = "0123456789abcdef";
-	const char *d = strchr(digits, hex[i]);
+	const char *d;
 
+	strcpy(out, hex);
+	d = strchr(digits, out[i]);
 	assert_non_null(d);
-	hex[i] = digits[(d - digits) ^ 1];
+	out[i] = digits[(d - digits) ^ 1];
+}
+
+/* The CLI's verify must refuse: exit 1, one line naming account acct, saying why. */
+static void
+verify_refused(struct env *e, uint64_t acct, const char *algo_name, const char *hash_hex,
+	const char *sig_hex, const char *recid, const char *why)
+{
+	struct cli_result r;
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "account %" PRIu64 ": signature does not verify", acct);
+	cli_verify(e, &r, acct, algo_name, hash_hex, sig_hex, recid);
+	assert_refused(&r, 1, msg, why);
 }
 
 /* A tampered or misattributed signature: exit 1, one line naming the account and why. */
@@ -488,13 +517,9 @@ verify_refuses_bad_signatures(void **state)
 	struct env *e = *state;
 	const struct zcs_manifest_account *a = &e->fx.m.accounts[5], *b = &e->fx.m.accounts[6];
 	const char *hash = "5a5a5a5a00112233445566778899aabbccddeeff00112233445566778899aabb";
-	char sig[129], bad[129], recid[8], other_recid[8], msg_a[64], msg_b[64];
+	char sig[129], bad[129], recid[8], other_recid[8];
 	struct cli_result r;
 
-	snprintf(
-		msg_a, sizeof(msg_a), "account %" PRIu64 ": signature does not verify", a->account);
-	snprintf(
-		msg_b, sizeof(msg_b), "account %" PRIu64 ": signature does not verify", b->account);
 	cli_sign(e, a->account, "ecdsa-recoverable", hash, sig, recid);
 	assert_true(strcmp(recid, "0") == 0 || strcmp(recid, "1") == 0);
 	snprintf(other_recid, sizeof(other_recid), "%c", recid[0] == '0' ? '1' : '0');
@@ -502,43 +527,32 @@ verify_refuses_bad_signatures(void **state)
 	assert_verified(&r, a->account, "ecdsa-recoverable");
 
 	/* One bit of r flipped. */
-	strcpy(bad, sig);
-	flip_hex(bad, 20);
-	cli_verify(e, &r, a->account, "ecdsa-recoverable", hash, bad, recid);
-	assert_refused(&r, 1, msg_a, "(invalid)");
+	flip_hex(bad, sig, 20);
+	verify_refused(e, a->account, "ecdsa-recoverable", hash, bad, recid, "(invalid)");
 	/* One bit of the hash flipped. */
-	strcpy(bad, hash);
-	flip_hex(bad, 63);
-	cli_verify(e, &r, a->account, "ecdsa-recoverable", bad, sig, recid);
-	assert_refused(&r, 1, msg_a, "(invalid)");
+	flip_hex(bad, hash, 63);
+	verify_refused(e, a->account, "ecdsa-recoverable", bad, sig, recid, "(invalid)");
 	/* The other recovery id: a valid ECDSA signature that recovers someone else. */
-	cli_verify(e, &r, a->account, "ecdsa-recoverable", hash, sig, other_recid);
-	assert_refused(&r, 1, msg_a, "(recovers another key)");
+	verify_refused(e, a->account, "ecdsa-recoverable", hash, sig, other_recid,
+		"(recovers another key)");
 	/* The same r||s is plain ECDSA too, with recid none, but not with a recid. */
 	cli_verify(e, &r, a->account, "ecdsa", hash, sig, "null");
 	assert_verified(&r, a->account, "ecdsa");
-	cli_verify(e, &r, a->account, "ecdsa", hash, sig, "1");
-	assert_refused(&r, 1, msg_a, "(bad recid)");
+	verify_refused(e, a->account, "ecdsa", hash, sig, "1", "(bad recid)");
 	/* Another account's key. */
-	cli_verify(e, &r, b->account, "ecdsa-recoverable", hash, sig, recid);
-	assert_refused(&r, 1, msg_b, "(invalid)");
+	verify_refused(e, b->account, "ecdsa-recoverable", hash, sig, recid, "(invalid)");
 
 	/* BIP-340: tampered, wrong account, recid given. */
 	cli_sign(e, a->account, "schnorr", hash, sig, recid);
 	assert_string_equal(recid, "null");
 	cli_verify(e, &r, a->account, "schnorr", hash, sig, recid);
 	assert_verified(&r, a->account, "schnorr");
-	strcpy(bad, sig);
-	flip_hex(bad, 100);
-	cli_verify(e, &r, a->account, "schnorr", hash, bad, recid);
-	assert_refused(&r, 1, msg_a, "(invalid)");
-	cli_verify(e, &r, b->account, "schnorr", hash, sig, recid);
-	assert_refused(&r, 1, msg_b, "(invalid)");
-	cli_verify(e, &r, a->account, "schnorr", hash, sig, "2");
-	assert_refused(&r, 1, msg_a, "(bad recid)");
+	flip_hex(bad, sig, 100);
+	verify_refused(e, a->account, "schnorr", hash, bad, recid, "(invalid)");
+	verify_refused(e, b->account, "schnorr", hash, sig, recid, "(invalid)");
+	verify_refused(e, a->account, "schnorr", hash, sig, "2", "(bad recid)");
 	/* A BIP-340 signature is no ECDSA one. */
-	cli_verify(e, &r, a->account, "ecdsa", hash, sig, "null");
-	assert_refused(&r, 1, msg_a, "does not verify");
+	verify_refused(e, a->account, "ecdsa", hash, sig, "null", "does not verify");
 }
 
 /* Unknown account, missing or malformed manifest: run-time errors (exit 1) naming them. */
@@ -560,18 +574,16 @@ verify_refuses_bad_manifest(void **state)
 
 	snprintf(account, sizeof(account), "%" PRIu64, e->fx.m.accounts[0].account);
 	assert_int_equal(proc_path(path, sizeof(path), e->fx.dir, "none.json"), 0);
-	run_cli(e, &r, "verify", "--manifest", path, "--account", account, "--hash", hash,
-		"--signature", sig, "--algo", "ecdsa", NULL);
-	assert_refused(&r, 1, path, "No such file");
+	cli_refused(e, 1, path, "No such file", "verify", "--manifest", path, "--account", account,
+		"--hash", hash, "--signature", sig, "--algo", "ecdsa", NULL);
 
 	/* keygen's manifest cut in the middle of an account. */
 	n = proc_read_file(e->manifest, text, sizeof(text));
 	assert_true(n > 200 && (size_t)n < sizeof(text) - 1);
 	assert_int_equal(proc_path(path, sizeof(path), e->fx.dir, "cut.json"), 0);
 	assert_int_equal(proc_write_file(path, text, (size_t)n - 100, 0644), 0);
-	run_cli(e, &r, "verify", "--manifest", path, "--account", account, "--hash", hash,
-		"--signature", sig, "--algo", "ecdsa", NULL);
-	assert_refused(&r, 1, path, "truncated");
+	cli_refused(e, 1, path, "truncated", "verify", "--manifest", path, "--account", account,
+		"--hash", hash, "--signature", sig, "--algo", "ecdsa", NULL);
 }
 
 /* verify's command line: each mistake is exit 2 naming the option. */
@@ -590,50 +602,41 @@ verify_bad_args_refused(void **state)
 	strcpy(nonhex, sig);
 	nonhex[64] = 'g';
 
-	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--hash",
-		"abcdef0123", "--signature", sig, "--algo", "ecdsa", NULL);
-	assert_refused(&r, 2, "--hash", "10 characters");
-	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--hash", hash,
-		"--signature", short_sig, "--algo", "ecdsa", NULL);
-	assert_refused(&r, 2, "--signature", "127 characters");
-	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--hash", hash,
-		"--signature", nonhex, "--algo", "ecdsa", NULL);
-	assert_refused(&r, 2, "--signature", "character 65");
-	run_cli(e, &r, "verify", "--account", account, "--hash", hash, "--signature", sig, "--algo",
-		"ecdsa", NULL);
-	assert_refused(&r, 2, "--manifest", NULL);
-	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--hash", hash,
-		"--algo", "ecdsa", NULL);
-	assert_refused(&r, 2, "--signature", NULL);
-	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--hash", hash,
-		"--signature", sig, NULL);
-	assert_refused(&r, 2, "--algo", NULL);
-	run_cli(e, &r, "verify", "--manifest", e->manifest, "--hash", hash, "--signature", sig,
-		"--algo", "ecdsa", NULL);
-	assert_refused(&r, 2, "--account", NULL);
-	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--signature",
-		sig, "--algo", "ecdsa", NULL);
-	assert_refused(&r, 2, "--hash", NULL);
-	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--hash", hash,
-		"--signature", sig, "--algo", "rsa", NULL);
-	assert_refused(&r, 2, "--algo", "rsa");
-	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--hash", hash,
-		"--signature", sig, "--algo", "ecdsa", "--recid", "one", NULL);
-	assert_refused(&r, 2, "--recid", "one");
-	/* A recoverable signature without its recid cannot be checked. */
-	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--hash", hash,
-		"--signature", sig, "--algo", "ecdsa-recoverable", "--recid", "null", NULL);
-	assert_refused(&r, 2, "--recid", NULL);
-	run_cli(e, &r, "verify", "--manifest", e->manifest, "--account", account, "--hash", hash,
-		"--signature", sig, "--algo", "ecdsa", "extra", NULL);
-	assert_refused(&r, 2, "extra", NULL);
-	/* Options of another command are refused by name, not ignored. */
-	run_cli(e, &r, "--signer", e->signer_arg, "sign", "--account", account, "--hash", hash,
-		"--manifest", e->manifest, NULL);
-	assert_refused(&r, 2, "--manifest", NULL);
-	run_cli(e, &r, "--signer", e->signer_arg, "pubkey", "--account", account, "--hash", hash,
+	cli_refused(e, 2, "--hash", "10 characters", "verify", "--manifest", e->manifest,
+		"--account", account, "--hash", "abcdef0123", "--signature", sig, "--algo", "ecdsa",
 		NULL);
-	assert_refused(&r, 2, "--hash", NULL);
+	cli_refused(e, 2, "--signature", "127 characters", "verify", "--manifest", e->manifest,
+		"--account", account, "--hash", hash, "--signature", short_sig, "--algo", "ecdsa",
+		NULL);
+	cli_refused(e, 2, "--signature", "character 65", "verify", "--manifest", e->manifest,
+		"--account", account, "--hash", hash, "--signature", nonhex, "--algo", "ecdsa",
+		NULL);
+	cli_refused(e, 2, "--manifest", NULL, "verify", "--account", account, "--hash", hash,
+		"--signature", sig, "--algo", "ecdsa", NULL);
+	cli_refused(e, 2, "--signature", NULL, "verify", "--manifest", e->manifest, "--account",
+		account, "--hash", hash, "--algo", "ecdsa", NULL);
+	cli_refused(e, 2, "--algo", NULL, "verify", "--manifest", e->manifest, "--account", account,
+		"--hash", hash, "--signature", sig, NULL);
+	cli_refused(e, 2, "--account", NULL, "verify", "--manifest", e->manifest, "--hash", hash,
+		"--signature", sig, "--algo", "ecdsa", NULL);
+	cli_refused(e, 2, "--hash", NULL, "verify", "--manifest", e->manifest, "--account", account,
+		"--signature", sig, "--algo", "ecdsa", NULL);
+	cli_refused(e, 2, "--algo", "rsa", "verify", "--manifest", e->manifest, "--account",
+		account, "--hash", hash, "--signature", sig, "--algo", "rsa", NULL);
+	cli_refused(e, 2, "--recid", "one", "verify", "--manifest", e->manifest, "--account",
+		account, "--hash", hash, "--signature", sig, "--algo", "ecdsa", "--recid", "one",
+		NULL);
+	/* A recoverable signature without its recid cannot be checked. */
+	cli_refused(e, 2, "--recid", NULL, "verify", "--manifest", e->manifest, "--account",
+		account, "--hash", hash, "--signature", sig, "--algo", "ecdsa-recoverable",
+		"--recid", "null", NULL);
+	cli_refused(e, 2, "extra", NULL, "verify", "--manifest", e->manifest, "--account", account,
+		"--hash", hash, "--signature", sig, "--algo", "ecdsa", "extra", NULL);
+	/* Options of another command are refused by name, not ignored. */
+	cli_refused(e, 2, "--manifest", NULL, "--signer", e->signer_arg, "sign", "--account",
+		account, "--hash", hash, "--manifest", e->manifest, NULL);
+	cli_refused(e, 2, "--hash", NULL, "--signer", e->signer_arg, "pubkey", "--account", account,
+		"--hash", hash, NULL);
 
 	run_cli(e, &r, "verify", "--help", NULL);
 	assert_int_equal(r.code, 0);
@@ -645,13 +648,12 @@ no_signer(void **state)
 {
 	struct env *e = *state;
 	char path[PATH_MAX], arg[PATH_MAX + 8], account[24];
-	struct cli_result r;
 
 	assert_int_equal(proc_path(path, sizeof(path), e->fx.dir, "none.sock"), 0);
 	assert_int_equal(proc_unix_arg(arg, sizeof(arg), path), 0);
 	snprintf(account, sizeof(account), "%" PRIu64, e->fx.m.accounts[0].account);
-	run_cli(e, &r, "--signer", arg, "pubkey", "--account", account, NULL);
-	assert_refused(&r, 1, arg, "No such file");
+	cli_refused(
+		e, 1, arg, "No such file", "--signer", arg, "pubkey", "--account", account, NULL);
 }
 
 static void
