@@ -488,7 +488,7 @@ static void
 describe_layout(const struct zcs_bench_args *a, struct results *res)
 {
 	const struct zcs_spawn_conf *sc = &a->sc;
-	char spin[48] = "";
+	char spin[48] = "", where[32] = "unpinned", refill[64] = "";
 
 	if (!a->spawn) {
 		snprintf(res->layout, sizeof(res->layout),
@@ -500,15 +500,17 @@ describe_layout(const struct zcs_bench_args *a, struct results *res)
 	}
 	if (sc->signer_spin_us >= 0 && sc->signer_idle == ZCS_POLL_BACKOFF)
 		snprintf(spin, sizeof(spin), " (spins %d us, then sleeps)", sc->signer_spin_us);
+	if (sc->signer_cpu >= 0)
+		snprintf(where, sizeof(where), "on CPU %d", sc->signer_cpu);
+	if (sc->nonce == ZCS_NONCE_PRECOMPUTED)
+		snprintf(refill, sizeof(refill), ", refill thread (SCHED_IDLE) on CPU %d",
+			sc->refill_cpu);
 	snprintf(res->layout, sizeof(res->layout),
 		"zcsignd --lcores %s (main lcore: control, sleeps; workers poll %s%s); %u signer%s "
-		"%s%d, idle %s%s, nonce %s%s%d; bench on CPU %u, busy-polling%s",
+		"%s, idle %s%s, nonce %s%s; bench on CPU %u, busy-polling%s",
 		sc->lcores, zcs_poll_mode_name(sc->poll), sc->engine_idle ? ", SCHED_IDLE" : "",
-		sc->shards, sc->shards > 1 ? "s" : "", sc->signer_cpu >= 0 ? "on CPU " : "unpinned",
-		sc->signer_cpu >= 0 ? sc->signer_cpu : 0, zcs_poll_mode_name(sc->signer_idle), spin,
-		zcs_nonce_mode_name(sc->nonce),
-		sc->nonce == ZCS_NONCE_PRECOMPUTED ? ", refill thread (SCHED_IDLE) on CPU " : "",
-		sc->refill_cpu, a->cpu,
+		sc->shards, sc->shards > 1 ? "s" : "", where, zcs_poll_mode_name(sc->signer_idle),
+		spin, zcs_nonce_mode_name(sc->nonce), refill, a->cpu,
 		a->sched_idle > 0 ? " at SCHED_IDLE"
 				  : (a->yield ? ", sched_yield() when idle" : ""));
 	res->x.layout = res->layout;

@@ -90,7 +90,7 @@ struct zcs_bench_baseline {
 
 #define ZCS_BENCH_BASELINES_MAX 8
 
-/** The published enclave-over-vsock figure zcsign must beat (DESIGN.md). */
+/** The published enclave-over-vsock figure zcsign must beat (docs/ARCHITECTURE.md). */
 #define ZCS_BENCH_PUBLISHED_P50_US 42.0
 #define ZCS_BENCH_PUBLISHED_P99_US 120.0
 
