@@ -62,8 +62,7 @@ int tel_ask(struct tel_client *c, const char *cmd);
 int tel_u64(struct tel_client *c, const char *cmd, int obj, const char *key, uint64_t *out);
 
 /* Member key of obj as a string into buf[len]: 0, or -1 with c->err (also: too long). */
-int tel_str(
-	struct tel_client *c, const char *cmd, int obj, const char *key, char *buf, size_t len);
+int tel_str(struct tel_client *c, const char *cmd, int obj, const char *key, char *buf, size_t len);
 
 /* c->err from a format, for a caller's own checks of a reply; returns -1. */
 int tel_fail(struct tel_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
