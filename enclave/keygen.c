@@ -35,6 +35,7 @@
 
 #include "hex.h"
 #include "keystore.h"
+#include "num.h"
 
 #define PROG "zcsign-keygen"
 #define MAX_ACCOUNTS 10000000u
@@ -59,8 +60,7 @@ struct secret_area {
 		size_t used;
 		char buf[SHARD_BUF];
 	} shard[ZCS_MAX_SHARDS];
-	unsigned char seckey[32];
-	secp256k1_keypair keypair;
+	struct zcs_key key; /* the account being generated: secret, keypair, public keys */
 	unsigned char seed[32];
 };
 
@@ -91,25 +91,6 @@ usage(FILE *f)
 		MAX_ACCOUNTS, ZCS_MAX_SHARDS);
 }
 
-/* Strict decimal: digits only, no sign, no overflow, nothing after. */
-static int
-parse_u64(const char *s, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		unsigned d = (unsigned)(*s - '0');
-
-		if (d > 9 || x > (UINT64_MAX - d) / 10)
-			return -1;
-		x = x * 10 + d;
-	}
-	*v = x;
-	return 0;
-}
-
 static int
 parse_args(int argc, char **argv, struct opts *o)
 {
@@ -129,7 +110,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			if (parse_u64(optarg, &v) != 0 || v < 1 || v > MAX_ACCOUNTS) {
+			if (zcs_parse_u64(optarg, MAX_ACCOUNTS, &v) != 0 || v < 1) {
 				fprintf(stderr, PROG ": --accounts must be 1..%u, got '%s'\n",
 					MAX_ACCOUNTS, optarg);
 				return 2;
@@ -138,7 +119,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			have_accounts = 1;
 			break;
 		case 's':
-			if (parse_u64(optarg, &v) != 0 || v < 1 || v > ZCS_MAX_SHARDS) {
+			if (zcs_parse_u64(optarg, ZCS_MAX_SHARDS, &v) != 0 || v < 1) {
 				fprintf(stderr, PROG ": --shards must be 1..%d, got '%s'\n",
 					ZCS_MAX_SHARDS, optarg);
 				return 2;
@@ -154,7 +135,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->out = optarg;
 			break;
 		case 'f':
-			if (parse_u64(optarg, &v) != 0) {
+			if (zcs_parse_u64(optarg, UINT64_MAX, &v) != 0) {
 				fprintf(stderr,
 					PROG ": --first-account must be a decimal account id, "
 					     "got '%s'\n",
@@ -372,25 +353,17 @@ gen_account(const struct opts *o, struct outputs *out, struct secret_area *sa,
 	const secp256k1_context *ctx, uint64_t account, int last)
 {
 	uint32_t i = zcs_shard_of(account, o->shards);
-	unsigned char pub33[33], xonly32[32];
 	char pubhex[67], xonlyhex[65], *line;
-	secp256k1_xonly_pubkey xonly;
-	secp256k1_pubkey pub;
-	size_t len = sizeof(pub33);
 	int rc, n;
 
 	do {
-		rc = fill_random(sa->seckey, sizeof(sa->seckey));
+		rc = fill_random(sa->key.seckey, sizeof(sa->key.seckey));
 		if (rc != 0) {
 			fprintf(stderr, PROG ": getrandom: %s\n", strerror(-rc));
 			return -1;
 		}
-	} while (!secp256k1_ec_seckey_verify(ctx, sa->seckey));
-	if (!secp256k1_keypair_create(ctx, &sa->keypair, sa->seckey) ||
-		!secp256k1_keypair_pub(ctx, &pub, &sa->keypair) ||
-		!secp256k1_ec_pubkey_serialize(ctx, pub33, &len, &pub, SECP256K1_EC_COMPRESSED) ||
-		!secp256k1_keypair_xonly_pub(ctx, &xonly, NULL, &sa->keypair) ||
-		!secp256k1_xonly_pubkey_serialize(ctx, xonly32, &xonly)) {
+	} while (!secp256k1_ec_seckey_verify(ctx, sa->key.seckey));
+	if (zcs_key_derive(ctx, &sa->key) != 0) {
 		fprintf(stderr, PROG ": cannot derive the public key of account %" PRIu64 "\n",
 			account);
 		return -1;
@@ -400,15 +373,14 @@ gen_account(const struct opts *o, struct outputs *out, struct secret_area *sa,
 		return -1;
 	line = sa->shard[i].buf + sa->shard[i].used;
 	n = snprintf(line, KEY_LINE_MAX + 1, "%" PRIu64 " ", account);
-	hex_encode_ct(sa->seckey, sizeof(sa->seckey), line + n);
+	hex_encode_ct(sa->key.seckey, sizeof(sa->key.seckey), line + n);
 	line[n + 64] = '\n';
 	sa->shard[i].used += (size_t)n + 65;
 	out->size[i]++;
-	explicit_bzero(sa->seckey, sizeof(sa->seckey));
-	explicit_bzero(&sa->keypair, sizeof(sa->keypair));
+	zcs_hex_encode(sa->key.pub_compressed, sizeof(sa->key.pub_compressed), pubhex);
+	zcs_hex_encode(sa->key.pub_xonly, sizeof(sa->key.pub_xonly), xonlyhex);
+	explicit_bzero(&sa->key, sizeof(sa->key));
 
-	zcs_hex_encode(pub33, sizeof(pub33), pubhex);
-	zcs_hex_encode(xonly32, sizeof(xonly32), xonlyhex);
 	fprintf(out->manifest,
 		"{\"account\":%" PRIu64 ",\"shard\":%" PRIu32
 		",\"pubkey\":\"%s\",\"xonly\":\"%s\"}%s\n",

@@ -19,6 +19,7 @@
 
 #include "hex.h"
 #include "keystore.h"
+#include "num.h"
 
 #define HEADER_SYNTAX "'zcsign-keys v1 shard=<id> shards=<count>'"
 
@@ -161,19 +162,14 @@ static int
 parse_u64(const char **p, const char *e, uint64_t *v)
 {
 	const char *q = *p;
-	uint64_t x = 0;
 
-	if (q == e || *q < '0' || *q > '9')
+	while (q < e && *q >= '0' && *q <= '9')
+		q++;
+	if (q == *p)
 		return -1;
-	for (; q < e && *q >= '0' && *q <= '9'; q++) {
-		unsigned d = (unsigned)(*q - '0');
-
-		if (x > (UINT64_MAX - d) / 10)
-			return -2;
-		x = x * 10 + d;
-	}
+	if (zcs_parse_u64_n(*p, (size_t)(q - *p), UINT64_MAX, v) != 0)
+		return -2;
 	*p = q;
-	*v = x;
 	return 0;
 }
 
@@ -342,15 +338,28 @@ sort_entries(struct parse *ps, struct entry *ents, size_t n)
 	return 0;
 }
 
-/* Pass 3, one key: decode the secret into its slot, check it, derive public keys. */
-static int
-derive_key(
-	struct parse *ps, const secp256k1_context *ctx, const struct entry *ent, struct zcs_key *k)
+int
+zcs_key_derive(const secp256k1_context *ctx, struct zcs_key *k)
 {
 	secp256k1_pubkey pub;
 	secp256k1_xonly_pubkey xonly;
 	size_t len = sizeof(k->pub_compressed);
 
+	if (!secp256k1_keypair_create(ctx, &k->keypair, k->seckey) ||
+		!secp256k1_keypair_pub(ctx, &pub, &k->keypair) ||
+		!secp256k1_ec_pubkey_serialize(
+			ctx, k->pub_compressed, &len, &pub, SECP256K1_EC_COMPRESSED) ||
+		!secp256k1_keypair_xonly_pub(ctx, &xonly, NULL, &k->keypair) ||
+		!secp256k1_xonly_pubkey_serialize(ctx, k->pub_xonly, &xonly))
+		return -EINVAL;
+	return 0;
+}
+
+/* Pass 3, one key: decode the secret into its slot, check it, derive public keys. */
+static int
+derive_key(
+	struct parse *ps, const secp256k1_context *ctx, const struct entry *ent, struct zcs_key *k)
+{
 	ps->line = ent->line;
 	k->account = ent->account;
 	if (zcs_hex_decode(ps->buf + ent->secret_off, sizeof(k->seckey), k->seckey) != 0)
@@ -359,12 +368,7 @@ derive_key(
 		return line_err(ps,
 			"secret key is not valid for secp256k1 "
 			"(zero, or not below the group order)");
-	if (!secp256k1_keypair_create(ctx, &k->keypair, k->seckey) ||
-		!secp256k1_keypair_pub(ctx, &pub, &k->keypair) ||
-		!secp256k1_ec_pubkey_serialize(
-			ctx, k->pub_compressed, &len, &pub, SECP256K1_EC_COMPRESSED) ||
-		!secp256k1_keypair_xonly_pub(ctx, &xonly, NULL, &k->keypair) ||
-		!secp256k1_xonly_pubkey_serialize(ctx, k->pub_xonly, &xonly))
+	if (zcs_key_derive(ctx, k) != 0)
 		return line_err(ps, "cannot derive the public key");
 	return 0;
 }

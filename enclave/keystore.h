@@ -51,6 +51,18 @@ struct zcs_key {
 	unsigned char pub_xonly[32];
 };
 
+#ifndef ZCS_WARN_UNUSED_RESULT
+#define ZCS_WARN_UNUSED_RESULT __attribute__((warn_unused_result))
+#endif
+
+/*
+ * The one derivation of a key's public half, for the key store, zcsign-keygen,
+ * the start-up self-test and the tests: fill k's keypair, compressed and x-only
+ * public keys from k->seckey (k->account is left alone). Returns 0, or -EINVAL
+ * when libsecp256k1 refused the secret (not a valid key); the caller wipes k.
+ */
+ZCS_WARN_UNUSED_RESULT int zcs_key_derive(const secp256k1_context *ctx, struct zcs_key *k);
+
 struct zcs_keystore {
 	struct zcs_key *keys; /* sorted by account; in secure memory */
 	uint32_t count;

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE /* CPU_SETSIZE */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -30,6 +31,7 @@
 #include "addr.h"
 #include "hex.h"
 #include "keystore.h"
+#include "num.h"
 #include "presig.h"
 #include "serve.h"
 #include "sign.h"
@@ -59,7 +61,8 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: " PROG " --listen unix:PATH|vsock:PORT --keys FILE [--idle spin|backoff|yield]\n"
+		"usage: " PROG
+		" --listen unix:PATH|vsock:PORT --keys FILE [--idle spin|backoff|yield]\n"
 		"       [--idle-spin-us N] [--nonce precomputed|rfc6979|hedged] [--presig-ecdsa N] "
 		"[--presig-schnorr "
 		"N]\n"
@@ -92,27 +95,27 @@ usage(FILE *out)
 
 /* A decimal in [0, max] for option name. Returns 0, or -1 after a usage error. */
 static int
-parse_uint(const char *name, const char *text, unsigned long max, unsigned long *out)
+parse_uint(const char *name, const char *text, uint64_t max, uint64_t *out)
 {
-	char *end;
-
-	errno = 0;
-	*out = strtoul(text, &end, 10);
-	if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 || *out > max) {
-		fprintf(stderr, PROG ": --%s '%s': expected an integer from 0 to %lu\n", name, text,
-			max);
-		return -1;
-	}
-	return 0;
+	if (zcs_parse_u64(text, max, out) == 0)
+		return 0;
+	fprintf(stderr, PROG ": --%s '%s': expected an integer from 0 to %" PRIu64 "\n", name, text,
+		max);
+	return -1;
 }
 
-/* The numeric options of the presignature pools. */
+/* The numeric options: the backoff spin and the presignature pools'. */
 static int
-parse_presig(int c, const char *arg, struct options *o)
+parse_number(int c, const char *arg, struct options *o)
 {
-	unsigned long v;
+	uint64_t v;
 
 	switch (c) {
+	case 'I':
+		if (parse_uint("idle-spin-us", arg, 1000000, &v) < 0)
+			return -1;
+		o->idle_spin_us = (uint32_t)v;
+		return 0;
 	case 'E':
 		if (parse_uint("presig-ecdsa", arg, ZCS_PRESIG_MAX_CAPACITY, &v) < 0)
 			return -1;
@@ -178,19 +181,12 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'i':
 			o->idle = zcs_poll_mode_parse(optarg);
 			if (o->idle < 0) {
-				fprintf(stderr, PROG ": --idle '%s': expected spin, backoff or yield\n",
+				fprintf(stderr,
+					PROG ": --idle '%s': expected spin, backoff or yield\n",
 					optarg);
 				return -1;
 			}
 			break;
-		case 'I': {
-			unsigned long v;
-
-			if (parse_uint("idle-spin-us", optarg, 1000000, &v) < 0)
-				return -1;
-			o->idle_spin_us = (uint32_t)v;
-			break;
-		}
 		case 'n':
 			o->nonce = zcs_nonce_mode_parse(optarg);
 			if (o->nonce == 0) {
@@ -201,12 +197,13 @@ parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			break;
+		case 'I':
 		case 'E':
 		case 'S':
 		case 'L':
 		case 'H':
 		case 'C':
-			if (parse_presig(c, optarg, o) < 0)
+			if (parse_number(c, optarg, o) < 0)
 				return -1;
 			break;
 		case 'v':

@@ -35,10 +35,6 @@ secp256k1_context *zcs_sign_ctx_create(void);
 
 void zcs_sign_ctx_destroy(secp256k1_context *ctx);
 
-#ifndef ZCS_WARN_UNUSED_RESULT
-#define ZCS_WARN_UNUSED_RESULT __attribute__((warn_unused_result))
-#endif
-
 /*
  * Sign a 32-byte hash with key under algo (enum zcs_algo), nonce mode
  * ZCS_NONCE_RFC6979 or ZCS_NONCE_HEDGED. sig64 receives the compact
