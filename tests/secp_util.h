@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * secp256k1 inputs the tests share: the group order n, and the edge-case
- * hashes every signing test runs first (a hash is reduced mod n, so 0, n and
- * the values next to it are where a signer or verifier would slip).
- * Header-only, static inline.
+ * secp256k1 inputs the tests share: the group order n, the edge-case hashes
+ * every signing test runs first (a hash is reduced mod n, so 0, n and the
+ * values next to it are where a signer or verifier would slip), random valid
+ * secrets. Where enclave/ is on the include path (sign.h is there), also the
+ * fixture of the enclave's signing tests: the signer's context, an
+ * independent one for the checks, and keys derived as the key store does.
+ * Header-only, static inline; every helper returns 0 or -1 (no cmocka here).
  */
 #ifndef ZCS_TESTS_SECP_UTIL_H
 #define ZCS_TESTS_SECP_UTIL_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+
+#include <secp256k1.h>
 
 /* How many edge-case hashes secp_edge_hash() has. */
 #define SECP_EDGE_HASHES 6
@@ -69,5 +76,93 @@ secp_negate_mod_n(uint8_t x[32])
 		borrow = d >> 8 & 1;
 	}
 }
+
+/* len bytes from getrandom(2). Returns 0, or -1 (a short read included). */
+static inline int
+secp_random(void *buf, size_t len)
+{
+	return getrandom(buf, len, 0) == (ssize_t)len ? 0 : -1;
+}
+
+/* A random valid secret key. Returns 0, or -1 when getrandom failed. */
+static inline int
+secp_random_seckey(const secp256k1_context *ctx, uint8_t sk[32])
+{
+	do
+		if (secp_random(sk, 32) != 0)
+			return -1;
+	while (!secp256k1_ec_seckey_verify(ctx, sk));
+	return 0;
+}
+
+/* Hash i of a test set: the edge cases first (i < SECP_EDGE_HASHES), then random ones. */
+static inline int
+secp_test_hash(unsigned int i, uint8_t hash[32])
+{
+	if (i >= SECP_EDGE_HASHES)
+		return secp_random(hash, 32);
+	secp_edge_hash(i, hash);
+	return 0;
+}
+
+#if __has_include("sign.h")
+#include "sign.h"
+
+/* The fixture of test_sign and test_presig. */
+struct secp_sign_fixture {
+	secp256k1_context *ctx; /* the signer's (zcs_sign_ctx_create) */
+	secp256k1_context *vctx; /* independent: verify, key derivation, references */
+	struct zcs_key *keys; /* nkeys, zeroed until the test makes them (secp_key_make) */
+	unsigned int nkeys;
+};
+
+/* Both contexts and room for nkeys keys. Returns 0, or -1 with nothing left allocated. */
+static inline int
+secp_sign_fixture_init(struct secp_sign_fixture *f, unsigned int nkeys)
+{
+	memset(f, 0, sizeof(*f));
+	f->ctx = zcs_sign_ctx_create();
+	f->vctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+	f->keys = calloc(nkeys, sizeof(*f->keys));
+	f->nkeys = nkeys;
+	if (f->ctx != NULL && f->vctx != NULL && f->keys != NULL)
+		return 0;
+	zcs_sign_ctx_destroy(f->ctx);
+	if (f->vctx != NULL)
+		secp256k1_context_destroy(f->vctx);
+	free(f->keys);
+	memset(f, 0, sizeof(*f));
+	return -1;
+}
+
+/* Destroy both contexts, wipe and free the keys. */
+static inline void
+secp_sign_fixture_fini(struct secp_sign_fixture *f)
+{
+	zcs_sign_ctx_destroy(f->ctx);
+	secp256k1_context_destroy(f->vctx);
+	explicit_bzero(f->keys, f->nkeys * sizeof(*f->keys));
+	free(f->keys);
+	memset(f, 0, sizeof(*f));
+}
+
+/*
+ * k for account, from seckey (NULL: a random valid one), its public half
+ * derived on ctx the way the key store derives it (zcs_key_derive).
+ * Returns 0 or -1.
+ */
+static inline int
+secp_key_make(
+	const secp256k1_context *ctx, struct zcs_key *k, uint64_t account, const uint8_t *seckey)
+{
+	memset(k, 0, sizeof(*k));
+	k->account = account;
+	if (seckey != NULL)
+		memcpy(k->seckey, seckey, 32);
+	else if (secp_random_seckey(ctx, k->seckey) != 0)
+		return -1;
+	return zcs_key_derive(ctx, k) == 0 ? 0 : -1;
+}
+#endif /* sign.h */
 
 #endif /* ZCS_TESTS_SECP_UTIL_H */

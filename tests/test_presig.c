@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * enclave/presig.c, its statics reached by including it: every signature of
+ * enclave/presig*.c, their internals reached through presig_internal.h (the
+ * library is linked, no .c is included): every signature of
  * every nonce mode verifies with libsecp256k1's own verify (a separate
  * context): ECDSA verify and low-S, recovery giving back the account's key,
  * BIP-340 verify; the online step through its edge cases (hash 0, n, above
@@ -11,7 +12,7 @@
  * producer and a consumer thread loses and duplicates nothing. Nothing is
  * timed: waits are bounded only to turn a hang into a failure.
  */
-#define _GNU_SOURCE /* as enclave/presig.c, included below */
+#define _GNU_SOURCE /* usleep */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -20,7 +21,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,71 +30,50 @@
 #include <secp256k1_recovery.h>
 #include <secp256k1_schnorrsig.h>
 
-#include "../enclave/presig.c"
+#include <zcsign/status.h>
+#include <zcsign/wire.h>
+
+#include "keystore.h"
+#include "presig.h"
+#include "presig_internal.h"
+#include "secp_util.h"
+#include "sign.h"
 
 #define NKEYS 4
 #define NRANDOM 24
-#define NEDGE 7
+#define NEDGE (SECP_EDGE_HASHES + 1) /* secp_util's, and half n + 1 */
 #define NHASHES (NEDGE + NRANDOM)
 #define MILLION 1000000u
-
-struct fixture {
-	secp256k1_context *ctx; /* the signer's (zcs_sign_ctx_create) */
-	secp256k1_context *vctx; /* independent: verify, key derivation, references */
-	struct zcs_key keys[NKEYS]; /* keys[0] has an even P.y, keys[1] an odd one */
-};
 
 /* ---- helpers ---- */
 
 static void
 random_bytes(void *buf, size_t len)
 {
-	assert_int_equal(getrandom(buf, len, 0), (ssize_t)len);
-}
-
-static void
-make_key(const secp256k1_context *ctx, struct zcs_key *k, const uint8_t seckey[32])
-{
-	secp256k1_pubkey pub;
-	secp256k1_xonly_pubkey xpub;
-	size_t len = 33;
-
-	memset(k, 0, sizeof(*k));
-	k->account = 1;
-	memcpy(k->seckey, seckey, 32);
-	assert_true(secp256k1_keypair_create(ctx, &k->keypair, seckey));
-	assert_true(secp256k1_ec_pubkey_create(ctx, &pub, seckey));
-	assert_true(secp256k1_ec_pubkey_serialize(
-		ctx, k->pub_compressed, &len, &pub, SECP256K1_EC_COMPRESSED));
-	assert_true(secp256k1_keypair_xonly_pub(ctx, &xpub, NULL, &k->keypair));
-	assert_true(secp256k1_xonly_pubkey_serialize(ctx, k->pub_xonly, &xpub));
+	assert_int_equal(secp_random(buf, len), 0);
 }
 
 static void
 random_seckey(const secp256k1_context *ctx, uint8_t sk[32])
 {
-	do
-		random_bytes(sk, 32);
-	while (!secp256k1_ec_seckey_verify(ctx, sk));
+	assert_int_equal(secp_random_seckey(ctx, sk), 0);
 }
 
+/* keys[0] has an even P.y, keys[1] an odd one, the others are random. */
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct secp_sign_fixture *f = calloc(1, sizeof(*f));
 	uint8_t sk[32];
 	int i;
 
 	assert_non_null(f);
-	f->ctx = zcs_sign_ctx_create();
-	assert_non_null(f->ctx);
-	f->vctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-	assert_non_null(f->vctx);
+	assert_int_equal(secp_sign_fixture_init(f, NKEYS), 0);
 	/* d and n - d: both parities of P.y, so both d' = d and d' = n - d run. */
 	random_seckey(f->vctx, sk);
-	make_key(f->vctx, &f->keys[0], sk);
+	assert_int_equal(secp_key_make(f->vctx, &f->keys[0], 1, sk), 0);
 	assert_true(secp256k1_ec_seckey_negate(f->vctx, sk));
-	make_key(f->vctx, &f->keys[1], sk);
+	assert_int_equal(secp_key_make(f->vctx, &f->keys[1], 1, sk), 0);
 	if (f->keys[0].pub_compressed[0] == 3) {
 		struct zcs_key t = f->keys[0];
 
@@ -103,10 +82,8 @@ setup(void **state)
 	}
 	assert_int_equal(f->keys[0].pub_compressed[0], 2);
 	assert_int_equal(f->keys[1].pub_compressed[0], 3);
-	for (i = 2; i < NKEYS; i++) {
-		random_seckey(f->vctx, sk);
-		make_key(f->vctx, &f->keys[i], sk);
-	}
+	for (i = 2; i < NKEYS; i++)
+		assert_int_equal(secp_key_make(f->vctx, &f->keys[i], 1, NULL), 0);
 	explicit_bzero(sk, sizeof(sk));
 	*state = f;
 	return 0;
@@ -115,54 +92,26 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	zcs_sign_ctx_destroy(f->ctx);
-	secp256k1_context_destroy(f->vctx);
-	explicit_bzero(f->keys, sizeof(f->keys));
-	free(f);
+	secp_sign_fixture_fini(*state);
+	free(*state);
 	return 0;
 }
 
-/* Hash i: the edge cases first (0, 1, n - 1, n, n + 1, all ones, half n + 1), then random. */
+/* Hash i: secp_util's edge cases, then half n + 1 (just above the low-S bound), then random. */
 static void
 test_hash(unsigned int i, uint8_t hash[32])
 {
-	switch (i) {
-	case 0:
-		memset(hash, 0, 32);
-		break;
-	case 1:
-		memset(hash, 0, 32);
-		hash[31] = 1;
-		break;
-	case 2:
-		memcpy(hash, order_n, 32);
-		hash[31] = 0x40;
-		break;
-	case 3:
-		memcpy(hash, order_n, 32);
-		break;
-	case 4:
-		memcpy(hash, order_n, 32);
-		hash[31] = 0x42;
-		break;
-	case 5:
-		memset(hash, 0xff, 32);
-		break;
-	case 6:
-		memcpy(hash, half_n, 32);
+	if (i == SECP_EDGE_HASHES) {
+		memcpy(hash, presig_half_n, 32);
 		hash[31] = 0xa1;
-		break;
-	default:
-		random_bytes(hash, 32);
-		break;
+		return;
 	}
+	assert_int_equal(secp_test_hash(i, hash), 0);
 }
 
 /* libsecp256k1's own verdict on a signature of key, for algo. */
 static void
-verify_sig(const struct fixture *f, const struct zcs_key *key, unsigned int algo,
+verify_sig(const struct secp_sign_fixture *f, const struct zcs_key *key, unsigned int algo,
 	const uint8_t hash[32], const uint8_t sig64[64], uint8_t recid)
 {
 	secp256k1_ecdsa_recoverable_signature rsig;
@@ -248,7 +197,7 @@ test_every_mode_verifies(void **state)
 {
 	static const unsigned int modes[] = {
 		ZCS_NONCE_PRECOMPUTED, ZCS_NONCE_RFC6979, ZCS_NONCE_HEDGED};
-	struct fixture *f = *state;
+	struct secp_sign_fixture *f = *state;
 	struct zcs_presig *ps = make_pool(2 * NKEYS * NHASHES, NKEYS * NHASHES);
 	struct zcs_presig_stats st;
 	unsigned int m, k, i, algo;
@@ -288,25 +237,25 @@ test_every_mode_verifies(void **state)
 static void
 test_scalar_helpers(void **state)
 {
-	struct fixture *f = *state;
+	struct secp_sign_fixture *f = *state;
 	uint8_t a[32], b[32], one[32] = {0}, inv[32];
 	int i;
 
 	/* reduce: below n unchanged, n -> 0, n + 5 -> 5, 2^256 - 1 -> 2^256 - 1 - n. */
-	memcpy(a, order_n, 32);
+	memcpy(a, presig_order_n, 32);
 	a[31] = 0x40;
-	assert_int_equal(reduce_mod_n(b, a), 0);
+	assert_int_equal(presig_reduce_mod_n(b, a), 0);
 	assert_memory_equal(a, b, 32);
-	assert_int_equal(reduce_mod_n(b, order_n), 1);
-	assert_true(is_zero32(b));
-	memcpy(a, order_n, 32);
+	assert_int_equal(presig_reduce_mod_n(b, presig_order_n), 1);
+	assert_true(presig_is_zero32(b));
+	memcpy(a, presig_order_n, 32);
 	a[31] += 5;
-	assert_int_equal(reduce_mod_n(a, a), 1);
+	assert_int_equal(presig_reduce_mod_n(a, a), 1);
 	memset(b, 0, 32);
 	b[31] = 5;
 	assert_memory_equal(a, b, 32);
 	memset(a, 0xff, 32);
-	assert_int_equal(reduce_mod_n(a, a), 1);
+	assert_int_equal(presig_reduce_mod_n(a, a), 1);
 	{
 		static const uint8_t want[32] = {[15] = 0x01,
 			0x45,
@@ -329,19 +278,19 @@ test_scalar_helpers(void **state)
 		assert_memory_equal(a, want, 32);
 	}
 	/* high S: above floor(n / 2) only. */
-	assert_int_equal(is_high(half_n), 0);
-	memcpy(a, half_n, 32);
+	assert_int_equal(presig_is_high(presig_half_n), 0);
+	memcpy(a, presig_half_n, 32);
 	a[31]++;
-	assert_int_equal(is_high(a), 1);
+	assert_int_equal(presig_is_high(a), 1);
 	a[31] -= 2;
-	assert_int_equal(is_high(a), 0);
-	assert_int_equal(is_high(order_n), 1);
+	assert_int_equal(presig_is_high(a), 0);
+	assert_int_equal(presig_is_high(presig_order_n), 1);
 	/* cmov moves on 1 only. */
 	memset(a, 0x11, 32);
 	memset(b, 0x22, 32);
-	cmov32(a, b, 0);
+	presig_cmov32(a, b, 0);
 	assert_int_equal(a[7], 0x11);
-	cmov32(a, b, 1);
+	presig_cmov32(a, b, 1);
 	assert_memory_equal(a, b, 32);
 	/* inverse: k * k^-1 = 1, for random k and for 1 and n - 1. */
 	one[31] = 1;
@@ -349,26 +298,26 @@ test_scalar_helpers(void **state)
 		if (i == 0)
 			memcpy(a, one, 32);
 		else if (i == 1) {
-			memcpy(a, order_n, 32);
+			memcpy(a, presig_order_n, 32);
 			a[31] = 0x40;
 		} else
 			random_seckey(f->vctx, a);
-		assert_true(inverse_mod_n(f->vctx, inv, a));
+		assert_true(presig_inverse_mod_n(f->vctx, inv, a));
 		assert_true(secp256k1_ec_seckey_tweak_mul(f->vctx, inv, a));
 		assert_memory_equal(inv, one, 32);
 	}
 	/* Zero has no inverse: the failure is reported, not hidden. */
 	memset(a, 0, 32);
-	assert_false(inverse_mod_n(f->vctx, inv, a));
+	assert_false(presig_inverse_mod_n(f->vctx, inv, a));
 }
 
 /* ---- the online step's edge cases ---- */
 
 /* The next entry of a pool, copied out (the pool's own copy stays). */
-static struct entry
+static struct presig_entry
 peek_copy(struct zcs_presig *ps, unsigned int kind)
 {
-	struct entry *e = ring_peek(ps->pools[kind]);
+	struct presig_entry *e = ring_peek(ps->pools[kind]);
 
 	assert_non_null(e);
 	return *e;
@@ -382,7 +331,9 @@ peek_copy(struct zcs_presig *ps, unsigned int kind)
 static void
 test_online_hash_edges(void **state)
 {
-	struct fixture *f = *state;
+	/* secp_edge_hash(): 0 and n, 1 and n + 1, all ones and (below) its reduction. */
+	static const unsigned int same[3][2] = {{0, 2}, {5, 4}, {1, 1}};
+	struct secp_sign_fixture *f = *state;
 	struct zcs_presig *ps = make_pool(64, 64);
 	uint8_t h1[32], h2[32], s1[64], s2[64], r1, r2;
 	const struct zcs_key *key = &f->keys[1];
@@ -391,14 +342,14 @@ test_online_hash_edges(void **state)
 	fill(ps, ZCS_PRESIG_ECDSA);
 	fill(ps, ZCS_PRESIG_SCHNORR);
 	for (pair = 0; pair < 3; pair++) {
-		struct entry e = peek_copy(ps, ZCS_PRESIG_ECDSA);
+		struct presig_entry e = peek_copy(ps, ZCS_PRESIG_ECDSA);
 
-		test_hash(pair == 0 ? 0 : pair == 1 ? 1 : 5, h1);
-		test_hash(pair == 0 ? 3 : pair == 1 ? 4 : 5, h2);
+		test_hash(same[pair][0], h1);
+		test_hash(same[pair][1], h2);
 		if (pair == 2)
-			reduce_mod_n(h2, h2);
-		assert_true(ecdsa_online(f->vctx, s1, &r1, &e, key->seckey, h1));
-		assert_true(ecdsa_online(f->vctx, s2, &r2, &e, key->seckey, h2));
+			presig_reduce_mod_n(h2, h2);
+		assert_true(presig_ecdsa_online(f->vctx, s1, &r1, &e, key->seckey, h1));
+		assert_true(presig_ecdsa_online(f->vctx, s2, &r2, &e, key->seckey, h2));
 		assert_memory_equal(s1, s2, 64);
 		assert_int_equal(r1, r2);
 		verify_sig(f, key, ZCS_ALGO_ECDSA_RECOVERABLE, h1, s1, r1);
@@ -408,10 +359,10 @@ test_online_hash_edges(void **state)
 	/* BIP-340 signs m as given (no reduction): each edge hash verifies, both parities. */
 	for (k = 0; k < 2; k++)
 		for (pair = 0; pair < NEDGE; pair++) {
-			struct entry e = peek_copy(ps, ZCS_PRESIG_SCHNORR);
+			struct presig_entry e = peek_copy(ps, ZCS_PRESIG_SCHNORR);
 
 			test_hash(pair, h1);
-			assert_true(schnorr_online(f->vctx, s1, &e, &f->keys[k], h1));
+			assert_true(presig_schnorr_online(f->vctx, s1, &e, &f->keys[k], h1));
 			verify_sig(f, &f->keys[k], ZCS_ALGO_SCHNORR, h1, s1, 0);
 			ring_pop(ps->pools[ZCS_PRESIG_SCHNORR],
 				ring_peek(ps->pools[ZCS_PRESIG_SCHNORR]));
@@ -429,56 +380,56 @@ test_online_hash_edges(void **state)
 static void
 test_r_above_n(void **state)
 {
-	struct fixture *f = *state;
+	struct secp_sign_fixture *f = *state;
 	const struct zcs_key *key = &f->keys[2];
 	uint8_t r33[33], k[32], lhs[32], rhs[32], z[32], sig[64], rid;
-	struct entry e;
+	struct presig_entry e;
 	unsigned int parity, i;
 
 	for (parity = 0; parity < 2; parity++) {
 		/* R.x = n + 0x1234: r = 0x1234, recid bit 1 set. */
 		r33[0] = (uint8_t)(2 + parity);
-		memcpy(r33 + 1, order_n, 32);
+		memcpy(r33 + 1, presig_order_n, 32);
 		r33[31] = 0x53;
 		r33[32] = 0x75;
 		memset(&e, 0, sizeof(e));
-		assert_true(ecdsa_entry_r(&e, r33));
+		assert_true(presig_ecdsa_entry_r(&e, r33));
 		assert_true(all_zero(e.rx, 30));
 		assert_int_equal(e.rx[30], 0x12);
 		assert_int_equal(e.rx[31], 0x34);
 		assert_int_equal(e.recid, 2 | parity);
 		/* R.x = n - 1: no reduction, bit 1 clear. */
-		memcpy(r33 + 1, order_n, 32);
+		memcpy(r33 + 1, presig_order_n, 32);
 		r33[32] = 0x40;
-		assert_true(ecdsa_entry_r(&e, r33));
+		assert_true(presig_ecdsa_entry_r(&e, r33));
 		assert_memory_equal(e.rx, r33 + 1, 32);
 		assert_int_equal(e.recid, parity);
 		/* R.x = n: r = 0, unusable. */
-		memcpy(r33 + 1, order_n, 32);
-		assert_false(ecdsa_entry_r(&e, r33));
+		memcpy(r33 + 1, presig_order_n, 32);
+		assert_false(presig_ecdsa_entry_r(&e, r33));
 	}
 	/* The online step over a synthetic r >= n entry, many k and z. */
 	for (i = 0; i < 64; i++) {
 		r33[0] = (uint8_t)(2 + (i & 1));
-		memcpy(r33 + 1, order_n, 32);
+		memcpy(r33 + 1, presig_order_n, 32);
 		r33[32] = (uint8_t)(0x42 + i); /* n + 1 + i */
-		assert_true(ecdsa_entry_r(&e, r33));
+		assert_true(presig_ecdsa_entry_r(&e, r33));
 		random_seckey(f->vctx, k);
-		assert_true(inverse_mod_n(f->vctx, e.k, k));
+		assert_true(presig_inverse_mod_n(f->vctx, e.k, k));
 		random_bytes(z, 32);
 		if (i < NEDGE)
 			test_hash(i, z);
-		assert_true(ecdsa_online(f->vctx, sig, &rid, &e, key->seckey, z));
+		assert_true(presig_ecdsa_online(f->vctx, sig, &rid, &e, key->seckey, z));
 		assert_memory_equal(sig, e.rx, 32);
 		assert_int_equal(rid & 2, 2);
-		assert_int_equal(is_high(sig + 32), 0);
+		assert_int_equal(presig_is_high(sig + 32), 0);
 		/* lhs = s k; rhs = z + r d (mod n) */
 		memcpy(lhs, sig + 32, 32);
 		assert_true(secp256k1_ec_seckey_tweak_mul(f->vctx, lhs, k));
 		memcpy(rhs, key->seckey, 32);
 		assert_true(secp256k1_ec_seckey_tweak_mul(f->vctx, rhs, e.rx));
-		reduce_mod_n(z, z);
-		if (!is_zero32(z))
+		presig_reduce_mod_n(z, z);
+		if (!presig_is_zero32(z))
 			assert_true(secp256k1_ec_seckey_tweak_add(f->vctx, rhs, z));
 		if ((rid & 1) != (e.recid & 1)) /* negated: s k = -(z + r d) */
 			assert_true(secp256k1_ec_seckey_negate(f->vctx, rhs));
@@ -494,12 +445,12 @@ test_r_above_n(void **state)
 static void
 test_zero_sum_discarded(void **state)
 {
-	struct fixture *f = *state;
+	struct secp_sign_fixture *f = *state;
 	const struct zcs_key *key = &f->keys[0];
 	struct zcs_presig *ps = make_pool(16, 16);
-	struct pool *p = ps->pools[ZCS_PRESIG_ECDSA];
+	struct presig_pool *p = ps->pools[ZCS_PRESIG_ECDSA];
 	struct zcs_presig_stats st;
-	struct entry *first;
+	struct presig_entry *first;
 	uint8_t hash[32], sig[64], r1[32], rid;
 
 	fill(ps, ZCS_PRESIG_ECDSA);
@@ -534,9 +485,9 @@ test_zero_sum_discarded(void **state)
 static void
 test_zero_schnorr_discarded(void **state)
 {
-	struct fixture *f = *state;
+	struct secp_sign_fixture *f = *state;
 	struct zcs_presig *ps = make_pool(16, 16);
-	struct pool *p = ps->pools[ZCS_PRESIG_SCHNORR];
+	struct presig_pool *p = ps->pools[ZCS_PRESIG_SCHNORR];
 	struct zcs_presig_stats st;
 	uint8_t hash[32], msg[96], ch[32], sig[64], rid;
 	unsigned int k;
@@ -544,16 +495,17 @@ test_zero_schnorr_discarded(void **state)
 	fill(ps, ZCS_PRESIG_SCHNORR);
 	for (k = 0; k < 2; k++) {
 		const struct zcs_key *key = &f->keys[k];
-		struct entry *e = ring_peek(p);
+		struct presig_entry *e = ring_peek(p);
 
 		random_bytes(hash, 32);
 		memcpy(msg, e->rx, 32);
 		memcpy(msg + 32, key->pub_xonly, 32);
 		memcpy(msg + 64, hash, 32);
 		assert_true(secp256k1_tagged_sha256(f->vctx, ch,
-			(const unsigned char *)challenge_tag, sizeof(challenge_tag) - 1, msg, 96));
-		reduce_mod_n(ch, ch);
-		assert_true(even_y_seckey(f->vctx, e->k, key));
+			(const unsigned char *)PRESIG_CHALLENGE_TAG,
+			sizeof(PRESIG_CHALLENGE_TAG) - 1, msg, 96));
+		presig_reduce_mod_n(ch, ch);
+		assert_true(presig_even_y_seckey(f->vctx, e->k, key));
 		assert_true(secp256k1_ec_seckey_tweak_mul(f->vctx, e->k, ch));
 		assert_true(secp256k1_ec_seckey_negate(f->vctx, e->k));
 		assert_int_equal(
@@ -574,7 +526,7 @@ test_zero_schnorr_discarded(void **state)
 static void
 test_exhaustion_falls_back(void **state)
 {
-	struct fixture *f = *state;
+	struct secp_sign_fixture *f = *state;
 	struct zcs_presig *ps = make_pool(4, 2);
 	const struct zcs_key *key = &f->keys[3];
 	struct zcs_presig_stats st;
@@ -630,7 +582,7 @@ test_exhaustion_falls_back(void **state)
 static void
 test_entries_zeroed_after_use(void **state)
 {
-	struct fixture *f = *state;
+	struct secp_sign_fixture *f = *state;
 	struct zcs_presig *ps = make_pool(8, 8);
 	uint8_t hash[32], sig[64], rid;
 	unsigned int algo, kind, i;
@@ -639,10 +591,11 @@ test_entries_zeroed_after_use(void **state)
 	fill(ps, ZCS_PRESIG_SCHNORR);
 	for (kind = 0; kind < ZCS_PRESIG_KINDS; kind++)
 		for (i = 0; i < 8; i++)
-			assert_false(all_zero(&ps->pools[kind]->slots[i], sizeof(struct entry)));
+			assert_false(
+				all_zero(&ps->pools[kind]->slots[i], sizeof(struct presig_entry)));
 	random_bytes(hash, 32);
 	for (algo = ZCS_ALGO_ECDSA; algo <= ZCS_ALGO_SCHNORR; algo++) {
-		struct entry *e = ring_peek(ps->pools[kind_of(algo)]);
+		struct presig_entry *e = ring_peek(ps->pools[kind_of(algo)]);
 
 		assert_int_equal(
 			zcs_presig_sign(f->ctx, ps, sig, &rid, &f->keys[0], algo, hash), ZCS_OK);
@@ -652,7 +605,7 @@ test_entries_zeroed_after_use(void **state)
 	assert_int_equal(zcs_presig_drain(ps, ZCS_PRESIG_SCHNORR), 7);
 	assert_int_equal(zcs_presig_drain(ps, ZCS_PRESIG_KINDS), 0);
 	for (kind = 0; kind < ZCS_PRESIG_KINDS; kind++)
-		assert_true(all_zero(ps->pools[kind]->slots, 8 * sizeof(struct entry)));
+		assert_true(all_zero(ps->pools[kind]->slots, 8 * sizeof(struct presig_entry)));
 	/* The refill scratch holds no nonce between batches either. */
 	assert_true(all_zero(ps->scratch, sizeof(*ps->scratch)));
 	zcs_presig_destroy(ps);
@@ -665,10 +618,10 @@ test_entries_zeroed_after_use(void **state)
 static void
 test_fork_child_wiped(void **state)
 {
-	struct fixture *f = *state;
+	struct secp_sign_fixture *f = *state;
 	struct zcs_presig *ps = make_pool(64, 64);
-	const size_t ecdsa_bytes = 64 * sizeof(struct entry);
-	struct entry *slots[ZCS_PRESIG_KINDS];
+	const size_t ecdsa_bytes = 64 * sizeof(struct presig_entry);
+	struct presig_entry *slots[ZCS_PRESIG_KINDS];
 	int status;
 	pid_t pid;
 
@@ -697,8 +650,8 @@ test_fork_child_wiped(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 	/* The parent's pools are untouched. */
 	assert_int_equal(pool_depth(ps->pools[0]), 64);
-	assert_false(all_zero(slots[0], sizeof(struct entry)));
-	assert_false(all_zero(&slots[1][63], sizeof(struct entry)));
+	assert_false(all_zero(slots[0], sizeof(struct presig_entry)));
+	assert_false(all_zero(&slots[1][63], sizeof(struct presig_entry)));
 	zcs_presig_destroy(ps);
 }
 
@@ -739,7 +692,7 @@ rset_add(struct rset *s, const uint8_t r[32])
 static void
 test_million_no_repeated_r(void **state)
 {
-	struct fixture *f = *state;
+	struct secp_sign_fixture *f = *state;
 	struct zcs_presig *ps = make_pool(4096, 2048);
 	struct zcs_presig_stats st;
 	struct rset set;
@@ -763,7 +716,7 @@ test_million_no_repeated_r(void **state)
 		const struct zcs_key *key = &f->keys[i % NKEYS];
 
 		while (pool_depth(ps->pools[kind_of(algo)]) == 0) {
-			sleep_us(200);
+			usleep(200);
 			/* ~20 minutes at most: a hung refill thread fails, not hangs. */
 			assert_true(++waits < 6000000);
 		}
@@ -793,7 +746,7 @@ wait_depth(struct zcs_presig *ps, unsigned int kind, uint32_t want)
 	unsigned int waits = 0;
 
 	while (pool_depth(ps->pools[kind]) != want) {
-		sleep_us(1000);
+		usleep(1000);
 		assert_true(++waits < 600000);
 	}
 }
@@ -801,7 +754,7 @@ wait_depth(struct zcs_presig *ps, unsigned int kind, uint32_t want)
 static void
 test_refill_water_marks(void **state)
 {
-	struct fixture *f = *state;
+	struct secp_sign_fixture *f = *state;
 	struct zcs_presig_conf conf;
 	struct zcs_presig *ps;
 	uint8_t hash[32], sig[64], rid;
@@ -829,7 +782,7 @@ test_refill_water_marks(void **state)
 		assert_int_equal(
 			zcs_presig_sign(f->ctx, ps, sig, &rid, &f->keys[0], ZCS_ALGO_ECDSA, hash),
 			ZCS_OK);
-	sleep_us(20 * ZCS_PRESIG_IDLE_US);
+	usleep(20 * ZCS_PRESIG_IDLE_US);
 	assert_int_equal(pool_depth(ps->pools[0]), 130);
 	/* Below low: back to high. */
 	for (i = 0; i < 10; i++)
@@ -891,8 +844,8 @@ test_create_checks(void **state)
 #define RING_ITEMS 2000000u
 
 struct ring_test {
-	struct pool pool;
-	struct entry slots[16];
+	struct presig_pool pool;
+	struct presig_entry slots[16];
 	uint64_t bad; /* consumer: items out of order or torn */
 	uint64_t got;
 };
@@ -912,7 +865,7 @@ ring_producer(void *arg)
 		if (n > RING_ITEMS + 1 - next)
 			n = RING_ITEMS + 1 - next;
 		for (i = 0; i < n; i++) {
-			struct entry *e = slot(&t->pool, head + i);
+			struct presig_entry *e = ring_slot(&t->pool, head + i);
 			uint64_t v = next + i, nv = ~v;
 
 			memcpy(e->k, &v, 8);
@@ -939,7 +892,7 @@ ring_consumer(void *arg)
 	uint64_t want = 1;
 
 	while (want <= RING_ITEMS) {
-		struct entry *e = ring_peek(&t->pool);
+		struct presig_entry *e = ring_peek(&t->pool);
 		uint64_t v, v2, nv, nv2;
 
 		if (e == NULL) {
@@ -990,7 +943,7 @@ test_spsc_ring_two_threads(void **state)
 static void
 test_selftest(void **state)
 {
-	struct fixture *f = *state;
+	struct secp_sign_fixture *f = *state;
 	char err[256];
 	unsigned int m;
 

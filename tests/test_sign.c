@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,52 +39,22 @@
 static const unsigned int modes[] = {ZCS_NONCE_RFC6979, ZCS_NONCE_HEDGED};
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
 
-struct fixture {
-	secp256k1_context *ctx; /* zcs_sign_ctx_create(): the signer's */
-	secp256k1_context *vctx; /* an independent one, for verify and key derivation */
-	struct zcs_key keys[NKEYS];
-};
-
 static void
 random_bytes(uint8_t *buf, size_t len)
 {
-	assert_int_equal(getrandom(buf, len, 0), (ssize_t)len);
-}
-
-/* A key built the way the key store builds it, from a random valid secret. */
-static void
-make_key(const secp256k1_context *ctx, struct zcs_key *k, uint64_t account)
-{
-	secp256k1_pubkey pub;
-	secp256k1_xonly_pubkey xpub;
-	size_t len = 33;
-
-	memset(k, 0, sizeof(*k));
-	k->account = account;
-	do
-		random_bytes(k->seckey, 32);
-	while (!secp256k1_ec_seckey_verify(ctx, k->seckey));
-	assert_true(secp256k1_keypair_create(ctx, &k->keypair, k->seckey));
-	assert_true(secp256k1_ec_pubkey_create(ctx, &pub, k->seckey));
-	assert_true(secp256k1_ec_pubkey_serialize(
-		ctx, k->pub_compressed, &len, &pub, SECP256K1_EC_COMPRESSED));
-	assert_true(secp256k1_keypair_xonly_pub(ctx, &xpub, NULL, &k->keypair));
-	assert_true(secp256k1_xonly_pubkey_serialize(ctx, k->pub_xonly, &xpub));
+	assert_int_equal(secp_random(buf, len), 0);
 }
 
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	int i;
+	struct secp_sign_fixture *f = calloc(1, sizeof(*f));
+	unsigned int i;
 
 	assert_non_null(f);
-	f->ctx = zcs_sign_ctx_create();
-	assert_non_null(f->ctx);
-	f->vctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-	assert_non_null(f->vctx);
+	assert_int_equal(secp_sign_fixture_init(f, NKEYS), 0);
 	for (i = 0; i < NKEYS; i++)
-		make_key(f->vctx, &f->keys[i], 1000 + (uint64_t)i);
+		assert_int_equal(secp_key_make(f->vctx, &f->keys[i], 1000 + (uint64_t)i, NULL), 0);
 	*state = f;
 	return 0;
 }
@@ -93,12 +62,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	zcs_sign_ctx_destroy(f->ctx);
-	secp256k1_context_destroy(f->vctx);
-	explicit_bzero(f->keys, sizeof(f->keys));
-	free(f);
+	secp_sign_fixture_fini(*state);
+	free(*state);
 	return 0;
 }
 
@@ -106,16 +71,13 @@ teardown(void **state)
 static void
 test_hash(unsigned int i, uint8_t hash[32])
 {
-	if (i < SECP_EDGE_HASHES)
-		secp_edge_hash(i, hash);
-	else
-		random_bytes(hash, 32);
+	assert_int_equal(secp_test_hash(i, hash), 0);
 }
 
 #define NHASHES (SECP_EDGE_HASHES + NRANDOM)
 
 static void
-pubkey_of(const struct fixture *f, const struct zcs_key *k, secp256k1_pubkey *pub)
+pubkey_of(const struct secp_sign_fixture *f, const struct zcs_key *k, secp256k1_pubkey *pub)
 {
 	assert_true(secp256k1_ec_pubkey_parse(f->vctx, pub, k->pub_compressed, 33));
 }
@@ -123,7 +85,7 @@ pubkey_of(const struct fixture *f, const struct zcs_key *k, secp256k1_pubkey *pu
 static void
 test_ecdsa_verifies_low_s(void **state)
 {
-	struct fixture *f = *state;
+	struct secp_sign_fixture *f = *state;
 	unsigned int i, k, m;
 
 	for (m = 0; m < NMODES; m++)
@@ -160,7 +122,7 @@ test_ecdsa_verifies_low_s(void **state)
 static void
 test_ecdsa_deterministic(void **state)
 {
-	struct fixture *f = *state;
+	struct secp_sign_fixture *f = *state;
 	const struct zcs_key *k0 = &f->keys[0];
 	uint8_t hash[32], a[64], b[64];
 	uint8_t recid;
@@ -181,7 +143,7 @@ test_ecdsa_deterministic(void **state)
 static void
 test_ecdsa_hedged_fresh(void **state)
 {
-	struct fixture *f = *state;
+	struct secp_sign_fixture *f = *state;
 	const struct zcs_key *k0 = &f->keys[0];
 	uint8_t hash[32], a[64], b[64], det[64];
 	uint8_t recid;
@@ -204,7 +166,7 @@ test_ecdsa_hedged_fresh(void **state)
 static void
 test_recoverable(void **state)
 {
-	struct fixture *f = *state;
+	struct secp_sign_fixture *f = *state;
 	unsigned int i, k, m;
 	unsigned int seen[4] = {0};
 
@@ -262,7 +224,7 @@ static void
 test_schnorr(void **state)
 {
 	static const uint8_t zero_aux[32];
-	struct fixture *f = *state;
+	struct secp_sign_fixture *f = *state;
 	unsigned int i, k, m;
 
 	for (m = 0; m < NMODES; m++)
@@ -310,27 +272,32 @@ test_schnorr(void **state)
 		}
 }
 
+/* zcs_sign() refuses with status: a zeroed signature and recid, whatever they held. */
+static void
+assert_sign_refused(const struct secp_sign_fixture *f, unsigned int algo, unsigned int nonce,
+	const uint8_t hash[32], int status)
+{
+	static const uint8_t zero[64];
+	uint8_t sig64[64], recid = 0xaa;
+
+	memset(sig64, 0xaa, sizeof(sig64));
+	assert_int_equal(zcs_sign(f->ctx, sig64, &recid, &f->keys[0], algo, nonce, hash), status);
+	assert_memory_equal(sig64, zero, 64);
+	assert_int_equal(recid, 0);
+}
+
 static void
 test_bad_algo(void **state)
 {
 	static const unsigned int bad[] = {0, 4, 255, 0x100 | ZCS_ALGO_ECDSA};
-	struct fixture *f = *state;
-	uint8_t hash[32], sig64[64], zero[64] = {0};
-	unsigned int i;
+	struct secp_sign_fixture *f = *state;
+	uint8_t hash[32];
+	unsigned int i, m;
 
 	random_bytes(hash, sizeof(hash));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		uint8_t recid = 0xaa;
-
-		for (unsigned int m = 0; m < NMODES; m++) {
-			memset(sig64, 0xaa, sizeof(sig64));
-			assert_int_equal(zcs_sign(f->ctx, sig64, &recid, &f->keys[0], bad[i],
-						 modes[m], hash),
-				ZCS_ERR_BAD_ALGO);
-			assert_memory_equal(sig64, zero, 64);
-			assert_int_equal(recid, 0);
-		}
-	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		for (m = 0; m < NMODES; m++)
+			assert_sign_refused(f, bad[i], modes[m], hash, ZCS_ERR_BAD_ALGO);
 }
 
 /* Precomputed is enclave/presig.c's; anything but rfc6979 / hedged is refused. */
@@ -338,21 +305,13 @@ static void
 test_bad_nonce_mode(void **state)
 {
 	static const unsigned int bad[] = {0, ZCS_NONCE_PRECOMPUTED, 4, 255};
-	struct fixture *f = *state;
-	uint8_t hash[32], sig64[64], zero[64] = {0};
+	struct secp_sign_fixture *f = *state;
+	uint8_t hash[32];
 	unsigned int i;
 
 	random_bytes(hash, sizeof(hash));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		uint8_t recid = 0xaa;
-
-		memset(sig64, 0xaa, sizeof(sig64));
-		assert_int_equal(
-			zcs_sign(f->ctx, sig64, &recid, &f->keys[0], ZCS_ALGO_ECDSA, bad[i], hash),
-			ZCS_ERR_INTERNAL);
-		assert_memory_equal(sig64, zero, 64);
-		assert_int_equal(recid, 0);
-	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_sign_refused(f, ZCS_ALGO_ECDSA, bad[i], hash, ZCS_ERR_INTERNAL);
 }
 
 /* Negate s in a compact signature: the high-S twin, valid math, refused by policy. */
@@ -366,7 +325,7 @@ negate_s(const secp256k1_context *ctx, uint8_t sig64[64])
 static void
 test_verify_var(void **state)
 {
-	struct fixture *f = *state;
+	struct secp_sign_fixture *f = *state;
 	const struct zcs_key *k0 = &f->keys[0], *k1 = &f->keys[1];
 	uint8_t hash[32], sig[64], bad[64], recid;
 	unsigned int algo;
