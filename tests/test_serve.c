@@ -467,6 +467,59 @@ expect_sign_status(int fd, uint64_t seq, int status)
 	assert_memory_equal(r.sign_reply.sig, zero, 64);
 }
 
+/*
+ * A fatal frame: sent on a fresh connection (handshaken first when
+ * after_hello), answered with ERROR(status) for seq, then closed.
+ */
+static void
+expect_fatal(
+	struct fixture *f, bool after_hello, const void *buf, size_t len, int status, uint64_t seq)
+{
+	int fd = after_hello ? client_open(f) : client_connect(f);
+
+	send_all(fd, buf, len);
+	expect_error_and_close(fd, status, seq);
+}
+
+/* The signer outlived what came before: a new client is served and its signature verifies. */
+static void
+assert_still_serves(struct fixture *f, uint64_t seq, int key, unsigned int algo)
+{
+	int fd = client_open(f);
+
+	sign_one(f, fd, seq, key, algo);
+	close(fd);
+}
+
+/*
+ * A server driven step by step from this thread: no listener, no loop
+ * thread, spin idle, the fixture's keys, stopped by *stop.
+ */
+static void
+driven_conf(struct fixture *f, struct zcs_serve_conf *conf, atomic_int *stop)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->ctx = f->ctx;
+	conf->ks = &f->ks;
+	conf->listen_fd = -1;
+	conf->idle = ZCS_POLL_SPIN;
+	conf->stop = stop;
+}
+
+/* A socketpair whose one end srv serves (send buffer sndbuf bytes, 0: default); the other. */
+static int
+driven_pair(struct zcs_server *srv, int sndbuf)
+{
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	if (sndbuf > 0)
+		assert_int_equal(
+			setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
+	assert_int_equal(zcs_serve_conn_open(srv, sv[0]), 0);
+	return sv[1];
+}
+
 /* ---- tests ---- */
 
 static void
@@ -619,21 +672,12 @@ test_sign_before_hello(void **state)
 	struct zcs_wire_sign req;
 	struct zcs_wire_pubkey pk;
 	uint8_t hash[32] = {1};
-	int fd;
 
-	fd = client_connect(f);
 	zcs_wire_sign(&req, 42, f->accounts[0], ZCS_ALGO_ECDSA, hash);
-	send_all(fd, &req, sizeof(req));
-	expect_error_and_close(fd, ZCS_ERR_UNEXPECTED, 42);
-
-	fd = client_connect(f);
+	expect_fatal(f, false, &req, sizeof(req), ZCS_ERR_UNEXPECTED, 42);
 	zcs_wire_pubkey(&pk, 43, f->accounts[0]);
-	send_all(fd, &pk, sizeof(pk));
-	expect_error_and_close(fd, ZCS_ERR_UNEXPECTED, 43);
-
-	fd = client_open(f);
-	sign_one(f, fd, 44, 0, ZCS_ALGO_ECDSA);
-	close(fd);
+	expect_fatal(f, false, &pk, sizeof(pk), ZCS_ERR_UNEXPECTED, 43);
+	assert_still_serves(f, 44, 0, ZCS_ALGO_ECDSA);
 }
 
 /* A second HELLO, or a frame only the signer sends: ERROR(UNEXPECTED) and close. */
@@ -641,27 +685,17 @@ static void
 test_unexpected_after_hello(void **state)
 {
 	struct fixture *f = *state;
+	struct zcs_wire_hello h;
 	struct zcs_wire_sign_reply sr;
 	struct zcs_wire_error e;
-	int fd;
 
-	fd = client_open(f);
-	send_hello(fd, SHARD_ID, SHARD_COUNT);
-	expect_error_and_close(fd, ZCS_ERR_UNEXPECTED, 0);
-
-	fd = client_open(f);
+	zcs_wire_hello(&h, SHARD_ID, SHARD_COUNT);
+	expect_fatal(f, true, &h, sizeof(h), ZCS_ERR_UNEXPECTED, 0);
 	zcs_wire_sign_reply(&sr, 77, ZCS_OK, 0, 5, NULL);
-	send_all(fd, &sr, sizeof(sr));
-	expect_error_and_close(fd, ZCS_ERR_UNEXPECTED, 77);
-
-	fd = client_open(f);
+	expect_fatal(f, true, &sr, sizeof(sr), ZCS_ERR_UNEXPECTED, 77);
 	zcs_wire_error(&e, 78, ZCS_ERR_SHUTDOWN);
-	send_all(fd, &e, sizeof(e));
-	expect_error_and_close(fd, ZCS_ERR_UNEXPECTED, 78);
-
-	fd = client_open(f);
-	sign_one(f, fd, 79, 3, ZCS_ALGO_SCHNORR);
-	close(fd);
+	expect_fatal(f, true, &e, sizeof(e), ZCS_ERR_UNEXPECTED, 78);
+	assert_still_serves(f, 79, 3, ZCS_ALGO_SCHNORR);
 }
 
 static void
@@ -670,31 +704,24 @@ test_wrong_shard(void **state)
 	struct fixture *f = *state;
 	struct zcs_wire_hello h;
 	char log[4096];
-	int fd;
 
 	capture_begin(f);
-	fd = client_connect(f);
-	send_hello(fd, 0, SHARD_COUNT);
-	expect_error_and_close(fd, ZCS_ERR_WRONG_SHARD, 0);
+	zcs_wire_hello(&h, 0, SHARD_COUNT);
+	expect_fatal(f, false, &h, sizeof(h), ZCS_ERR_WRONG_SHARD, 0);
 	capture_end(f, log, sizeof(log));
 	assert_non_null(strstr(log, "wrong shard"));
 	assert_non_null(strstr(log, "shard 0/4"));
 	assert_non_null(strstr(log, "shard 1/4"));
 
-	fd = client_connect(f);
-	send_hello(fd, SHARD_ID, 2);
-	expect_error_and_close(fd, ZCS_ERR_WRONG_SHARD, 0);
+	zcs_wire_hello(&h, SHARD_ID, 2);
+	expect_fatal(f, false, &h, sizeof(h), ZCS_ERR_WRONG_SHARD, 0);
 
 	/* A HELLO with a bad body cannot start a connection either. */
-	fd = client_connect(f);
 	zcs_wire_hello(&h, SHARD_ID, SHARD_COUNT);
 	h.reserved = 1;
-	send_all(fd, &h, sizeof(h));
-	expect_error_and_close(fd, ZCS_ERR_BAD_RESERVED, 0);
+	expect_fatal(f, false, &h, sizeof(h), ZCS_ERR_BAD_RESERVED, 0);
 
-	fd = client_open(f);
-	sign_one(f, fd, 1, 4, ZCS_ALGO_ECDSA);
-	close(fd);
+	assert_still_serves(f, 1, 4, ZCS_ALGO_ECDSA);
 }
 
 static void
@@ -726,18 +753,7 @@ test_second_connection_busy(void **state)
 	sign_one(f, a, 3, 2, ZCS_ALGO_SCHNORR);
 	close(a);
 	/* Once it is gone the next client is served. */
-	b = client_open(f);
-	sign_one(f, b, 4, 3, ZCS_ALGO_ECDSA);
-	close(b);
-}
-
-static void
-garbage_closes(struct fixture *f, bool after_hello, const void *buf, size_t len, int status)
-{
-	int fd = after_hello ? client_open(f) : client_connect(f);
-
-	send_all(fd, buf, len);
-	expect_error_and_close(fd, status, 0);
+	assert_still_serves(f, 4, 3, ZCS_ALGO_ECDSA);
 }
 
 static void
@@ -747,39 +763,36 @@ test_garbage_fatal(void **state)
 	struct zcs_wire_sign s;
 	uint8_t hash[32] = {0};
 	uint8_t junk[200];
-	int fd;
 
 	zcs_wire_sign(&s, 1, f->accounts[0], ZCS_ALGO_ECDSA, hash);
 	s.hdr.magic ^= htole32(1);
-	garbage_closes(f, false, &s, sizeof(s), ZCS_ERR_BAD_MAGIC);
-	garbage_closes(f, true, &s, sizeof(s), ZCS_ERR_BAD_MAGIC);
+	expect_fatal(f, false, &s, sizeof(s), ZCS_ERR_BAD_MAGIC, 0);
+	expect_fatal(f, true, &s, sizeof(s), ZCS_ERR_BAD_MAGIC, 0);
 
 	zcs_wire_sign(&s, 1, f->accounts[0], ZCS_ALGO_ECDSA, hash);
 	s.hdr.version = ZCS_WIRE_VERSION + 1;
-	garbage_closes(f, true, &s, sizeof(s), ZCS_ERR_BAD_VERSION);
+	expect_fatal(f, true, &s, sizeof(s), ZCS_ERR_BAD_VERSION, 0);
 
 	zcs_wire_sign(&s, 1, f->accounts[0], ZCS_ALGO_ECDSA, hash);
 	s.hdr.type = 99;
-	garbage_closes(f, true, &s, sizeof(s), ZCS_ERR_BAD_TYPE);
+	expect_fatal(f, true, &s, sizeof(s), ZCS_ERR_BAD_TYPE, 0);
 	s.hdr.type = 0;
-	garbage_closes(f, false, &s, sizeof(s), ZCS_ERR_BAD_TYPE);
+	expect_fatal(f, false, &s, sizeof(s), ZCS_ERR_BAD_TYPE, 0);
 
 	zcs_wire_sign(&s, 1, f->accounts[0], ZCS_ALGO_ECDSA, hash);
 	s.hdr.length = htole16(sizeof(s) + 8);
-	garbage_closes(f, true, &s, sizeof(s), ZCS_ERR_BAD_LENGTH);
+	expect_fatal(f, true, &s, sizeof(s), ZCS_ERR_BAD_LENGTH, 0);
 	s.hdr.length = htole16(0);
-	garbage_closes(f, false, &s, sizeof(s), ZCS_ERR_BAD_LENGTH);
+	expect_fatal(f, false, &s, sizeof(s), ZCS_ERR_BAD_LENGTH, 0);
 
 	/* Random bytes: the magic cannot match once the first byte differs. */
 	random_bytes(junk, sizeof(junk));
 	junk[0] = (uint8_t) ~(ZCS_WIRE_MAGIC & 0xff);
-	garbage_closes(f, false, junk, sizeof(junk), ZCS_ERR_BAD_MAGIC);
-	garbage_closes(f, true, junk, sizeof(junk), ZCS_ERR_BAD_MAGIC);
+	expect_fatal(f, false, junk, sizeof(junk), ZCS_ERR_BAD_MAGIC, 0);
+	expect_fatal(f, true, junk, sizeof(junk), ZCS_ERR_BAD_MAGIC, 0);
 
 	/* The signer outlived all of it. */
-	fd = client_open(f);
-	sign_one(f, fd, 5, 5, ZCS_ALGO_ECDSA);
-	close(fd);
+	assert_still_serves(f, 5, 5, ZCS_ALGO_ECDSA);
 }
 
 /* Valid frames after a bad one in the same write are never answered. */
@@ -897,9 +910,7 @@ test_client_gone(void **state)
 	usleep(20000);
 	close(fd);
 
-	fd = client_open(f);
-	sign_one(f, fd, 1, 0, ZCS_ALGO_ECDSA);
-	close(fd);
+	assert_still_serves(f, 1, 0, ZCS_ALGO_ECDSA);
 }
 
 /*
@@ -1023,34 +1034,28 @@ test_conn_api(void **state)
 	struct zcs_wire_hello h;
 	union zcs_wire_frame r;
 	atomic_int stop = 0;
-	int sv[2], i;
+	int fd, i;
 
 	assert_int_equal(stop_server(f), 0);
-	memset(&conf, 0, sizeof(conf));
-	conf.ctx = f->ctx;
-	conf.ks = &f->ks;
-	conf.listen_fd = -1;
-	conf.idle = ZCS_POLL_SPIN;
-	conf.stop = &stop;
+	driven_conf(f, &conf, &stop);
 	srv = zcs_serve_create(&conf);
 	assert_non_null(srv);
 	assert_false(zcs_serve_conn_active(srv));
 	assert_int_equal(zcs_serve_conn_poll(srv), ZCS_SERVE_IDLE);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	assert_int_equal(zcs_serve_conn_open(srv, sv[0]), 0);
+	fd = driven_pair(srv, 0);
 	assert_true(zcs_serve_conn_active(srv));
-	assert_int_equal(zcs_serve_conn_open(srv, sv[1]), -EBUSY);
+	assert_int_equal(zcs_serve_conn_open(srv, fd), -EBUSY);
 	assert_int_equal(zcs_serve_conn_poll(srv), ZCS_SERVE_IDLE);
 
 	zcs_wire_hello(&h, ZCS_SHARD_ANY, 0);
-	send_all(sv[1], &h, sizeof(h));
+	send_all(fd, &h, sizeof(h));
 	assert_int_equal(zcs_serve_conn_poll(srv), ZCS_SERVE_BUSY);
-	recv_frame(sv[1], &r);
+	recv_frame(fd, &r);
 	assert_int_equal(r.hdr.type, ZCS_FT_HELLO_REPLY);
 	assert_int_equal(r.hello_reply.key_count, NKEYS);
 
 	/* Peer close: the step reports it and the server is free again. */
-	close(sv[1]);
+	close(fd);
 	for (i = 0; i < 3 && zcs_serve_conn_active(srv); i++)
 		zcs_serve_conn_poll(srv);
 	assert_false(zcs_serve_conn_active(srv));
@@ -1105,44 +1110,37 @@ test_conn_stall(void **state)
 	uint8_t *rbuf = malloc(rlen);
 	uint8_t(*hashes)[32] = calloc(N1 + N2, 32);
 	atomic_int stop = 0;
-	int sv[2], sndbuf = 8192;
 	size_t off, used;
 	unsigned int i;
+	int fd;
 
 	assert_non_null(reqs);
 	assert_non_null(rbuf);
 	assert_non_null(hashes);
 	assert_int_equal(stop_server(f), 0);
-	memset(&conf, 0, sizeof(conf));
-	conf.ctx = f->ctx;
-	conf.ks = &f->ks;
-	conf.listen_fd = -1;
-	conf.idle = ZCS_POLL_SPIN;
-	conf.stop = &stop;
+	driven_conf(f, &conf, &stop);
 	srv = zcs_serve_create(&conf);
 	assert_non_null(srv);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
-	assert_int_equal(zcs_serve_conn_open(srv, sv[0]), 0);
+	fd = driven_pair(srv, 8192);
 	for (i = 0; i < N1 + N2; i++) {
 		random_bytes(hashes[i], 32);
 		zcs_wire_sign(&reqs[i], i, f->accounts[i % NKEYS], ZCS_ALGO_ECDSA, hashes[i]);
 	}
 	/* First batch: replies to it stay pending (below the high-water mark). */
 	zcs_wire_hello(&h, SHARD_ID, SHARD_COUNT);
-	send_all(sv[1], &h, sizeof(h));
-	send_all(sv[1], reqs, N1 * sizeof(*reqs));
+	send_all(fd, &h, sizeof(h));
+	send_all(fd, reqs, N1 * sizeof(*reqs));
 	assert_int_equal(zcs_serve_conn_poll(srv), ZCS_SERVE_BUSY);
 	assert_true(srv->tx_len - srv->tx_off > 0);
 	assert_true(srv->tx_len - srv->tx_off <= ZCS_SERVE_TX_HIGH_WATER);
 	/* Second batch: a full receive buffer whose replies cannot all fit. */
-	send_all(sv[1], reqs + N1, N2 * sizeof(*reqs));
+	send_all(fd, reqs + N1, N2 * sizeof(*reqs));
 	assert_int_equal(zcs_serve_conn_poll(srv), ZCS_SERVE_BUSY);
 	assert_true(srv->rx_stalled);
 	assert_true(srv->stats.rx_stalls > 0);
 	assert_true(srv->stats.send_short > 0);
 
-	pump_replies(srv, sv[1], rbuf, rlen);
+	pump_replies(srv, fd, rbuf, rlen);
 	off = sizeof(struct zcs_wire_hello_reply);
 	for (i = 0; i < N1 + N2; i++) {
 		union zcs_wire_frame r;
@@ -1154,7 +1152,7 @@ test_conn_stall(void **state)
 	assert_int_equal(srv->stats.signed_ok, N1 + N2);
 	assert_int_equal(srv->tx_len, 0);
 	assert_false(srv->rx_stalled);
-	close(sv[1]);
+	close(fd);
 	zcs_serve_destroy(srv);
 	free(reqs);
 	free(rbuf);
@@ -1166,6 +1164,7 @@ static void
 test_stats_rfc6979(void **state)
 {
 	struct fixture *f = *state;
+	struct zcs_wire_stats_reply in, bad;
 	struct zcs_wire_stats q;
 	union zcs_wire_frame r;
 	int fd;
@@ -1186,22 +1185,14 @@ test_stats_rfc6979(void **state)
 	close(fd);
 
 	/* Before HELLO, STATS is out of place like any request. */
-	fd = client_connect(f);
 	zcs_wire_stats(&q, 9);
-	send_all(fd, &q, sizeof(q));
-	expect_error_and_close(fd, ZCS_ERR_UNEXPECTED, 9);
+	expect_fatal(f, false, &q, sizeof(q), ZCS_ERR_UNEXPECTED, 9);
 
 	/* A STATS_REPLY sent to the signer: ERROR(UNEXPECTED) and close. */
-	fd = client_open(f);
-	{
-		struct zcs_wire_stats_reply in, bad;
-
-		memset(&in, 0, sizeof(in));
-		in.nonce_mode = ZCS_NONCE_RFC6979;
-		zcs_wire_stats_reply(&bad, 11, &in);
-		send_all(fd, &bad, sizeof(bad));
-	}
-	expect_error_and_close(fd, ZCS_ERR_UNEXPECTED, 11);
+	memset(&in, 0, sizeof(in));
+	in.nonce_mode = ZCS_NONCE_RFC6979;
+	zcs_wire_stats_reply(&bad, 11, &in);
+	expect_fatal(f, true, &bad, sizeof(bad), ZCS_ERR_UNEXPECTED, 11);
 }
 
 /* A server on one end of a socketpair, driven step by step from this thread. */
@@ -1216,24 +1207,17 @@ mode_srv_open(struct fixture *f, struct mode_srv *m, unsigned int nonce, struct 
 	bool verify, const struct zcs_keystore *ks)
 {
 	struct zcs_serve_conf conf;
-	int sv[2];
 
 	assert_int_equal(stop_server(f), 0);
-	memset(&conf, 0, sizeof(conf));
-	conf.ctx = f->ctx;
+	atomic_init(&m->stop, 0);
+	driven_conf(f, &conf, &m->stop);
 	conf.ks = ks;
 	conf.nonce = nonce;
 	conf.presig = ps;
 	conf.verify = verify;
-	conf.listen_fd = -1;
-	conf.idle = ZCS_POLL_SPIN;
-	atomic_init(&m->stop, 0);
-	conf.stop = &m->stop;
 	m->srv = zcs_serve_create(&conf);
 	assert_non_null(m->srv);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	assert_int_equal(zcs_serve_conn_open(m->srv, sv[0]), 0);
-	m->fd = sv[1];
+	m->fd = driven_pair(m->srv, 0);
 }
 
 static void
@@ -1279,16 +1263,22 @@ mode_srv_stats(struct mode_srv *m, uint64_t seq, union zcs_wire_frame *r)
 	assert_int_equal(r->stats_reply.seq, seq);
 }
 
-/* One SIGN through the driven server; returns the reply's status (verified when OK). */
+/*
+ * One SIGN of hash (NULL: a random one) through the driven server; returns
+ * the reply's status (verified when OK).
+ */
 static int
 mode_srv_sign(struct fixture *f, struct mode_srv *m, uint64_t seq, int key, unsigned int algo,
-	uint8_t sig_out[64])
+	const uint8_t *hash_in, uint8_t sig_out[64])
 {
 	struct zcs_wire_sign req;
 	union zcs_wire_frame r;
 	uint8_t hash[32];
 
-	random_bytes(hash, sizeof(hash));
+	if (hash_in != NULL)
+		memcpy(hash, hash_in, sizeof(hash));
+	else
+		random_bytes(hash, sizeof(hash));
 	zcs_wire_sign(&req, seq, f->accounts[key], (uint8_t)algo, hash);
 	mode_srv_call(m, &req, sizeof(req), sizeof(struct zcs_wire_sign_reply), &r);
 	assert_int_equal(r.hdr.type, ZCS_FT_SIGN_REPLY);
@@ -1337,11 +1327,11 @@ test_precomputed_mode(void **state)
 	/* 10 ECDSA (both kinds) and 5 BIP-340: 2 and 1 past the pools. */
 	for (i = 0; i < 10; i++)
 		assert_int_equal(mode_srv_sign(f, &m, seq++, (int)(i % NKEYS),
-					 ZCS_ALGO_ECDSA + (i & 1), NULL),
+					 ZCS_ALGO_ECDSA + (i & 1), NULL, NULL),
 			ZCS_OK);
 	for (i = 0; i < 5; i++)
 		assert_int_equal(
-			mode_srv_sign(f, &m, seq++, (int)(i % NKEYS), ZCS_ALGO_SCHNORR, NULL),
+			mode_srv_sign(f, &m, seq++, (int)(i % NKEYS), ZCS_ALGO_SCHNORR, NULL, NULL),
 			ZCS_OK);
 	mode_srv_stats(&m, seq++, &r);
 	assert_int_equal(r.stats_reply.ecdsa_depth, 0);
@@ -1360,21 +1350,16 @@ static void
 test_hedged_mode(void **state)
 {
 	struct fixture *f = *state;
-	struct zcs_wire_sign req;
 	struct mode_srv m;
-	union zcs_wire_frame r, r2;
-	uint8_t hash[32];
+	union zcs_wire_frame r;
+	uint8_t hash[32], sig1[64], sig2[64];
 
 	mode_srv_open(f, &m, ZCS_NONCE_HEDGED, NULL, false, &f->ks);
 	mode_srv_hello(&m, ZCS_NONCE_HEDGED);
 	random_bytes(hash, sizeof(hash));
-	zcs_wire_sign(&req, 1, f->accounts[0], ZCS_ALGO_ECDSA, hash);
-	mode_srv_call(&m, &req, sizeof(req), sizeof(struct zcs_wire_sign_reply), &r);
-	verify_reply(f, &r.sign_reply, 1, 0, ZCS_ALGO_ECDSA, hash);
-	zcs_wire_sign(&req, 2, f->accounts[0], ZCS_ALGO_ECDSA, hash);
-	mode_srv_call(&m, &req, sizeof(req), sizeof(struct zcs_wire_sign_reply), &r2);
-	verify_reply(f, &r2.sign_reply, 2, 0, ZCS_ALGO_ECDSA, hash);
-	assert_memory_not_equal(r.sign_reply.sig, r2.sign_reply.sig, 64);
+	assert_int_equal(mode_srv_sign(f, &m, 1, 0, ZCS_ALGO_ECDSA, hash, sig1), ZCS_OK);
+	assert_int_equal(mode_srv_sign(f, &m, 2, 0, ZCS_ALGO_ECDSA, hash, sig2), ZCS_OK);
+	assert_memory_not_equal(sig1, sig2, 64);
 	mode_srv_stats(&m, 3, &r);
 	assert_int_equal(r.stats_reply.nonce_mode, ZCS_NONCE_HEDGED);
 	assert_int_equal(r.stats_reply.ecdsa_capacity + r.stats_reply.schnorr_capacity, 0);
@@ -1412,10 +1397,11 @@ test_verify_after_sign(void **state)
 	for (algo = ZCS_ALGO_ECDSA; algo <= ZCS_ALGO_SCHNORR; algo++) {
 		static const uint8_t zero[64];
 
-		assert_int_equal(mode_srv_sign(f, &m, seq++, 0, algo, sig), ZCS_ERR_SIGN_FAILED);
+		assert_int_equal(
+			mode_srv_sign(f, &m, seq++, 0, algo, NULL, sig), ZCS_ERR_SIGN_FAILED);
 		assert_memory_equal(sig, zero, 64);
 		/* The other keys are intact and still sign. */
-		assert_int_equal(mode_srv_sign(f, &m, seq++, 2, algo, NULL), ZCS_OK);
+		assert_int_equal(mode_srv_sign(f, &m, seq++, 2, algo, NULL, NULL), ZCS_OK);
 	}
 	{
 		char log[4096];
@@ -1440,12 +1426,7 @@ test_create_nonce_checks(void **state)
 	struct zcs_serve_conf conf;
 	atomic_int stop = 0;
 
-	memset(&conf, 0, sizeof(conf));
-	conf.ctx = f->ctx;
-	conf.ks = &f->ks;
-	conf.listen_fd = -1;
-	conf.idle = ZCS_POLL_SPIN;
-	conf.stop = &stop;
+	driven_conf(f, &conf, &stop);
 	conf.nonce = ZCS_NONCE_PRECOMPUTED; /* without pools */
 	errno = 0;
 	assert_null(zcs_serve_create(&conf));
