@@ -3,23 +3,25 @@
  * zcsign-cli top (cli/top.c).
  *
  * Its JSON reader and reply checks, linked from zcs_cli_core (cli/json.h,
- * cli/tel_client.h, cli/top_snap.h): valid text
- * parsed and looked up; every kind of malformed text refused with a position,
- * never a crash (run under ASan/UBSan too); replies that parse but are not
- * what a command answers (another key, null, a missing or negative counter,
- * a closed socket) refused with the command named, fed through a socketpair
- * standing in for the telemetry socket.
+ * cli/tel_client.h, cli/top_snap.h): valid text parsed and looked up; every
+ * kind of malformed text refused with a position, never a crash (run under
+ * ASan/UBSan too); replies that parse but are not what a command answers
+ * (another key, null, a missing or negative counter, a closed socket) refused
+ * with the command named, fed through a socketpair standing in for the
+ * telemetry socket.
  *
  * Then the real thing: two zcsign-enclave signers and zcsignd with EAL
  * telemetry on (engine_fixture.h, conf.telemetry), load from this process as
  * a DPDK secondary (libzcsign), every signature verified against the
  * manifest. What it proves: `top --once --json` reports every shard, up, with
  * signed and latency counts equal to the requests sent there, errors equal to
- * the requests for an unknown account, percentiles ordered; `top --json` while load arrives in
- * bursts reports a rate above zero and ends with every request counted; live `top` with stdout to a
- * file prints one plain table per interval (no ANSI codes) and exits 0 on SIGTERM
- * (ZCS_TOP_OUT=<file> keeps the output); without an engine, top exits 1 naming the socket path and
- * prefix. zcsignd then drains, exits 0, and its totals equal what was sent.
+ * the requests for an unknown account, percentiles ordered; `top --json`
+ * while load arrives in bursts reports a rate above zero and ends with every
+ * request counted; live `top` with stdout to a file prints one plain table
+ * per interval (no ANSI codes) and exits 0 on SIGTERM (ZCS_TOP_OUT=<file>
+ * keeps the output); without an engine, top exits 1 naming the socket path
+ * and prefix. zcsignd then drains, exits 0, and its totals equal what was
+ * sent.
  */
 #define _GNU_SOURCE
 #include <errno.h>
