@@ -2,16 +2,11 @@
 /*
  * Engine configuration: defaults, the INI file and the checks.
  *
- * The file is parsed by rte_cfgfile, which is lenient where an operator's typo
- * must be loud: it silently skips a line that is neither a section nor
- * key = value, keeps duplicate sections and keys, and truncates long values.
- * So the file is first scanned here line by line (syntax and lengths, with
- * line numbers), then loaded by rte_cfgfile, whose sections and entries are
- * walked to refuse anything unknown, duplicated or out of range. Every error
- * is one line naming the file, the section, the key and the value.
- *
- * rte_cfgfile allocates with malloc and logs through rte_log (which writes to
- * stderr before rte_eal_init), so all of this works before the EAL is up.
+ * The file is read by ini.c (a strict line-by-line scan, then rte_cfgfile:
+ * syntax and lengths are refused there with line numbers); its sections and
+ * entries are walked here to refuse anything unknown, duplicated or out of
+ * range. Every error is one line naming the file, the section, the key and
+ * the value. Needs no EAL (see ini.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,9 +25,10 @@
 
 #include "addr.h"
 #include "hex.h"
+#include "ini.h"
+#include "num.h"
 #include "shards.h"
 
-#define COMMENT_CHAR '#'
 #define SHARD_SECTION "shard."
 
 /* Numeric keys of [engine]: field, range, and whether it must be a power of two. */
@@ -105,23 +101,18 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /*
- * Strict decimal: digits only (no sign, space or base prefix), no leading zero
- * (010 is not silently ten to someone who meant octal), at most UINT32_MAX.
+ * Strict decimal (zcs_parse_u64: digits only, no sign, space or base prefix),
+ * at most UINT32_MAX, and no leading zero: 010 is not silently ten to someone
+ * who meant octal.
  */
 static int
 parse_u32(const char *s, uint32_t *v)
 {
-	uint64_t x = 0;
-	size_t i, n = strlen(s);
+	uint64_t x;
 
-	if (n == 0 || n > 10 || (s[0] == '0' && n > 1))
+	if (s[0] == '0' && s[1] != '\0')
 		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		x = x * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (x > UINT32_MAX)
+	if (zcs_parse_u64(s, UINT32_MAX, &x) != 0)
 		return -1;
 	*v = (uint32_t)x;
 	return 0;
@@ -210,88 +201,6 @@ zcs_engine_conf_check(const struct zcs_engine_conf *conf, char *err, size_t errl
 
 /* ---- the file ---- */
 
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
-		*--e = '\0';
-	return s;
-}
-
-/* One line of the pre-scan: what rte_cfgfile would skip, truncate or refuse. */
-static int
-scan_line(char *line, unsigned int lineno, bool *in_section, const char *path, char *err,
-	size_t errlen)
-{
-	char *s, *eq, *key, *val, *hash;
-
-	/* rte_cfgfile reads a line into a buffer of this size. */
-	if (strlen(line) > CFG_NAME_LEN + CFG_VALUE_LEN + 2)
-		return fail(err, errlen, "%s: line %u: longer than %d characters", path, lineno,
-			CFG_NAME_LEN + CFG_VALUE_LEN + 2);
-	hash = strchr(line, COMMENT_CHAR);
-	if (hash != NULL)
-		*hash = '\0';
-	s = trim(line);
-	if (*s == '\0')
-		return 0;
-	if (*s == '[') {
-		size_t n = strlen(s);
-
-		if (s[n - 1] != ']' || n < 3)
-			return fail(err, errlen, "%s: line %u: '%s': a section is [name]", path,
-				lineno, s);
-		if (n - 2 >= CFG_NAME_LEN)
-			return fail(err, errlen, "%s: line %u: section name longer than %d", path,
-				lineno, CFG_NAME_LEN - 1);
-		*in_section = true;
-		return 0;
-	}
-	eq = strchr(s, '=');
-	if (eq == NULL)
-		return fail(err, errlen,
-			"%s: line %u: '%s' is neither [section] nor key = value (comments "
-			"start with '%c')",
-			path, lineno, s, COMMENT_CHAR);
-	*eq = '\0';
-	key = trim(s);
-	val = trim(eq + 1);
-	if (*key == '\0')
-		return fail(err, errlen, "%s: line %u: '= %s' has no key", path, lineno, val);
-	if (!*in_section)
-		return fail(err, errlen, "%s: line %u: %s = %s: before any [section]", path, lineno,
-			key, val);
-	if (*val == '\0')
-		return fail(err, errlen, "%s: line %u: %s has an empty value", path, lineno, key);
-	if (strlen(key) >= CFG_NAME_LEN)
-		return fail(err, errlen, "%s: line %u: key longer than %d", path, lineno,
-			CFG_NAME_LEN - 1);
-	if (strlen(val) >= CFG_VALUE_LEN)
-		return fail(err, errlen, "%s: line %u: %s: value longer than %d", path, lineno, key,
-			CFG_VALUE_LEN - 1);
-	return 0;
-}
-
-static int
-scan_file(FILE *f, const char *path, char *err, size_t errlen)
-{
-	bool in_section = false;
-	unsigned int lineno = 0;
-	char *line = NULL;
-	size_t cap = 0;
-	int rc = 0;
-
-	while (rc == 0 && getline(&line, &cap, f) >= 0)
-		rc = scan_line(line, ++lineno, &in_section, path, err, errlen);
-	free(line);
-	return rc;
-}
-
 static int
 parse_num(struct zcs_engine_conf *conf, const struct num_key *k, const char *val, const char *path,
 	char *err, size_t errlen)
@@ -328,7 +237,8 @@ parse_engine_entry(struct zcs_engine_conf *conf, bool *have_shards,
 
 		if (m < 0)
 			return fail(err, errlen,
-				"%s: [engine] poll = %s: not spin, backoff or yield", path, e->value);
+				"%s: [engine] poll = %s: not spin, backoff or yield", path,
+				e->value);
 		conf->poll = (enum zcs_poll_mode)m;
 		return 0;
 	}
@@ -407,39 +317,46 @@ struct walk {
 	int max_shard;
 };
 
+/* A section's name: [engine], or a [shard.<i>] seen first (reset to its defaults, *shard = i). */
 static int
-walk_section(struct walk *w, struct rte_cfgfile *cfg, int idx, char *err, size_t errlen)
+enter_section(struct walk *w, const char *name, int *shard, char *err, size_t errlen)
 {
-	struct rte_cfgfile_entry *entries = NULL;
-	char name[CFG_NAME_LEN];
-	int n, i, j, shard = -1, rc = 0;
+	int i;
 
-	if (rte_cfgfile_section_entries_by_index(cfg, idx, name, NULL, 0) < 0)
-		return fail(err, errlen, "%s: section %d unreadable", w->path, idx);
+	*shard = -1;
 	if (strcmp(name, "engine") == 0) {
 		if (w->seen_engine)
 			return fail(err, errlen, "%s: [engine] appears twice", w->path);
 		w->seen_engine = true;
-	} else {
-		shard = shard_section(name);
-		if (shard < 0)
-			return fail(err, errlen,
-				"%s: [%s]: unknown section ([engine] or [shard.<0..%d>])", w->path,
-				name, ZCS_MAX_SHARDS - 1);
-		if (w->seen_shard[shard])
-			return fail(err, errlen, "%s: [%s] appears twice", w->path, name);
-		w->seen_shard[shard] = true;
-		w->max_shard = RTE_MAX(w->max_shard, shard);
-		memset(&w->conf->shard[shard], 0, sizeof(w->conf->shard[shard]));
-		w->conf->shard[shard].lcore = ZCS_ENGINE_LCORE_ANY;
-	}
-	n = rte_cfgfile_section_num_entries_by_index(cfg, name, idx);
-	if (n <= 0)
 		return 0;
-	entries = calloc((size_t)n, sizeof(*entries));
-	if (entries == NULL)
-		return -ENOMEM;
-	n = rte_cfgfile_section_entries_by_index(cfg, idx, name, entries, n);
+	}
+	i = shard_section(name);
+	if (i < 0)
+		return fail(err, errlen, "%s: [%s]: unknown section ([engine] or [shard.<0..%d>])",
+			w->path, name, ZCS_MAX_SHARDS - 1);
+	if (w->seen_shard[i])
+		return fail(err, errlen, "%s: [%s] appears twice", w->path, name);
+	w->seen_shard[i] = true;
+	w->max_shard = RTE_MAX(w->max_shard, i);
+	memset(&w->conf->shard[i], 0, sizeof(w->conf->shard[i]));
+	w->conf->shard[i].lcore = ZCS_ENGINE_LCORE_ANY;
+	*shard = i;
+	return 0;
+}
+
+static int
+walk_section(struct walk *w, const struct zcs_ini *ini, int idx, char *err, size_t errlen)
+{
+	struct rte_cfgfile_entry *entries;
+	char name[CFG_NAME_LEN];
+	int n, i, j, shard, rc;
+
+	n = zcs_ini_section(ini, idx, name, &entries);
+	if (n == -ENOMEM)
+		return n;
+	if (n < 0)
+		return fail(err, errlen, "%s: section %d unreadable", w->path, idx);
+	rc = enter_section(w, name, &shard, err, errlen);
 	for (i = 0; rc == 0 && i < n; i++) {
 		for (j = 0; j < i; j++)
 			if (strcmp(entries[i].name, entries[j].name) == 0)
@@ -485,31 +402,18 @@ check_sections(struct walk *w, char *err, size_t errlen)
 int
 zcs_engine_conf_load(struct zcs_engine_conf *conf, char *err, size_t errlen, const char *path)
 {
-	struct rte_cfgfile_parameters params = {.comment_character = COMMENT_CHAR};
 	struct walk w = {.conf = conf, .path = path, .max_shard = -1};
-	struct rte_cfgfile *cfg;
+	struct zcs_ini ini;
 	char cerr[256];
 	int rc, n, i;
-	FILE *f;
 
-	f = fopen(path, "re");
-	if (f == NULL) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return rc;
-	}
-	rc = scan_file(f, path, err, errlen);
-	fclose(f);
+	rc = zcs_ini_load(&ini, path, err, errlen);
 	if (rc != 0)
 		return rc;
-	cfg = rte_cfgfile_load_with_params(path, 0, &params);
-	if (cfg == NULL)
-		return fail(
-			err, errlen, "%s: rte_cfgfile could not parse it (see its log line)", path);
-	n = rte_cfgfile_num_sections(cfg, "", 0);
+	n = zcs_ini_sections(&ini);
 	for (i = 0; rc == 0 && i < n; i++)
-		rc = walk_section(&w, cfg, i, err, errlen);
-	rte_cfgfile_close(cfg);
+		rc = walk_section(&w, &ini, i, err, errlen);
+	zcs_ini_free(&ini);
 	if (rc == 0)
 		rc = check_sections(&w, err, errlen);
 	if (rc == 0 && zcs_engine_conf_check(conf, cerr, sizeof(cerr)) != 0)
