@@ -18,6 +18,7 @@
 #include <zcsign/wire.h>
 
 #include "baseline.h"
+#include "clock.h"
 #include "hex.h"
 #include "sign.h"
 
@@ -27,10 +28,7 @@
 uint64_t
 zcs_baseline_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return zcs_mono_ns();
 }
 
 int
@@ -269,7 +267,8 @@ zcs_baseline_unix_rt(struct zcs_baseline *b, uint64_t *ns, unsigned int n, unsig
 
 		zcs_wire_sign(&req, i, ZCS_BASELINE_ACCOUNT, ZCS_ALGO_ECDSA, hash);
 		if (send(sv[0], &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req) ||
-			zcs_baseline_recv_spin(sv[0], &rep, sizeof(rep), NULL) != 0 || le64toh(rep.seq) != i)
+			zcs_baseline_recv_spin(sv[0], &rep, sizeof(rep), NULL) != 0 ||
+			le64toh(rep.seq) != i)
 			goto out;
 		ns[i] = zcs_baseline_now_ns() - t0;
 	}

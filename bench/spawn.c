@@ -24,6 +24,7 @@
 #include <zcsign/poll.h>
 #include <zcsign/wire.h>
 
+#include "clock.h"
 #include "rmtree.h"
 #include "shards.h"
 #include "spawn.h"
@@ -35,15 +36,6 @@
 /* zcsignd drains for up to its drain timeout (5 s by default), then joins */
 #define ENGINE_STOP_MS 30000
 #define SIGNER_STOP_MS 10000
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 sleep_ms(unsigned int ms)
@@ -105,7 +97,7 @@ start_child(char *const argv[], const char *log, int cpu, int fifo)
 static int
 reap(pid_t pid, unsigned int ms, int *status)
 {
-	uint64_t end = mono_ms() + ms;
+	uint64_t end = (zcs_mono_ns() / 1000000) + ms;
 
 	do {
 		pid_t r = waitpid(pid, status, WNOHANG);
@@ -113,7 +105,7 @@ reap(pid_t pid, unsigned int ms, int *status)
 		if (r == pid || (r < 0 && errno == ECHILD))
 			return 0;
 		sleep_ms(5);
-	} while (mono_ms() < end);
+	} while ((zcs_mono_ns() / 1000000) < end);
 	return -1;
 }
 
@@ -231,11 +223,12 @@ start_signers(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
 			fprintf(stderr, PROG ": --spawn: fork: %s\n", strerror(errno));
 			return -1;
 		}
-		end = mono_ms() + LISTEN_MS;
+		end = (zcs_mono_ns() / 1000000) + LISTEN_MS;
 		while (access(sock, F_OK) != 0) {
 			int status;
 
-			if (mono_ms() > end || waitpid(s->signer[i], &status, WNOHANG) != 0) {
+			if ((zcs_mono_ns() / 1000000) > end ||
+				waitpid(s->signer[i], &status, WNOHANG) != 0) {
 				log_line(log, NULL, last, sizeof(last));
 				fprintf(stderr, PROG ": --spawn: signer %u did not listen: %s\n", i,
 					last);
@@ -293,7 +286,7 @@ start_engine(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
 		return -1;
 	}
 	/* zcsignd logs "shard N -> ..." once zcs_engine_start() published the memzone */
-	end = mono_ms() + ENGINE_START_MS;
+	end = (zcs_mono_ns() / 1000000) + ENGINE_START_MS;
 	for (;;) {
 		log_line(s->log, "zcsignd: shard ", last, sizeof(last));
 		if (last[0] != '\0')
@@ -305,7 +298,7 @@ start_engine(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
 				last, s->log);
 			return -1;
 		}
-		if (mono_ms() > end) {
+		if ((zcs_mono_ns() / 1000000) > end) {
 			fprintf(stderr,
 				PROG ": --spawn: zcsignd not started after %u ms (log: %s)\n",
 				ENGINE_START_MS, s->log);
@@ -346,7 +339,7 @@ zcs_spawn_start(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
 int
 zcs_spawn_wait_up(struct zcs_spawn *s, double timeout_s)
 {
-	uint64_t end = mono_ms() + (uint64_t)(timeout_s * 1000);
+	uint64_t end = (zcs_mono_ns() / 1000000) + (uint64_t)(timeout_s * 1000);
 	const struct zcs_engine_shared *sh = zcs_shards_lookup();
 	struct zcs_engine_info ei;
 	struct zcs_shard_info si;
@@ -356,7 +349,7 @@ zcs_spawn_wait_up(struct zcs_spawn *s, double timeout_s)
 		fprintf(stderr, PROG ": --spawn: no engine state under prefix %s\n", s->prefix);
 		return -1;
 	}
-	while (mono_ms() < end) {
+	while ((zcs_mono_ns() / 1000000) < end) {
 		if (zcs_shards_all_up(sh))
 			return 0;
 		sleep_ms(20);

@@ -22,6 +22,7 @@
 
 #include "addr.h"
 #include "cli.h"
+#include "clock.h"
 #include "out.h"
 #include "wire_io.h"
 
@@ -34,15 +35,6 @@ struct cli_conn {
 	const char *signer;
 	uint16_t shard_id;
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int
 send_frame(struct cli_conn *c, const void *frame, size_t len)
@@ -155,12 +147,12 @@ get_pubkey(struct cli_conn *c, const struct cli_args *a, uint64_t seq,
 	int rc;
 
 	zcs_wire_pubkey(&req, seq, a->account);
-	t0 = now_ns();
+	t0 = zcs_mono_ns();
 	rc = send_frame(c, &req, sizeof(req));
 	if (rc == 0)
 		rc = await_reply(c, ZCS_FT_PUBKEY_REPLY, seq, "PUBKEY", &f);
 	if (latency_ns != NULL)
-		*latency_ns = now_ns() - t0;
+		*latency_ns = zcs_mono_ns() - t0;
 	if (rc == 0)
 		rc = request_status(a, f.pubkey_reply.status);
 	if (rc == 0)
@@ -179,11 +171,11 @@ cmd_sign(struct cli_conn *c, const struct cli_args *a)
 
 	zcs_wire_sign(&req, 1, a->account, (uint8_t)a->algo, a->hash);
 	/* Measured around send -> reply only: the number a client of the signer sees. */
-	t0 = now_ns();
+	t0 = zcs_mono_ns();
 	rc = send_frame(c, &req, sizeof(req));
 	if (rc == 0)
 		rc = await_reply(c, ZCS_FT_SIGN_REPLY, 1, "SIGN", &f);
-	latency = now_ns() - t0;
+	latency = zcs_mono_ns() - t0;
 	if (rc == 0)
 		rc = request_status(a, f.sign_reply.status);
 	/* The key that verifies this signature, so the output is self-contained. */

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cli.h"
 #include "num.h"
 #include "out.h"
@@ -61,21 +62,12 @@ on_signal(int sig)
 	quit = 1;
 }
 
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static int
 read_snap(struct top *t, struct top_snap *s)
 {
 	if (top_snap_read(&t->tel, s) != 0)
 		return -1;
-	s->t_ns = mono_ns();
+	s->t_ns = zcs_mono_ns();
 	return 0;
 }
 
@@ -235,7 +227,7 @@ wait_interval(struct top *t, uint64_t until_ns)
 	uint64_t now;
 	char c;
 
-	while (!quit && (now = mono_ns()) < until_ns) {
+	while (!quit && (now = zcs_mono_ns()) < until_ns) {
 		int ms = (int)((until_ns - now + 999999) / 1000000);
 
 		if (poll(&pfd, t->keys ? 1 : 0, ms) > 0 && (pfd.revents & POLLIN) &&

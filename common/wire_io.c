@@ -6,16 +6,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "clock.h"
 #include "wire_io.h"
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 int
 zcs_wire_send_all(int fd, const void *buf, size_t len)
@@ -38,14 +30,14 @@ zcs_wire_send_all(int fd, const void *buf, size_t len)
 int
 zcs_wire_recv_frame(int fd, union zcs_wire_frame *f, unsigned int timeout_ms)
 {
-	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000u;
+	uint64_t deadline = zcs_mono_ns() + (uint64_t)timeout_ms * 1000000u;
 	uint8_t buf[ZCS_WIRE_MAX_FRAME];
 	size_t have = 0, need = sizeof(struct zcs_wire_hdr), used;
 	int rc;
 
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
-		uint64_t now = now_ns();
+		uint64_t now = zcs_mono_ns();
 		ssize_t n;
 
 		rc = zcs_wire_decode(buf, have, f, &used);

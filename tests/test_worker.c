@@ -294,22 +294,13 @@ load64(const uint64_t *p)
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 wait_state(unsigned int shard, uint32_t want)
 {
-	uint64_t end = now_ms() + WAIT_MS;
+	uint64_t end = inproc_now_ms() + WAIT_MS;
 
 	while (shard_state(shard) != want) {
-		if (now_ms() > end)
+		if (inproc_now_ms() > end)
 			fail_msg("shard %u: state %u, waited for %u", shard, shard_state(shard),
 				want);
 		usleep(1000);
@@ -319,10 +310,10 @@ wait_state(unsigned int shard, uint32_t want)
 static void
 wait_inflight(unsigned int shard, uint64_t want)
 {
-	uint64_t end = now_ms() + WAIT_MS;
+	uint64_t end = inproc_now_ms() + WAIT_MS;
 
 	while (load64(&g.sh->shards[shard].inflight) != want) {
-		if (now_ms() > end)
+		if (inproc_now_ms() > end)
 			fail_msg("shard %u: %" PRIu64 " in flight, waited for %" PRIu64, shard,
 				load64(&g.sh->shards[shard].inflight), want);
 		usleep(1000);
@@ -479,13 +470,13 @@ static void
 collect(unsigned int n, int want, const int *wants)
 {
 	struct zcs_request *out[64];
-	uint64_t end = now_ms() + WAIT_MS;
+	uint64_t end = inproc_now_ms() + WAIT_MS;
 	unsigned int got = 0, k, i;
 
 	while (got < n) {
 		k = zcs_poll(g.c, out, RTE_MIN(64u, n - got));
 		if (k == 0) {
-			if (now_ms() > end)
+			if (inproc_now_ms() > end)
 				fail_msg("%u of %u completions after %d ms", got, n, WAIT_MS);
 			usleep(200);
 			continue;
@@ -910,7 +901,7 @@ signer_signed(unsigned int shard)
 static struct zcs_signer_stats
 wait_signer_stats(unsigned int shard, uint64_t n, int64_t ecdsa_depth, int64_t schnorr_depth)
 {
-	uint64_t end = now_ms() + WAIT_MS;
+	uint64_t end = inproc_now_ms() + WAIT_MS;
 	struct zcs_signer_stats s;
 
 	for (;;) {
@@ -919,7 +910,7 @@ wait_signer_stats(unsigned int shard, uint64_t n, int64_t ecdsa_depth, int64_t s
 			(ecdsa_depth < 0 || s.ecdsa_depth == ecdsa_depth) &&
 			(schnorr_depth < 0 || s.schnorr_depth == schnorr_depth))
 			return s;
-		if (now_ms() > end)
+		if (inproc_now_ms() > end)
 			fail_msg("shard %u: signer stats (rx_tsc %" PRIu64 ") signed_ok %" PRIu64
 				 ", depths %u %u; waited for %" PRIu64 ", %" PRId64 ", %" PRId64,
 				shard, s.rx_tsc, s.signed_ok, s.ecdsa_depth, s.schnorr_depth, n,
@@ -1067,10 +1058,10 @@ fake_engine_up(enum fake_mode mode, uint32_t stats_interval_ms)
 static void
 wait_disconnects(unsigned int shard, uint64_t n)
 {
-	uint64_t end = now_ms() + WAIT_MS;
+	uint64_t end = inproc_now_ms() + WAIT_MS;
 
 	while (load64(&g.sh->shards[shard].disconnects) < n) {
-		if (now_ms() > end)
+		if (inproc_now_ms() > end)
 			fail_msg("shard %u: %" PRIu64 " disconnects, waited for %" PRIu64, shard,
 				load64(&g.sh->shards[shard].disconnects), n);
 		usleep(1000);

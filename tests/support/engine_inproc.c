@@ -16,6 +16,7 @@
 
 #include <zcsign/shard.h>
 
+#include "clock.h"
 #include "engine_inproc.h"
 #include "hex.h"
 #include "lcores.h"
@@ -26,10 +27,7 @@
 uint64_t
 inproc_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return zcs_mono_ns() / 1000000;
 }
 
 static int

@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Test support: see proc_util.h. */
 #define _GNU_SOURCE
+#include "clock.h"
 #include "proc_util.h"
 
 uint64_t
 proc_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return zcs_mono_ns();
 }
 
 void
