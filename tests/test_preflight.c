@@ -19,6 +19,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <zcsign/engine.h>
+
 #include "preflight_checks.h"
 
 static const char *
@@ -170,6 +172,11 @@ test_config(void **state)
 	write_file(path, "[shard.0]\nlcore = two\n");
 	assert_int_equal(zcs_pf_cores_from_config(&s, path, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "line 2"));
+	/* the line of the bad one when the key repeats */
+	write_file(path, "[shard.0]\nlcore = 1\n# a comment\nlcore = 1x\n");
+	assert_int_equal(zcs_pf_cores_from_config(&s, path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "line 4"));
+	assert_non_null(strstr(err, "'1x'"));
 
 	write_file(path, "[engine]\nshards = 1\n");
 	assert_int_equal(zcs_pf_cores_from_config(&s, path, err, sizeof(err)), -EINVAL);
@@ -178,6 +185,46 @@ test_config(void **state)
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(zcs_pf_cores_from_config(&s, path, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, path));
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/*
+ * A file zcsignd refuses for its syntax is refused by --config too, with the
+ * same line: both read it with engine/ini.c.
+ */
+static void
+test_config_syntax(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *line;
+	} bad[] = {
+		/* neither [section] nor key = value */
+		{"[shard.0]\nlcore = 1\nlcore 2\n", "line 3"},
+		/* comments start with '#' */
+		{"; INI comment\n[shard.0]\nlcore = 1\n", "line 1"},
+		{"lcore = 1\n[shard.0]\nlcore = 2\n", "line 1"}, /* before any [section] */
+		{"[shard.0\nlcore = 1\n", "line 1"},
+		{"[shard.0]\nlcore =\n", "line 2"}, /* an empty value */
+	};
+	char dir[] = "/tmp/zcs_pf_syn_XXXXXX", path[128], err[512], eerr[512];
+	struct zcs_engine_conf conf;
+	struct zcs_cpuset s;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/zcsignd.ini", dir);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(path, bad[i].text);
+		zcs_engine_conf_init(&conf);
+		assert_int_equal(zcs_engine_conf_load(&conf, eerr, sizeof(eerr), path), -EINVAL);
+		assert_int_equal(zcs_pf_cores_from_config(&s, path, err, sizeof(err)), -EINVAL);
+		if (strstr(err, bad[i].line) == NULL || strstr(err, path) == NULL)
+			fail_msg("'%s' does not name %s and %s", err, path, bad[i].line);
+		/* the engine's own words, after preflight's "config " */
+		assert_string_equal(err + strlen("config "), eerr);
+	}
+	assert_int_equal(unlink(path), 0);
 	assert_int_equal(rmdir(dir), 0);
 }
 
@@ -556,6 +603,7 @@ main(void)
 		cmocka_unit_test(test_cpuset_lists),
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_config_syntax),
 		cmocka_unit_test(test_suggest_cmdline),
 		cmocka_unit_test(test_fixture_verdicts),
 		cmocka_unit_test(test_whole_trees),

@@ -101,8 +101,7 @@ default_cores(struct zcs_pf_ctx *ctx)
 	char buf[1024];
 	struct zcs_cpuset online;
 
-	if (zcs_pf_read(ctx, "/sys/devices/system/cpu/online", buf, sizeof(buf)) < 0 ||
-		zcs_cpuset_parse(&online, buf) < 0) {
+	if (zcs_pf_online(ctx, &online, buf, sizeof(buf)) < 0) {
 		fprintf(stderr,
 			"zcsign-preflight: could not read %s/sys/devices/system/cpu/online; pass "
 			"--cores\n",

@@ -64,10 +64,19 @@ int zcs_pf_isolcpus_parse(struct zcs_cpuset *s, bool *managed_irq, const char *v
 
 /**
  * Worker cores of a zcsignd INI config: the lcore = N of every [shard.<i>].
- * @return 0; -ENOENT (cannot open), -EINVAL (a shard without lcore, a bad
- *   number, no shard) with one line in err naming the file, line or section.
+ * The file is read as zcsignd reads it (engine/ini.h): a file zcsignd refuses
+ * for its syntax is refused here too, naming the same line.
+ * @return 0; -ENOENT (cannot open), -EINVAL (bad syntax, a shard without
+ *   lcore, a bad number, no shard), -ENOMEM, with one line in err naming the
+ *   file, and the line or the section.
  */
 int zcs_pf_cores_from_config(struct zcs_cpuset *s, const char *path, char *err, size_t errlen);
+
+/**
+ * The online CPUs (ROOT/sys/devices/system/cpu/online), its text in buf.
+ * @return 0, -errno (unreadable), or -EINVAL (not a CPU list).
+ */
+int zcs_pf_online(const struct zcs_pf_ctx *ctx, struct zcs_cpuset *online, char *buf, size_t len);
 
 /** Read ROOT/proc/cmdline into ctx (call once after setting root). */
 void zcs_pf_ctx_load(struct zcs_pf_ctx *ctx);
