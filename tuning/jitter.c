@@ -9,16 +9,15 @@
  * run at the caller's scheduling class: run under `chrt -f 1` on isolated
  * cores to see the host, not the other tasks sharing the core.
  */
-#define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpuset.h"
 #include "jitter_probe.h"
-#include "preflight_checks.h"
+#include "num.h"
+#include "tool.h"
 
 static void
 usage(FILE *f)
@@ -32,14 +31,47 @@ usage(FILE *f)
 		"  --json              one JSON object {tsc_hz, threshold_ns, cores: [...]}\n");
 }
 
+/* --opt VALUE, a number in [min, max] (range: how the message says it). */
 static int
-parse_double(const char *s, double *v, double lo, double hi)
+opt_double(const char *opt, const char *val, double min, double max, const char *range, double *out)
 {
-	char *end;
+	if (zcs_parse_double(val, min, max, out) == 0)
+		return 0;
+	fprintf(stderr, "zcsign-jitter: %s '%s': want %s\n", opt, val, range);
+	return -1;
+}
 
-	errno = 0;
-	*v = strtod(s, &end);
-	return end == s || *end != '\0' || errno != 0 || *v < lo || *v > hi ? -1 : 0;
+/*
+ * The CPUs to spin on: --cores, else every CPU this process may run on; each
+ * must be allowed (a thread pinned elsewhere would fail to start).
+ */
+static int
+pick_cores(struct zcs_cpuset *set)
+{
+	struct zcs_cpuset allowed, refused;
+	int rc = zcs_cpuset_affinity(&allowed);
+	unsigned int c;
+
+	if (zcs_cpuset_count(set) == 0) {
+		if (rc < 0) {
+			fprintf(stderr, "zcsign-jitter: sched_getaffinity: %s; pass --cores\n",
+				strerror(-rc));
+			return -1;
+		}
+		*set = allowed;
+	}
+	if (rc < 0)
+		return 0; /* the threads' start will say */
+	zcs_cpuset_andnot(&refused, set, &allowed);
+	if (zcs_cpuset_count(&refused) == 0)
+		return 0;
+	for (c = 0; !zcs_cpuset_isset(&refused, c); c++)
+		;
+	fprintf(stderr,
+		"zcsign-jitter: cpu %u is offline or not allowed for this process (taskset, cgroup "
+		"cpuset)\n",
+		c);
+	return -1;
 }
 
 int
@@ -53,16 +85,16 @@ main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	static const struct zcs_tool tool = {"zcsign-jitter", usage, opts};
 	struct zcs_jitter_core *cores;
 	struct zcs_cpuset set;
-	cpu_set_t allowed;
 	double seconds = 10, threshold_ns = 1000, hz;
 	char err[256];
 	unsigned int n = 0, k = 0;
-	int json = 0, opt, ret;
+	int json = 0, opt, ret, status;
 
 	zcs_cpuset_zero(&set);
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((opt = zcs_tool_getopt(&tool, argc, argv, &status)) > 0) {
 		switch (opt) {
 		case 'c':
 			if (zcs_cpuset_parse(&set, optarg) < 0 || zcs_cpuset_count(&set) == 0) {
@@ -74,59 +106,24 @@ main(int argc, char **argv)
 			}
 			break;
 		case 's':
-			if (parse_double(optarg, &seconds, 0.001, 86400) < 0) {
-				fprintf(stderr,
-					"zcsign-jitter: --seconds '%s': want 0.001 to 86400\n",
-					optarg);
+			if (opt_double("--seconds", optarg, 0.001, 86400, "0.001 to 86400",
+				    &seconds) < 0)
 				return 2;
-			}
 			break;
 		case 't':
-			if (parse_double(optarg, &threshold_ns, 1, 1e9) < 0) {
-				fprintf(stderr,
-					"zcsign-jitter: --threshold-ns '%s': want 1 to 1e9\n",
-					optarg);
+			if (opt_double("--threshold-ns", optarg, 1, 1e9, "1 to 1e9",
+				    &threshold_ns) < 0)
 				return 2;
-			}
 			break;
 		case 'j':
 			json = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "zcsign-jitter: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
+	if (opt < 0)
+		return status;
+	if (pick_cores(&set) < 0)
 		return 2;
-	}
-	if (zcs_cpuset_count(&set) == 0) {
-		if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) {
-			fprintf(stderr, "zcsign-jitter: sched_getaffinity: %s; pass --cores\n",
-				strerror(errno));
-			return 2;
-		}
-		for (unsigned int c = 0; c < CPU_SETSIZE && c < ZCS_PF_MAX_CPUS; c++)
-			if (CPU_ISSET(c, &allowed))
-				zcs_cpuset_set(&set, c);
-	}
-	if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0) {
-		for (unsigned int c = 0; c < ZCS_PF_MAX_CPUS; c++)
-			if (zcs_cpuset_isset(&set, c) &&
-				(c >= CPU_SETSIZE || !CPU_ISSET(c, &allowed))) {
-				fprintf(stderr,
-					"zcsign-jitter: cpu %u is offline or not allowed for this "
-					"process "
-					"(taskset, cgroup cpuset)\n",
-					c);
-				return 2;
-			}
-	}
 	n = zcs_cpuset_count(&set);
 	cores = aligned_alloc(64, n * sizeof(*cores));
 	if (cores == NULL) {
@@ -135,7 +132,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	hz = zcs_jitter_calibrate(200);
-	for (unsigned int c = 0; c < ZCS_PF_MAX_CPUS; c++)
+	for (unsigned int c = 0; c < ZCS_CPUSET_MAX; c++)
 		if (zcs_cpuset_isset(&set, c))
 			zcs_jitter_core_init(
 				&cores[k++], c, (uint64_t)(threshold_ns * hz / 1e9 + 0.5));

@@ -11,12 +11,12 @@
  * of every shard in --config, else every online CPU but CPU 0.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "preflight_checks.h"
+#include "tool.h"
 
 static void
 usage(FILE *f)
@@ -126,15 +126,16 @@ main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	static const struct zcs_tool tool = {"zcsign-preflight", usage, opts};
 	static struct zcs_pf_ctx ctx;
 	static struct zcs_pf_check res[64];
 	const char *cores_arg = NULL, *config = NULL, *why;
 	char cores[256], err[512], line[2048];
 	unsigned int tally[3] = {0, 0, 0};
-	int json = 0, suggest = 0, opt;
+	int json = 0, suggest = 0, opt, status;
 	size_t n;
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((opt = zcs_tool_getopt(&tool, argc, argv, &status)) > 0) {
 		switch (opt) {
 		case 'c':
 			cores_arg = optarg;
@@ -156,19 +157,10 @@ main(int argc, char **argv)
 		case 's':
 			suggest = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "zcsign-preflight: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
+	if (opt < 0)
+		return status;
 	n = strlen(ctx.root);
 	while (n > 0 && ctx.root[n - 1] == '/')
 		ctx.root[--n] = '\0';
