@@ -1,16 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * zcsign-cli top (cli/top.c).
+ * zcsign-cli top (cli/top.c), end to end. Its JSON reader is tested by
+ * test_json.c, its telemetry client and reply checks by test_tel_client.c.
  *
- * Its JSON reader and reply checks, linked from zcs_cli_core (cli/json.h,
- * cli/tel_client.h, cli/top_snap.h): valid text parsed and looked up; every
- * kind of malformed text refused with a position, never a crash (run under
- * ASan/UBSan too); replies that parse but are not what a command answers
- * (another key, null, a missing or negative counter, a closed socket) refused
- * with the command named, fed through a socketpair standing in for the
- * telemetry socket.
- *
- * Then the real thing: two zcsign-enclave signers and zcsignd with EAL
+ * Two zcsign-enclave signers and zcsignd with EAL
  * telemetry on (engine_fixture.h, conf.telemetry), load from this process as
  * a DPDK secondary (libzcsign), every signature verified against the
  * manifest. What it proves: `top --once --json` reports every shard, up, with
@@ -62,205 +55,6 @@
 #define CLI_MS 30000
 
 static struct json_doc doc; /* 320 KiB: not on the stack */
-
-static int
-parse(const char *text)
-{
-	return json_parse(&doc, text, strlen(text));
-}
-
-/* ---- the JSON reader ---- */
-
-static void
-test_json_valid(void **state)
-{
-	const char *text = " {\"/zcsign/x\": {\"a\": 18446744073709551615, \"b\": [1, 2, {\"c\": "
-			   "null}], \"s\": \"q\\\"\\\\\\/\\u0041\\u00e9\\n\", \"t\": true, "
-			   "\"f\": false, \"n\": -1.5e3, \"z\": 0, \"e\": {}, \"ea\": []}}\n";
-	uint64_t v;
-	char buf[16];
-	int o, b;
-
-	(void)state;
-	assert_int_equal(parse(text), 0);
-	assert_int_equal(doc.node[0].type, JSON_OBJ);
-	o = json_find(&doc, 0, "/zcsign/x");
-	assert_true(o > 0);
-	assert_int_equal(json_u64(&doc, json_find(&doc, o, "a"), &v), 0);
-	assert_true(v == UINT64_MAX);
-	assert_int_equal(json_u64(&doc, json_find(&doc, o, "z"), &v), 0);
-	assert_true(v == 0);
-	b = json_find(&doc, o, "b");
-	assert_int_equal(doc.node[b].kids, 3);
-	assert_int_equal(json_u64(&doc, json_at(&doc, b, 1), &v), 0);
-	assert_true(v == 2);
-	assert_int_equal(doc.node[json_find(&doc, json_at(&doc, b, 2), "c")].type, JSON_NULL);
-	assert_int_equal(json_at(&doc, b, 3), -1);
-	/* Lookup walks siblings past nested containers. */
-	assert_int_equal(json_str(&doc, json_find(&doc, o, "s"), buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "q\"\\/A?\n");
-	assert_int_equal(json_str(&doc, json_find(&doc, o, "s"), buf, 4), -1); /* too long */
-	assert_int_equal(doc.node[json_find(&doc, o, "t")].type, JSON_BOOL);
-	assert_int_equal(doc.node[json_find(&doc, o, "ea")].kids, 0);
-	assert_int_equal(doc.node[json_find(&doc, o, "e")].type, JSON_OBJ);
-	/* Wrong types and absent keys are -1, not a crash. */
-	assert_int_equal(json_u64(&doc, json_find(&doc, o, "n"), &v), -1);
-	assert_int_equal(json_u64(&doc, json_find(&doc, o, "s"), &v), -1);
-	assert_int_equal(json_u64(&doc, json_find(&doc, o, "nope"), &v), -1);
-	assert_int_equal(json_str(&doc, json_find(&doc, o, "a"), buf, sizeof(buf)), -1);
-	assert_int_equal(json_find(&doc, b, "a"), -1);
-	assert_int_equal(json_at(&doc, o, 0), -1);
-	assert_int_equal(json_find(&doc, -1, "a"), -1);
-}
-
-static void
-test_json_numbers(void **state)
-{
-	static const char *const not_u64[] = {
-		"18446744073709551616", "-1", "-0", "1.0", "1e3", "99999999999999999999999"};
-	uint64_t v;
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < RTE_DIM(not_u64); i++) {
-		assert_int_equal(parse(not_u64[i]), 0);
-		if (json_u64(&doc, 0, &v) != -1)
-			fail_msg("'%s' read as u64 %" PRIu64, not_u64[i], v);
-	}
-}
-
-static void
-test_json_malformed(void **state)
-{
-	static const char *const bad[] = {
-		"",
-		"   ",
-		"{",
-		"}",
-		"[1,]",
-		"[,1]",
-		"{\"a\":1,}",
-		"{\"a\" 1}",
-		"{\"a\":}",
-		"{a:1}",
-		"{1:2}",
-		"{\"a\":1}}",
-		"{\"a\":1} x",
-		"[1 2]",
-		"01",
-		"-",
-		"1.",
-		".5",
-		"1e",
-		"1e+",
-		"+1",
-		"0x10",
-		"\"abc",
-		"\"a\\x\"",
-		"\"a\\u12\"",
-		"\"a\\u12g4\"",
-		"\"a\\",
-		"\"tab\there\"",
-		"nul",
-		"nulll",
-		"truex",
-		"True",
-		"[[[[[[[[[[1]]]]]]]]]]",
-		"{\"/zcsign/info\": {\"shards\": 2,",
-		"\xff",
-	};
-	static char big[4 * JSON_MAX_NODES];
-	const char nul[] = {'[', '1', ',', '\0', '2', ']'};
-	size_t i, off = 0;
-
-	(void)state;
-	for (i = 0; i < RTE_DIM(bad); i++) {
-		if (parse(bad[i]) != -1)
-			fail_msg("'%s' accepted", bad[i]);
-		if (doc.err[0] == '\0' || strstr(doc.err, "byte ") == NULL)
-			fail_msg("'%s': no position in '%s'", bad[i], doc.err);
-	}
-	/* A NUL inside the text is a character like any other: refused, not an end. */
-	assert_int_equal(json_parse(&doc, nul, sizeof(nul)), -1);
-	assert_non_null(strstr(doc.err, "byte 3"));
-	/* More values than nodes: refused, not written past the array. */
-	big[off++] = '[';
-	for (i = 0; i < JSON_MAX_NODES + 1; i++)
-		off += (size_t)snprintf(big + off, sizeof(big) - off, "%s0", i ? "," : "");
-	big[off++] = ']';
-	assert_int_equal(json_parse(&doc, big, off), -1);
-	assert_non_null(strstr(doc.err, "too many values"));
-	/* Exactly as deep as allowed is fine. */
-	assert_int_equal(parse("[[[[[[[[1]]]]]]]]"), 0);
-}
-
-/* ---- replies through a socketpair standing in for the telemetry socket ---- */
-
-static struct tel_client *
-fake_client(int *peer)
-{
-	struct tel_client *c = calloc(1, sizeof(*c));
-	int sv[2];
-
-	assert_non_null(c);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
-	tel_init(c, "fake", NULL);
-	c->fd = sv[0];
-	snprintf(c->path, sizeof(c->path), "fake.sock");
-	*peer = sv[1];
-	return c;
-}
-
-/* Queue reply, then ask cmd: the client must fail with an error naming cmd and saying want. */
-static void
-bad_reply(const char *cmd, const char *reply, const char *want)
-{
-	int peer, rc;
-	struct tel_client *c = fake_client(&peer);
-
-	if (reply != NULL)
-		assert_true(send(peer, reply, strlen(reply), 0) == (ssize_t)strlen(reply));
-	else
-		close(peer);
-	if (strncmp(cmd, ZCS_TEL_CMD_SHARD ",", strlen(ZCS_TEL_CMD_SHARD ",")) == 0) {
-		struct top_shard x;
-
-		rc = top_shard_read(c, &x, 0);
-	} else {
-		rc = tel_ask(c, cmd);
-	}
-	if (rc != -1 || strstr(c->err, cmd) == NULL || strstr(c->err, want) == NULL)
-		fail_msg("reply '%s' to %s: rc %d, error '%s' (want '%s')", reply, cmd, rc, c->err,
-			want);
-	tel_close(c);
-	if (reply != NULL)
-		close(peer);
-	free(c);
-}
-
-static void
-test_bad_replies(void **state)
-{
-	(void)state;
-	bad_reply("/zcsign/info", "{\"/zcsign/info\": {\"shards\": 2", "not valid JSON");
-	bad_reply("/zcsign/info", "<html>", "not valid JSON");
-	bad_reply("/zcsign/info", "{\"/zcsign/shards\": [0]}", "is not {\"/zcsign/info\"");
-	bad_reply("/zcsign/info", "[]", "is not {\"/zcsign/info\"");
-	bad_reply("/zcsign/info", "{}", "is not {\"/zcsign/info\"");
-	bad_reply("/zcsign/info", "{\"/zcsign/info\": 1, \"x\": 2}", "is not {");
-	bad_reply("/zcsign/latency,7", "{\"/zcsign/latency\": null}", "answered null");
-	bad_reply("/zcsign/info", NULL, "closed");
-	/* Well-formed, but a counter is missing, negative or not a number. */
-	bad_reply("/zcsign/shard,0", "{\"/zcsign/shard\": {\"state\": \"up\", \"lcore\": 1}}",
-		"\"signed\" is missing or not an unsigned integer");
-	bad_reply("/zcsign/shard,0",
-		"{\"/zcsign/shard\": {\"state\": \"up\", \"lcore\": 1, \"signed\": -3}}",
-		"\"signed\"");
-	bad_reply("/zcsign/shard,0", "{\"/zcsign/shard\": {\"state\": 5, \"lcore\": 1}}",
-		"\"state\" is missing, not a string");
-	bad_reply("/zcsign/shard,0",
-		"{\"/zcsign/shard\": {\"state\": \"a-state-name-far-too-long\"}}", "longer than");
-}
 
 /* ---- no engine ---- */
 
@@ -719,10 +513,6 @@ int
 main(void)
 {
 	const struct CMUnitTest unit[] = {
-		cmocka_unit_test(test_json_valid),
-		cmocka_unit_test(test_json_numbers),
-		cmocka_unit_test(test_json_malformed),
-		cmocka_unit_test(test_bad_replies),
 		cmocka_unit_test(test_no_engine),
 	};
 	const struct CMUnitTest engine[] = {
