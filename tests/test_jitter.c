@@ -11,18 +11,17 @@
 #include <errno.h>
 #include <math.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
 #include "jitter_probe.h"
+#include "tuning_test_util.h"
 
 /* a CPU id no test host has */
 #define ZCS_TEST_NO_CPU 1000
@@ -122,48 +121,6 @@ test_result(void **state)
 	zcs_jitter_result(&r, c, 2e9);
 	assert_int_equal(r.hiccups, 0);
 	assert_true(r.rate_per_s == 0 && r.max_ns == 0 && r.p99_ns == 0 && r.lost_share == 0);
-}
-
-static unsigned int
-count(const char *s, const char *what)
-{
-	unsigned int n = 0;
-
-	for (; (s = strstr(s, what)) != NULL; s += strlen(what))
-		n++;
-	return n;
-}
-
-/* Brackets and braces balance outside strings; nothing after the object. */
-static void
-assert_json_object(const char *s)
-{
-	int depth = 0;
-	bool in_str = false;
-	const char *p = s;
-
-	assert_int_equal(*p, '{');
-	for (; *p != '\0'; p++) {
-		if (in_str) {
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			else if (*p == '"')
-				in_str = false;
-			continue;
-		}
-		if (*p == '"')
-			in_str = true;
-		else if (*p == '{' || *p == '[')
-			depth++;
-		else if (*p == '}' || *p == ']')
-			assert_true(--depth >= 0);
-		if (depth == 0)
-			break;
-	}
-	assert_false(in_str);
-	assert_int_equal(depth, 0);
-	for (p++; *p != '\0'; p++)
-		assert_true(*p == '\n' || *p == ' ');
 }
 
 static char *
@@ -272,32 +229,18 @@ test_binary(void **state)
 {
 	static char out[16384];
 	const char *b = getenv("ZCS_BUILD_DIR");
-	char cmd[1024];
-	size_t n;
-	FILE *p;
-	int st;
 
 	(void)state;
 	assert_non_null(b);
-	snprintf(cmd, sizeof(cmd), "%s/tuning/zcsign-jitter --cores %u --seconds 0.2 --json", b,
-		first_allowed_cpu());
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = '\0';
-	st = pclose(p);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(
+		run(out, sizeof(out), "%s/tuning/zcsign-jitter --cores %u --seconds 0.2 --json", b,
+			first_allowed_cpu()),
+		0);
 	assert_json_object(out);
 	assert_int_equal(count(out, "\"cpu\": "), 1);
 	assert_non_null(strstr(out, "\"lost_share\": "));
 
-	snprintf(cmd, sizeof(cmd), "%s/tuning/zcsign-jitter --seconds 0 2>&1", b);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = '\0';
-	st = pclose(p);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+	assert_int_equal(run(out, sizeof(out), "%s/tuning/zcsign-jitter --seconds 0 2>&1", b), 2);
 	assert_non_null(strstr(out, "--seconds '0'"));
 }
 

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -22,6 +21,7 @@
 #include <zcsign/engine.h>
 
 #include "preflight_checks.h"
+#include "tuning_test_util.h"
 
 static const char *
 env_dir(const char *name)
@@ -390,90 +390,38 @@ test_whole_trees(void **state)
 
 /* ---- the real binary --------------------------------------------------- */
 
-/* Run a shell command; its stdout into out, its exit status returned. */
+static int preflight(char *out, size_t len, const char *tree, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
+ * Run zcsign-preflight (with --root on the fixture tree, unless tree is NULL)
+ * and the arguments; its stdout into out, its exit status returned.
+ */
 static int
-run(char *out, size_t len, const char *fmt, ...)
+preflight(char *out, size_t len, const char *tree, const char *fmt, ...)
 {
-	char cmd[2048];
+	char args[1024], root[512] = "";
 	va_list ap;
-	size_t n;
-	FILE *p;
-	int st;
 
 	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	n = fread(out, 1, len - 1, p);
-	out[n] = '\0';
-	st = pclose(p);
-	assert_true(WIFEXITED(st));
-	return WEXITSTATUS(st);
-}
-
-static unsigned int
-count(const char *s, const char *what)
-{
-	unsigned int n = 0;
-
-	for (; (s = strstr(s, what)) != NULL; s += strlen(what))
-		n++;
-	return n;
-}
-
-/* Brackets and braces balance outside strings; strings close; nothing after the object. */
-static void
-assert_json_object(const char *s)
-{
-	int depth = 0;
-	bool in_str = false;
-	const char *p = s;
-
-	while (*p == ' ' || *p == '\n')
-		p++;
-	assert_int_equal(*p, '{');
-	for (; *p != '\0'; p++) {
-		if (in_str) {
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			else if (*p == '"')
-				in_str = false;
-			else
-				assert_true((unsigned char)*p >= 0x20);
-			continue;
-		}
-		if (*p == '"')
-			in_str = true;
-		else if (*p == '{' || *p == '[')
-			depth++;
-		else if (*p == '}' || *p == ']')
-			assert_true(--depth >= 0);
-		if (depth == 0)
-			break;
-	}
-	assert_false(in_str);
-	assert_int_equal(depth, 0);
-	for (p++; *p != '\0'; p++)
-		assert_true(*p == '\n' || *p == ' ');
+	if (tree != NULL)
+		snprintf(root, sizeof(root), "--root %s/tests/fixtures/preflight/%s ",
+			env_dir("ZCS_SOURCE_DIR"), tree);
+	return run(
+		out, len, "%s/tuning/zcsign-preflight %s%s", env_dir("ZCS_BUILD_DIR"), root, args);
 }
 
 static void
 test_binary(void **state)
 {
 	static char out[65536];
-	const char *b = env_dir("ZCS_BUILD_DIR"), *s = env_dir("ZCS_SOURCE_DIR");
-	char fx[512], conf[] = "/tmp/zcs_pf_bin_XXXXXX", ini[128];
+	char conf[] = "/tmp/zcs_pf_bin_XXXXXX", ini[128];
 
 	(void)state;
-	snprintf(fx, sizeof(fx), "%s/tests/fixtures/preflight", s);
-
 	/* all PASS: exit 0, one object, every check PASS */
-	assert_int_equal(run(out, sizeof(out),
-				 "%s/tuning/zcsign-preflight --root %s/tuned "
-				 "--cores 2-3 --json",
-				 b, fx),
-		0);
+	assert_int_equal(preflight(out, sizeof(out), "tuned", "--cores 2-3 --json"), 0);
 	assert_json_object(out);
 	assert_non_null(strstr(out, "\"checks\": ["));
 	assert_int_equal(count(out, "\"name\": "), zcs_pf_nchecks);
@@ -482,69 +430,44 @@ test_binary(void **state)
 	assert_int_equal(count(out, "\"fix\": "), zcs_pf_nchecks);
 
 	/* a FAIL: exit 1 */
-	assert_int_equal(run(out, sizeof(out),
-				 "%s/tuning/zcsign-preflight --root %s/stock "
-				 "--cores 2-3 --json",
-				 b, fx),
-		1);
+	assert_int_equal(preflight(out, sizeof(out), "stock", "--cores 2-3 --json"), 1);
 	assert_json_object(out);
 	assert_int_equal(count(out, "\"name\": "), zcs_pf_nchecks);
 	assert_true(count(out, "\"verdict\": \"FAIL\"") > 0);
 
 	/* text: one line per check, then the summary */
-	assert_int_equal(run(out, sizeof(out),
-				 "%s/tuning/zcsign-preflight --root %s/stock "
-				 "--cores 2-3",
-				 b, fx),
-		1);
+	assert_int_equal(preflight(out, sizeof(out), "stock", "--cores 2-3"), 1);
 	assert_int_equal(count(out, "\n"), zcs_pf_nchecks + 2);
 	assert_non_null(strstr(out, "FAIL  isolcpus"));
 	assert_non_null(strstr(out, "| fix: "));
 	assert_non_null(strstr(out, "summary: "));
 
 	/* unreadable tree: WARNs only, exit 0 */
-	assert_int_equal(run(out, sizeof(out),
-				 "%s/tuning/zcsign-preflight --root %s/empty "
-				 "--cores 2-3",
-				 b, fx),
-		0);
+	assert_int_equal(preflight(out, sizeof(out), "empty", "--cores 2-3"), 0);
 	assert_non_null(strstr(out, "WARN  hugepages       could not read"));
 
 	/* cores from a zcsignd config */
 	assert_non_null(mkdtemp(conf));
 	snprintf(ini, sizeof(ini), "%s/z.ini", conf);
 	write_file(ini, "[shard.0]\nlcore = 2\n[shard.1]\nlcore = 3\n");
-	assert_int_equal(run(out, sizeof(out),
-				 "%s/tuning/zcsign-preflight --root %s/tuned "
-				 "--config %s",
-				 b, fx, ini),
-		0);
+	assert_int_equal(preflight(out, sizeof(out), "tuned", "--config %s", ini), 0);
 	assert_non_null(strstr(out, "worker cores 2-3 (lcores of --config)"));
 	write_file(ini, "[shard.0]\nsigner = unix:/x\n");
-	assert_int_equal(run(out, sizeof(out),
-				 "%s/tuning/zcsign-preflight --root %s/tuned "
-				 "--config %s 2>&1",
-				 b, fx, ini),
-		2);
+	assert_int_equal(preflight(out, sizeof(out), "tuned", "--config %s 2>&1", ini), 2);
 	assert_non_null(strstr(out, "has no lcore"));
 	assert_int_equal(unlink(ini), 0);
 	assert_int_equal(rmdir(conf), 0);
 
 	/* the GRUB line */
-	assert_int_equal(run(out, sizeof(out),
-				 "%s/tuning/zcsign-preflight --root %s/tuned "
-				 "--cores 2-3 --suggest-cmdline",
-				 b, fx),
-		0);
+	assert_int_equal(preflight(out, sizeof(out), "tuned", "--cores 2-3 --suggest-cmdline"), 0);
 	assert_non_null(strstr(out, "GRUB_CMDLINE_LINUX_DEFAULT=\""));
 	assert_non_null(strstr(out, "irqaffinity=0-1"));
 
 	/* usage errors: 2, and the message names what was wrong */
-	assert_int_equal(
-		run(out, sizeof(out), "%s/tuning/zcsign-preflight --cores x-y 2>&1", b), 2);
+	assert_int_equal(preflight(out, sizeof(out), NULL, "--cores x-y 2>&1"), 2);
 	assert_non_null(strstr(out, "--cores 'x-y'"));
-	assert_int_equal(run(out, sizeof(out), "%s/tuning/zcsign-preflight --bogus 2>&1", b), 2);
-	assert_int_equal(run(out, sizeof(out), "%s/tuning/zcsign-preflight extra 2>&1", b), 2);
+	assert_int_equal(preflight(out, sizeof(out), NULL, "--bogus 2>&1"), 2);
+	assert_int_equal(preflight(out, sizeof(out), NULL, "extra 2>&1"), 2);
 }
 
 /* tuning/irq-affinity.sh on a copy of the stock tree: the irqs check then PASSes */
