@@ -340,18 +340,12 @@ info_arrays(struct rte_tel_data *d)
 }
 
 static int
-cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
+info_dict(struct rte_tel_data *d)
 {
 	struct zcs_engine_info ei;
 	uint64_t hz;
 	int rc;
 
-	RTE_SET_USED(cmd);
-	if (params != NULL && params[0] != '\0')
-		return -EINVAL;
-	rc = lock_engine();
-	if (rc != 0)
-		return rc;
 	zcs_engine_info(eng.sh, &ei);
 	hz = ei.tsc_hz;
 	rc = rte_tel_data_start_dict(d);
@@ -369,28 +363,51 @@ cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "tsc_hz", hz);
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "uptime_ns", cycles_to_ns(ei.uptime_tsc, hz));
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "client_slots", ei.client_slots);
-	rc = rc ?: info_arrays(d);
-	unlock_engine();
-	return rc;
+	return rc ?: info_arrays(d);
 }
 
 static int
-cmd_shards(const char *cmd, const char *params, struct rte_tel_data *d)
+shards_array(struct rte_tel_data *d)
 {
 	unsigned int i;
 	int rc;
 
-	RTE_SET_USED(cmd);
+	rc = rte_tel_data_start_array(d, RTE_TEL_U64_VAL);
+	for (i = 0; rc == 0 && i < eng.shards; i++)
+		rc = rte_tel_data_add_array_u64(d, i);
+	return rc;
+}
+
+typedef int (*engine_fill)(struct rte_tel_data *d);
+
+/* The commands without a parameter: fill d with fn(d) under the lock. */
+static int
+on_engine(const char *params, struct rte_tel_data *d, engine_fill fn)
+{
+	int rc;
+
 	if (params != NULL && params[0] != '\0')
 		return -EINVAL;
 	rc = lock_engine();
 	if (rc != 0)
 		return rc;
-	rc = rte_tel_data_start_array(d, RTE_TEL_U64_VAL);
-	for (i = 0; rc == 0 && i < eng.shards; i++)
-		rc = rte_tel_data_add_array_u64(d, i);
+	rc = fn(d);
 	unlock_engine();
 	return rc;
+}
+
+static int
+cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	RTE_SET_USED(cmd);
+	return on_engine(params, d, info_dict);
+}
+
+static int
+cmd_shards(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	RTE_SET_USED(cmd);
+	return on_engine(params, d, shards_array);
 }
 
 /* Non-zero completion counts by status name (by_status), as one dict. */

@@ -121,9 +121,7 @@ struct snap {
 struct env {
 	struct engine_fixture fx; /* the group's engine */
 	struct engine_fixture aux; /* a scenario's own engine, stopped by the teardowns */
-	struct zcs_client *c;
-	struct zcs_engine_shared *sh;
-	bool eal;
+	struct engine_client ec; /* this process as the group engine's secondary */
 	uint64_t next_cookie; /* unique across scenarios: a stray completion is caught */
 	struct flow flow;
 	pid_t helper;
@@ -162,7 +160,7 @@ ld(const uint64_t *p)
 static const struct zcs_client_slot *
 my_slot(const struct env *e)
 {
-	return &e->sh->clients[zcs_client_slot(e->c)];
+	return &e->ec.sh->clients[zcs_client_slot(e->ec.cl)];
 }
 
 static void
@@ -172,7 +170,7 @@ snap_take(const struct env *e, struct snap *s)
 	unsigned int i, k;
 
 	for (i = 0; i < SHARDS; i++) {
-		const struct zcs_shard_state *st = &e->sh->shards[i];
+		const struct zcs_shard_state *st = &e->ec.sh->shards[i];
 
 		s->signed_ok[i] = ld(&st->signed_ok);
 		s->expired[i] = ld(&st->expired);
@@ -202,7 +200,7 @@ all_zero(const uint8_t *b, size_t n)
 static unsigned int
 shard_state(const struct env *e, unsigned int i)
 {
-	return __atomic_load_n(&e->sh->shards[i].state, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&e->ec.sh->shards[i].state, __ATOMIC_ACQUIRE);
 }
 
 /* One request's completion (any other is a stray: fails), copied out; bounded. */
@@ -212,14 +210,14 @@ await_one(struct env *e, uint64_t cookie, struct zcs_request *out)
 	uint64_t deadline = proc_now_ns() + (uint64_t)STALL_MS * 1000000u;
 	struct zcs_request *r;
 
-	while (zcs_poll(e->c, &r, 1) == 0) {
+	while (zcs_poll(e->ec.cl, &r, 1) == 0) {
 		if (proc_now_ns() > deadline)
 			fail_msg("no completion of cookie %" PRIu64 " within %d ms", cookie,
 				STALL_MS);
 		nap_us(50);
 	}
 	*out = *r;
-	zcs_release(e->c, &r, 1);
+	zcs_release(e->ec.cl, &r, 1);
 	assert_int_equal(out->cookie, cookie);
 }
 
@@ -244,7 +242,7 @@ sign_one(struct env *e, uint64_t account, unsigned int algo, struct zcs_request 
 
 	a.cookie = e->next_cookie++;
 	hash_of(a.cookie, hash);
-	assert_int_equal(zcs_submit(e->c, &a), 0);
+	assert_int_equal(zcs_submit(e->ec.cl, &a), 0);
 	await_one(e, a.cookie, out);
 	assert_int_equal(out->account, account);
 	assert_memory_equal(out->hash, hash, 32);
@@ -330,7 +328,7 @@ flow_submit(struct env *e, struct flow *f)
 	a.deadline_tsc = 0;
 	a.algo = algo;
 	a.hash = hash;
-	rc = zcs_submit(e->c, &a);
+	rc = zcs_submit(e->ec.cl, &a);
 	if (rc == -EBUSY || rc == -ENOBUFS) {
 		f->refused++;
 		return rc;
@@ -386,10 +384,10 @@ flow_poll(struct env *e, struct flow *f)
 	struct zcs_request *reqs[POLL_BURST];
 	unsigned int n, k;
 
-	n = zcs_poll(e->c, reqs, POLL_BURST);
+	n = zcs_poll(e->ec.cl, reqs, POLL_BURST);
 	for (k = 0; k < n; k++)
 		flow_complete(e, f, reqs[k]);
-	zcs_release(e->c, reqs, n);
+	zcs_release(e->ec.cl, reqs, n);
 	return n;
 }
 
@@ -595,22 +593,14 @@ group_setup(void **state)
 	if (proc_path(e->cli_out, sizeof(e->cli_out), e->fx.dir, "cli.out") != 0 ||
 		proc_path(e->cli_err, sizeof(e->cli_err), e->fx.dir, "cli.err") != 0)
 		goto fail;
-	if (engine_fixture_secondary("test_engine", prefix) != 0)
-		goto fail;
-	e->eal = true;
-	e->c = zcs_attach("test_engine");
-	e->sh = zcs_shards_lookup();
-	if (e->c == NULL || e->sh == NULL || zcs_shard_count(e->c) != SHARDS) {
+	if (engine_client_start(&e->ec, "test_engine", prefix) != 0 ||
+		zcs_shard_count(e->ec.cl) != SHARDS) {
 		fprintf(stderr, "cannot attach to the engine\n");
 		goto fail;
 	}
 	return 0;
 fail:
-	zcs_detach(e->c);
-	e->c = NULL;
-	if (e->eal)
-		rte_eal_cleanup();
-	e->eal = false;
+	engine_client_stop(&e->ec);
 	engine_fixture_stop(&e->fx, NULL);
 	return -1;
 }
@@ -623,11 +613,7 @@ group_teardown(void **state)
 	int rc;
 
 	flow_free(&e->flow);
-	zcs_detach(e->c);
-	e->c = NULL;
-	if (e->eal)
-		rte_eal_cleanup();
-	e->eal = false;
+	engine_client_stop(&e->ec);
 	engine_fixture_stop(&e->aux, NULL);
 	/* Drains, exits 0, nothing in flight, every signer exits 0. */
 	rc = engine_fixture_stop(&e->fx, &t);
@@ -649,8 +635,8 @@ drain_strays(struct env *e)
 	unsigned int n;
 
 	while (proc_now_ns() < deadline && proc_now_ns() - quiet < 300000000ULL) {
-		n = zcs_poll(e->c, reqs, POLL_BURST);
-		zcs_release(e->c, reqs, n);
+		n = zcs_poll(e->ec.cl, reqs, POLL_BURST);
+		zcs_release(e->ec.cl, reqs, n);
 		if (n != 0)
 			quiet = proc_now_ns();
 		else
@@ -690,7 +676,7 @@ test_setup(void **state)
 {
 	const struct env *e = *state;
 
-	engine_fixture_wait_up(e->sh, RECOVER_MS);
+	engine_fixture_wait_up(e->ec.sh, RECOVER_MS);
 	return 0;
 }
 
@@ -765,12 +751,12 @@ deadlines_expire(void **state)
 			a.deadline_tsc = rte_rdtsc() + zcs_ns_to_tsc(60ULL * 1000000000ULL);
 		else if (i % 3 == 1)
 			a.deadline_tsc = rte_rdtsc() - 1;
-		assert_int_equal(zcs_submit(e->c, &a), 0);
+		assert_int_equal(zcs_submit(e->ec.cl, &a), 0);
 	}
 	for (i = 0; i < n;) {
 		uint64_t deadline = proc_now_ns() + (uint64_t)STALL_MS * 1000000u;
 
-		while (zcs_poll(e->c, &r, 1) == 0) {
+		while (zcs_poll(e->ec.cl, &r, 1) == 0) {
 			if (proc_now_ns() > deadline)
 				fail_msg("%" PRIu64 " of %" PRIu64 " completed", i, n);
 			nap_us(50);
@@ -789,7 +775,7 @@ deadlines_expire(void **state)
 			assert_verifies(e, r);
 			ok++;
 		}
-		zcs_release(e->c, &r, 1);
+		zcs_release(e->ec.cl, &r, 1);
 		i++;
 	}
 	snap_take(e, &s1);
@@ -834,7 +820,7 @@ bad_requests(void **state)
 			assert_int_equal(r.shard, i);
 			assert_true(all_zero(r.sig, sizeof(r.sig)));
 		}
-		assert_int_equal(zcs_submit_pubkey(e->c, unknown, e->next_cookie), 0);
+		assert_int_equal(zcs_submit_pubkey(e->ec.cl, unknown, e->next_cookie), 0);
 		await_one(e, e->next_cookie++, &r);
 		assert_int_equal(r.op, ZCS_OP_PUBKEY);
 		assert_int_equal(r.status, ZCS_ERR_UNKNOWN_ACCOUNT);
@@ -849,18 +835,18 @@ bad_requests(void **state)
 		bad[i].hash = hash;
 	}
 	bad[0].algo = 0;
-	assert_int_equal(zcs_submit(e->c, &bad[0]), -EINVAL);
+	assert_int_equal(zcs_submit(e->ec.cl, &bad[0]), -EINVAL);
 	bad[0].algo = ZCS_ALGO_SCHNORR + 1;
-	assert_int_equal(zcs_submit(e->c, &bad[0]), -EINVAL);
+	assert_int_equal(zcs_submit(e->ec.cl, &bad[0]), -EINVAL);
 	bad[0].algo = 255;
-	assert_int_equal(zcs_submit(e->c, &bad[0]), -EINVAL);
+	assert_int_equal(zcs_submit(e->ec.cl, &bad[0]), -EINVAL);
 	bad[0].algo = ZCS_ALGO_ECDSA;
 	bad[0].hash = NULL;
-	assert_int_equal(zcs_submit(e->c, &bad[0]), -EINVAL);
+	assert_int_equal(zcs_submit(e->ec.cl, &bad[0]), -EINVAL);
 	/* A burst stops at its first bad request: the prefix before it is queued. */
 	bad[0].hash = hash;
 	bad[1].algo = 9;
-	assert_int_equal(zcs_submit_burst(e->c, &err, bad, 3), 1);
+	assert_int_equal(zcs_submit_burst(e->ec.cl, &err, bad, 3), 1);
 	assert_int_equal(err, -EINVAL);
 	await_one(e, bad[0].cookie, &r);
 	assert_verifies(e, &r);
@@ -892,7 +878,7 @@ backpressure(void **state)
 	struct env *e = *state;
 	struct flow *f = &e->flow;
 	pid_t signer = e->fx.signer[BP_SHARD];
-	struct rte_ring *ring = e->sh->shards[BP_SHARD].ring;
+	struct rte_ring *ring = e->ec.sh->shards[BP_SHARD].ring;
 	const struct zcs_manifest_account *other;
 	uint64_t deadline;
 	struct zcs_request r;
@@ -909,10 +895,10 @@ backpressure(void **state)
 		;
 	assert_int_equal(rc, -EBUSY);
 	deadline = proc_now_ns() + (uint64_t)STALL_MS * 1000000u;
-	while (ld(&e->sh->shards[BP_SHARD].inflight) != INFLIGHT_MAX) {
+	while (ld(&e->ec.sh->shards[BP_SHARD].inflight) != INFLIGHT_MAX) {
 		if (proc_now_ns() > deadline)
 			fail_msg("shard %d: %" PRIu64 " in flight, expected %d", BP_SHARD,
-				ld(&e->sh->shards[BP_SHARD].inflight), INFLIGHT_MAX);
+				ld(&e->ec.sh->shards[BP_SHARD].inflight), INFLIGHT_MAX);
 		proc_sleep_ms(1);
 	}
 	/* Window full, signer silent: now only the ring takes requests, until it is full. */
@@ -1012,7 +998,7 @@ kill_signer(void **state)
 	}
 	assert_verifies(e, &r);
 	assert_int_equal(shard_state(e, KILL_SHARD), ZCS_SHARD_UP);
-	assert_int_equal(ld(&e->sh->shards[KILL_SHARD].connects) - s0.connects[KILL_SHARD], 1);
+	assert_int_equal(ld(&e->ec.sh->shards[KILL_SHARD].connects) - s0.connects[KILL_SHARD], 1);
 	fprintf(stderr,
 		"kill -9: %" PRIu64 " signed, %" PRIu64 " signer_down (%" PRIu64
 		" sent to shard %d after the kill)\n",

@@ -68,9 +68,7 @@ static struct {
 	struct engine_fixture_conf c;
 	char prefix[64];
 	char lcores[128];
-	struct zcs_engine_shared *sh;
-	struct zcs_client *cl;
-	bool eal;
+	struct engine_client ec; /* this process as zcsignd's secondary */
 	uint64_t wall_ns;
 	uint64_t sent[NSHARDS];
 	char flat[65536]; /* "\n" + the flattened replies */
@@ -80,12 +78,7 @@ static struct {
 static int
 client_start(void)
 {
-	if (engine_fixture_secondary("test_telemetry_e2e", g.prefix) != 0)
-		return -1;
-	g.eal = true;
-	g.sh = zcs_shards_lookup();
-	g.cl = zcs_attach("test_telemetry_e2e");
-	return g.sh != NULL && g.cl != NULL ? 0 : -1;
+	return engine_client_start(&g.ec, "test_telemetry_e2e", g.prefix);
 }
 
 static int
@@ -94,12 +87,7 @@ group_teardown(void **state)
 	int rc = 0;
 
 	(void)state;
-	if (g.cl != NULL)
-		zcs_detach(g.cl);
-	g.cl = NULL;
-	if (g.eal)
-		rte_eal_cleanup();
-	g.eal = false;
+	engine_client_stop(&g.ec);
 	if (g.f.pid > 0 || g.f.dir[0] != '\0')
 		rc = engine_fixture_stop(&g.f, NULL);
 	engine_eal_cleanup_files(g.prefix);
@@ -142,7 +130,7 @@ drive_load(void)
 	static const unsigned int n[NSHARDS] = {N0, N1};
 	uint64_t t0 = rte_rdtsc();
 
-	engine_fixture_sign_verified(&g.f, g.cl, n, NSHARDS, algos, RTE_DIM(algos), 0, WAIT_MS);
+	engine_fixture_sign_verified(&g.f, g.ec.cl, n, NSHARDS, algos, RTE_DIM(algos), 0, WAIT_MS);
 	g.wall_ns = zcs_tsc_to_ns(rte_rdtsc() - t0);
 	g.sent[0] += N0;
 	g.sent[1] += N1;
@@ -283,10 +271,10 @@ test_every_command(void **state)
 	unsigned int s, lc[NSHARDS];
 
 	(void)state;
-	engine_fixture_wait_up(g.sh, WAIT_MS);
+	engine_fixture_wait_up(g.ec.sh, WAIT_MS);
 	drive_load();
 	for (s = 0; s < NSHARDS; s++)
-		lc[s] = g.sh->shards[s].lcore;
+		lc[s] = g.ec.sh->shards[s].lcore;
 	snprintf(cmds, sizeof(cmds),
 		"/zcsign/info\n" /* 0 */
 		"/zcsign/shards\n" /* 1 */
@@ -359,10 +347,10 @@ test_every_command(void **state)
 	 * process leaves the process group first: a secondary outliving its
 	 * primary cannot release its memory cleanly.
 	 */
-	zcs_detach(g.cl);
-	g.cl = NULL;
+	zcs_detach(g.ec.cl);
+	g.ec.cl = NULL;
 	rte_eal_cleanup();
-	g.eal = false;
+	g.ec.eal = false;
 	assert_int_equal(engine_fixture_zcsignd_stop(&g.f, &tot), 0);
 	assert_int_equal(tot.signed_ok, N0 + N1);
 	assert_int_equal(tot.failed, 0);

@@ -105,9 +105,7 @@ static struct {
 	char prefix[64];
 	char lcores[128];
 	char prog[PATH_MAX];
-	struct zcs_engine_shared *sh;
-	struct zcs_client *cl;
-	bool eal;
+	struct engine_client ec; /* this process as zcsignd's secondary */
 	unsigned int next_account; /* engine_fixture_account_on() index of the next sign */
 	uint64_t sent[NSHARDS]; /* signed ok */
 	uint64_t failed[NSHARDS]; /* refused by the signer: unknown account */
@@ -118,24 +116,7 @@ static struct {
 static int
 client_start(void)
 {
-	if (engine_fixture_secondary("test_top", g.prefix) != 0)
-		return -1;
-	g.eal = true;
-	g.sh = zcs_shards_lookup();
-	g.cl = zcs_attach("test_top");
-	return g.sh != NULL && g.cl != NULL ? 0 : -1;
-}
-
-/* The secondary leaves first: it must not outlive its primary. */
-static void
-client_stop(void)
-{
-	if (g.cl != NULL)
-		zcs_detach(g.cl);
-	g.cl = NULL;
-	if (g.eal)
-		rte_eal_cleanup();
-	g.eal = false;
+	return engine_client_start(&g.ec, "test_top", g.prefix);
 }
 
 static int
@@ -144,7 +125,7 @@ engine_teardown(void **state)
 	int rc = 0;
 
 	(void)state;
-	client_stop();
+	engine_client_stop(&g.ec); /* the secondary leaves first */
 	if (g.f.pid > 0 || g.f.dir[0] != '\0')
 		rc = engine_fixture_stop(&g.f, NULL);
 	engine_eal_cleanup_files(g.prefix);
@@ -181,7 +162,7 @@ sign_burst(unsigned int n0, unsigned int n1)
 	static const unsigned int algo = ZCS_ALGO_ECDSA;
 	const unsigned int n[NSHARDS] = {n0, n1};
 
-	engine_fixture_sign_verified(&g.f, g.cl, n, NSHARDS, &algo, 1, g.next_account, WAIT_MS);
+	engine_fixture_sign_verified(&g.f, g.ec.cl, n, NSHARDS, &algo, 1, g.next_account, WAIT_MS);
 	g.next_account += n0 + n1;
 	g.sent[0] += n0;
 	g.sent[1] += n1;
@@ -200,9 +181,9 @@ sign_unknown(unsigned int s, unsigned int n)
 		.hash = hash};
 
 	for (i = 0; i < n; i++)
-		assert_int_equal(zcs_submit(g.cl, &a), 0);
+		assert_int_equal(zcs_submit(g.ec.cl, &a), 0);
 	while (got < n) {
-		unsigned int k = zcs_poll(g.cl, out, RTE_DIM(out));
+		unsigned int k = zcs_poll(g.ec.cl, out, RTE_DIM(out));
 
 		if (k == 0 && proc_now_ns() > end)
 			fail_msg("%u of %u completions", got, n);
@@ -210,7 +191,7 @@ sign_unknown(unsigned int s, unsigned int n)
 			proc_sleep_ms(1);
 		for (i = 0; i < k; i++)
 			assert_int_equal(out[i]->status, ZCS_ERR_UNKNOWN_ACCOUNT);
-		zcs_release(g.cl, out, k);
+		zcs_release(g.ec.cl, out, k);
 		got += k;
 	}
 	g.failed[s] += n;
@@ -248,7 +229,7 @@ num_at(int o, const char *key)
 static void
 shard_now(unsigned int i, struct zcs_shard_info *si)
 {
-	assert_int_equal(zcs_shard_info(g.sh, i, si), 0);
+	assert_int_equal(zcs_shard_info(g.ec.sh, i, si), 0);
 }
 
 /* Shard i's signer, as its last STATS reported it to the engine. */
@@ -386,7 +367,7 @@ test_once_json(void **state)
 	int code;
 
 	(void)state;
-	engine_fixture_wait_up(g.sh, WAIT_MS);
+	engine_fixture_wait_up(g.ec.sh, WAIT_MS);
 	sign_burst(N0, N1);
 	sign_unknown(1, 3);
 	wait_signer_stats();
@@ -418,7 +399,7 @@ test_live_json_rate(void **state)
 	pid_t pid;
 
 	(void)state;
-	engine_fixture_wait_up(g.sh, WAIT_MS);
+	engine_fixture_wait_up(g.ec.sh, WAIT_MS);
 	assert_int_equal(proc_path(out, sizeof(out), g.f.dir, "live-json.out"), 0);
 	assert_int_equal(proc_path(err, sizeof(err), g.f.dir, "live-json.err"), 0);
 	pid = proc_spawn_tied(argv, out, err);
@@ -469,7 +450,7 @@ test_live_table(void **state)
 	pid_t pid;
 
 	(void)state;
-	engine_fixture_wait_up(g.sh, WAIT_MS);
+	engine_fixture_wait_up(g.ec.sh, WAIT_MS);
 	assert_int_equal(proc_path(out, sizeof(out), g.f.dir, "live.out"), 0);
 	assert_int_equal(proc_path(err, sizeof(err), g.f.dir, "live.err"), 0);
 	pid = proc_spawn_tied(argv, out, err);
@@ -502,7 +483,7 @@ test_engine_totals(void **state)
 	struct engine_totals tot;
 
 	(void)state;
-	client_stop();
+	engine_client_stop(&g.ec); /* the secondary leaves first */
 	assert_int_equal(engine_fixture_zcsignd_stop(&g.f, &tot), 0);
 	assert_true(tot.submitted == g.sent[0] + g.sent[1] + g.failed[0] + g.failed[1]);
 	assert_true(tot.signed_ok == g.sent[0] + g.sent[1]);

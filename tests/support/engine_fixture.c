@@ -460,3 +460,26 @@ engine_fixture_sign_verified(const struct engine_fixture *f, struct zcs_client *
 	}
 	free(reqs);
 }
+
+int
+engine_client_start(struct engine_client *c, const char *name, const char *prefix)
+{
+	memset(c, 0, sizeof(*c));
+	if (engine_fixture_secondary(name, prefix) != 0)
+		return -1;
+	c->eal = true;
+	c->sh = zcs_shards_lookup();
+	c->cl = zcs_attach(name);
+	return c->sh != NULL && c->cl != NULL ? 0 : -1;
+}
+
+void
+engine_client_stop(struct engine_client *c)
+{
+	zcs_detach(c->cl);
+	c->cl = NULL;
+	c->sh = NULL;
+	if (c->eal)
+		rte_eal_cleanup();
+	c->eal = false;
+}

@@ -173,6 +173,23 @@ const struct zcs_manifest_account *engine_fixture_account_on(
 /* An account no signer holds, on shard: above the manifest's largest (it is sorted). */
 uint64_t engine_fixture_unknown_account(const struct engine_fixture *f, unsigned int shard);
 
+/* This process as a client of a running zcsignd (engine_client_start()). */
+struct engine_client {
+	bool eal; /* the secondary EAL is up */
+	struct zcs_engine_shared *sh;
+	struct zcs_client *cl;
+};
+
+/*
+ * engine_fixture_secondary(name, prefix), then the engine's shared state and
+ * a client slot named name. Returns 0, or -1 (call engine_client_stop()
+ * either way).
+ */
+int engine_client_start(struct engine_client *c, const char *name, const char *prefix);
+
+/* Detach and clean the secondary EAL up: it must not outlive its primary. */
+void engine_client_stop(struct engine_client *c);
+
 /*
  * This process as a DPDK secondary of the zcsignd under file prefix prefix
  * (its lcores floating over our CPUs, no PCI, no telemetry, EAL errors only).

@@ -180,10 +180,10 @@ proc_exit_code(int status)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-int
-proc_run(char *const argv[], const char *out_path, const char *err_path, unsigned int timeout_ms)
+/* Wait for pid (killed when late); its exit code, or -1 (not started, late, killed). */
+static int
+run_to_exit(pid_t pid, unsigned int timeout_ms)
 {
-	pid_t pid = proc_spawn(argv, out_path, err_path);
 	int st;
 
 	if (pid < 0)
@@ -193,6 +193,12 @@ proc_run(char *const argv[], const char *out_path, const char *err_path, unsigne
 		return -1;
 	}
 	return proc_exit_code(st);
+}
+
+int
+proc_run(char *const argv[], const char *out_path, const char *err_path, unsigned int timeout_ms)
+{
+	return run_to_exit(proc_spawn(argv, out_path, err_path), timeout_ms);
 }
 
 ssize_t
@@ -490,14 +496,5 @@ int
 proc_run_tied(
 	char *const argv[], const char *out_path, const char *err_path, unsigned int timeout_ms)
 {
-	pid_t pid = proc_spawn_tied(argv, out_path, err_path);
-	int st;
-
-	if (pid < 0)
-		return -1;
-	if (proc_wait(pid, timeout_ms, &st) != 0) {
-		proc_stop(pid, SIGKILL, PROC_STOP_MS, NULL);
-		return -1;
-	}
-	return proc_exit_code(st);
+	return run_to_exit(proc_spawn_tied(argv, out_path, err_path), timeout_ms);
 }
