@@ -4,7 +4,8 @@
  * presig.h): a signer that cannot make a good signature must not make any.
  * It goes through the public paths only (zcs_sign(), a private presignature
  * pool through zcs_presig_sign()) and checks every signature with
- * libsecp256k1's own verify (zcs_sign_verify_var()). Its throwaway keys are
+ * libsecp256k1's own verify (zcs_sign_verify_var()); presig_internal.h gives
+ * it only the group order n, for its edge-case hashes. Its throwaway keys are
  * wiped before it returns.
  */
 #include <errno.h>

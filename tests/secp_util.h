@@ -116,34 +116,40 @@ struct secp_sign_fixture {
 	unsigned int nkeys;
 };
 
-/* Both contexts and room for nkeys keys. Returns 0, or -1 with nothing left allocated. */
-static inline int
-secp_sign_fixture_init(struct secp_sign_fixture *f, unsigned int nkeys)
+/* Both contexts and nkeys zeroed keys, on the heap. NULL on failure, with nothing left. */
+static inline struct secp_sign_fixture *
+secp_sign_fixture_new(unsigned int nkeys)
 {
-	memset(f, 0, sizeof(*f));
+	struct secp_sign_fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return NULL;
 	f->ctx = zcs_sign_ctx_create();
 	f->vctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
 	f->keys = calloc(nkeys, sizeof(*f->keys));
 	f->nkeys = nkeys;
 	if (f->ctx != NULL && f->vctx != NULL && f->keys != NULL)
-		return 0;
+		return f;
 	zcs_sign_ctx_destroy(f->ctx);
 	if (f->vctx != NULL)
 		secp256k1_context_destroy(f->vctx);
 	free(f->keys);
-	memset(f, 0, sizeof(*f));
-	return -1;
+	free(f);
+	return NULL;
 }
 
-/* Destroy both contexts, wipe and free the keys. */
-static inline void
-secp_sign_fixture_fini(struct secp_sign_fixture *f)
+/* A cmocka teardown for *state from secp_sign_fixture_new(): contexts, keys (wiped), all freed. */
+static inline int
+secp_sign_fixture_teardown(void **state)
 {
+	struct secp_sign_fixture *f = *state;
+
 	zcs_sign_ctx_destroy(f->ctx);
 	secp256k1_context_destroy(f->vctx);
 	explicit_bzero(f->keys, f->nkeys * sizeof(*f->keys));
 	free(f->keys);
-	memset(f, 0, sizeof(*f));
+	free(f);
+	return 0;
 }
 
 /*

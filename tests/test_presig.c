@@ -63,12 +63,11 @@ random_seckey(const secp256k1_context *ctx, uint8_t sk[32])
 static int
 setup(void **state)
 {
-	struct secp_sign_fixture *f = calloc(1, sizeof(*f));
+	struct secp_sign_fixture *f = secp_sign_fixture_new(NKEYS);
 	uint8_t sk[32];
 	int i;
 
 	assert_non_null(f);
-	assert_int_equal(secp_sign_fixture_init(f, NKEYS), 0);
 	/* d and n - d: both parities of P.y, so both d' = d and d' = n - d run. */
 	random_seckey(f->vctx, sk);
 	assert_int_equal(secp_key_make(f->vctx, &f->keys[0], 1, sk), 0);
@@ -86,14 +85,6 @@ setup(void **state)
 		assert_int_equal(secp_key_make(f->vctx, &f->keys[i], 1, NULL), 0);
 	explicit_bzero(sk, sizeof(sk));
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	secp_sign_fixture_fini(*state);
-	free(*state);
 	return 0;
 }
 
@@ -957,7 +948,7 @@ test_selftest(void **state)
 	assert_int_equal(zcs_selftest(f->ctx, 4, err, sizeof(err)), -1);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, secp_sign_fixture_teardown)
 
 int
 main(void)

@@ -48,32 +48,17 @@ random_bytes(uint8_t *buf, size_t len)
 static int
 setup(void **state)
 {
-	struct secp_sign_fixture *f = calloc(1, sizeof(*f));
+	struct secp_sign_fixture *f = secp_sign_fixture_new(NKEYS);
 	unsigned int i;
 
 	assert_non_null(f);
-	assert_int_equal(secp_sign_fixture_init(f, NKEYS), 0);
 	for (i = 0; i < NKEYS; i++)
 		assert_int_equal(secp_key_make(f->vctx, &f->keys[i], 1000 + (uint64_t)i, NULL), 0);
 	*state = f;
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	secp_sign_fixture_fini(*state);
-	free(*state);
-	return 0;
-}
-
-/* Hash number i of the test set: the edge cases first, then random ones. */
-static void
-test_hash(unsigned int i, uint8_t hash[32])
-{
-	assert_int_equal(secp_test_hash(i, hash), 0);
-}
-
+/* Hashes of the test set (secp_test_hash): the edge cases, then random ones. */
 #define NHASHES (SECP_EDGE_HASHES + NRANDOM)
 
 static void
@@ -98,7 +83,7 @@ test_ecdsa_verifies_low_s(void **state)
 				uint8_t hash[32], sig64[64];
 				uint8_t recid = 0xaa;
 
-				test_hash(i, hash);
+				assert_int_equal(secp_test_hash(i, hash), 0);
 				assert_int_equal(zcs_sign(f->ctx, sig64, &recid, &f->keys[k],
 							 ZCS_ALGO_ECDSA, modes[m], hash),
 					ZCS_OK);
@@ -183,7 +168,7 @@ test_recoverable(void **state)
 				uint8_t recid = 0xaa, r0;
 				size_t len = sizeof(comp);
 
-				test_hash(i, hash);
+				assert_int_equal(secp_test_hash(i, hash), 0);
 				assert_int_equal(
 					zcs_sign(f->ctx, sig64, &recid, &f->keys[k],
 						ZCS_ALGO_ECDSA_RECOVERABLE, modes[m], hash),
@@ -237,7 +222,7 @@ test_schnorr(void **state)
 				uint8_t hash[32], sig64[64], again[64], ref[64];
 				uint8_t recid = 0xaa;
 
-				test_hash(i, hash);
+				assert_int_equal(secp_test_hash(i, hash), 0);
 				assert_int_equal(zcs_sign(f->ctx, sig64, &recid, &f->keys[k],
 							 ZCS_ALGO_SCHNORR, modes[m], hash),
 					ZCS_OK);
@@ -408,18 +393,20 @@ test_ctx_destroy_null(void **state)
 	zcs_sign_ctx_destroy(NULL);
 }
 
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, secp_sign_fixture_teardown)
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_ecdsa_verifies_low_s, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ecdsa_deterministic, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ecdsa_hedged_fresh, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_recoverable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_schnorr, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_algo, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_nonce_mode, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_verify_var, setup, teardown),
+		T(test_ecdsa_verifies_low_s),
+		T(test_ecdsa_deterministic),
+		T(test_ecdsa_hedged_fresh),
+		T(test_recoverable),
+		T(test_schnorr),
+		T(test_bad_algo),
+		T(test_bad_nonce_mode),
+		T(test_verify_var),
 		cmocka_unit_test(test_measure_self),
 		cmocka_unit_test(test_ctx_destroy_null),
 	};
