@@ -233,14 +233,17 @@ test_binary(void **state)
 	(void)state;
 	assert_non_null(b);
 	assert_int_equal(
-		run(out, sizeof(out), "%s/tuning/zcsign-jitter --cores %u --seconds 0.2 --json", b,
+		run(out, sizeof(out),
+			"\"$ZCS_BUILD_DIR\"/tuning/zcsign-jitter --cores %u --seconds 0.2 --json",
 			first_allowed_cpu()),
 		0);
 	assert_json_object(out);
 	assert_int_equal(count(out, "\"cpu\": "), 1);
 	assert_non_null(strstr(out, "\"lost_share\": "));
 
-	assert_int_equal(run(out, sizeof(out), "%s/tuning/zcsign-jitter --seconds 0 2>&1", b), 2);
+	assert_int_equal(
+		run(out, sizeof(out), "\"$ZCS_BUILD_DIR\"/tuning/zcsign-jitter --seconds 0 2>&1"),
+		2);
 	assert_non_null(strstr(out, "--seconds '0'"));
 }
 

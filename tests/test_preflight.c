@@ -403,14 +403,16 @@ preflight(char *out, size_t len, const char *tree, const char *fmt, ...)
 	char args[1024], root[512] = "";
 	va_list ap;
 
+	/* The shell expands them, quoted: the checkout may live under any path. */
+	env_dir("ZCS_BUILD_DIR");
+	env_dir("ZCS_SOURCE_DIR");
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
 	if (tree != NULL)
-		snprintf(root, sizeof(root), "--root %s/tests/fixtures/preflight/%s ",
-			env_dir("ZCS_SOURCE_DIR"), tree);
-	return run(
-		out, len, "%s/tuning/zcsign-preflight %s%s", env_dir("ZCS_BUILD_DIR"), root, args);
+		snprintf(root, sizeof(root),
+			"--root \"$ZCS_SOURCE_DIR\"/tests/fixtures/preflight/%s ", tree);
+	return run(out, len, "\"$ZCS_BUILD_DIR\"/tuning/zcsign-preflight %s%s", root, args);
 }
 
 static void
@@ -475,15 +477,17 @@ static void
 test_irq_affinity_script(void **state)
 {
 	static char out[8192];
-	const char *s = env_dir("ZCS_SOURCE_DIR");
 	char dir[] = "/tmp/zcs_pf_irq_XXXXXX";
 	struct zcs_pf_check r;
 	struct zcs_pf_ctx ctx;
 
 	(void)state;
+	env_dir("ZCS_SOURCE_DIR"); /* the commands below expand it */
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(
-		run(out, sizeof(out), "cp -r %s/tests/fixtures/preflight/stock/. %s", s, dir), 0);
+		run(out, sizeof(out),
+			"cp -r \"$ZCS_SOURCE_DIR\"/tests/fixtures/preflight/stock/. %s", dir),
+		0);
 	memset(&ctx, 0, sizeof(ctx));
 	snprintf(ctx.root, sizeof(ctx.root), "%s", dir);
 	assert_int_equal(zcs_cpuset_parse(&ctx.cores, "2-3"), 0);
@@ -493,16 +497,17 @@ test_irq_affinity_script(void **state)
 
 	/* --dry-run changes nothing */
 	assert_int_equal(run(out, sizeof(out),
-				 "ZCS_IRQ_ROOT=%s bash %s/tuning/irq-affinity.sh "
+				 "ZCS_IRQ_ROOT=%s bash \"$ZCS_SOURCE_DIR\"/tuning/irq-affinity.sh "
 				 "--dry-run 2-3",
-				 dir, s),
+				 dir),
 		0);
 	assert_non_null(strstr(out, "irq 24: would move 2 -> 0-1"));
 	assert_int_equal(zcs_pf_run_one(&ctx, "irqs", &r), 0);
 	assert_int_equal(r.verdict, ZCS_PF_FAIL);
 
 	assert_int_equal(
-		run(out, sizeof(out), "ZCS_IRQ_ROOT=%s bash %s/tuning/irq-affinity.sh 2-3", dir, s),
+		run(out, sizeof(out),
+			"ZCS_IRQ_ROOT=%s bash \"$ZCS_SOURCE_DIR\"/tuning/irq-affinity.sh 2-3", dir),
 		0);
 	assert_non_null(strstr(out, "2 IRQ(s) moved, 1 already off 2-3"));
 	assert_int_equal(zcs_pf_run_one(&ctx, "irqs", &r), 0);
@@ -511,11 +516,14 @@ test_irq_affinity_script(void **state)
 	assert_int_equal(r.verdict, ZCS_PF_PASS);
 
 	/* every CPU a worker: refused */
-	assert_int_equal(run(out, sizeof(out),
-				 "ZCS_IRQ_ROOT=%s bash %s/tuning/irq-affinity.sh 0-3 2>&1", dir, s),
+	assert_int_equal(
+		run(out, sizeof(out),
+			"ZCS_IRQ_ROOT=%s bash \"$ZCS_SOURCE_DIR\"/tuning/irq-affinity.sh 0-3 2>&1",
+			dir),
 		1);
 	assert_non_null(strstr(out, "leave no CPU for IRQs"));
-	assert_int_equal(run(out, sizeof(out), "bash %s/tuning/irq-affinity.sh 2>&1", s), 2);
+	assert_int_equal(
+		run(out, sizeof(out), "bash \"$ZCS_SOURCE_DIR\"/tuning/irq-affinity.sh 2>&1"), 2);
 	assert_int_equal(run(out, sizeof(out), "rm -rf %s", dir), 0);
 }
 
