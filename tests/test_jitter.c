@@ -21,7 +21,7 @@
 #include <cmocka.h>
 
 #include "jitter_probe.h"
-#include "tuning_test_util.h"
+#include "shell_util.h"
 
 /* a CPU id no test host has */
 #define ZCS_TEST_NO_CPU 1000
@@ -152,24 +152,24 @@ test_report_shape(void **state)
 	assert_json_object(out);
 	assert_non_null(strstr(out, "\"tsc_hz\": 1000000000"));
 	assert_non_null(strstr(out, "\"cores\": ["));
-	assert_int_equal(count(out, "\"cpu\": "), 2);
+	assert_int_equal(str_count(out, "\"cpu\": "), 2);
 	assert_non_null(strstr(out, "\"cpu\": 2, "));
 	assert_non_null(strstr(out, "\"cpu\": 5, "));
 	assert_non_null(strstr(out, "\"hiccups\": 1, "));
 	assert_non_null(strstr(out, "\"hiccups\": 0, "));
 	assert_non_null(strstr(out, "\"max_ns\": 5000, "));
 	assert_non_null(strstr(out, "\"lost_share\": 0.996015936"));
-	assert_int_equal(count(out, "\"threshold_ns\": 1000"), 3);
-	assert_int_equal(count(out, "\"p99_ns\": "), 2);
-	assert_int_equal(count(out, "\"p999_ns\": "), 2);
-	assert_int_equal(count(out, "\"rate_per_s\": "), 2);
+	assert_int_equal(str_count(out, "\"threshold_ns\": 1000"), 3);
+	assert_int_equal(str_count(out, "\"p99_ns\": "), 2);
+	assert_int_equal(str_count(out, "\"p999_ns\": "), 2);
+	assert_int_equal(str_count(out, "\"rate_per_s\": "), 2);
 	free(out);
 
 	out = report(0);
 	assert_non_null(strstr(out, "TSC 1.000 GHz"));
 	assert_non_null(strstr(out, "threshold_ns"));
 	assert_non_null(strstr(out, "lost_%"));
-	assert_int_equal(count(out, "\n"), 4); /* TSC line, header, one row per core */
+	assert_int_equal(str_count(out, "\n"), 4); /* TSC line, header, one row per core */
 	free(out);
 }
 
@@ -233,16 +233,16 @@ test_binary(void **state)
 	(void)state;
 	assert_non_null(b);
 	assert_int_equal(
-		run(out, sizeof(out),
+		shell_run(out, sizeof(out),
 			"\"$ZCS_BUILD_DIR\"/tuning/zcsign-jitter --cores %u --seconds 0.2 --json",
 			first_allowed_cpu()),
 		0);
 	assert_json_object(out);
-	assert_int_equal(count(out, "\"cpu\": "), 1);
+	assert_int_equal(str_count(out, "\"cpu\": "), 1);
 	assert_non_null(strstr(out, "\"lost_share\": "));
 
-	assert_int_equal(
-		run(out, sizeof(out), "\"$ZCS_BUILD_DIR\"/tuning/zcsign-jitter --seconds 0 2>&1"),
+	assert_int_equal(shell_run(out, sizeof(out),
+				 "\"$ZCS_BUILD_DIR\"/tuning/zcsign-jitter --seconds 0 2>&1"),
 		2);
 	assert_non_null(strstr(out, "--seconds '0'"));
 }

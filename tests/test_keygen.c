@@ -23,7 +23,9 @@
 
 #include "hex.h"
 #include "keystore.h"
+#include "json_check.h"
 #include "proc_util.h"
+#include "secp_util.h"
 
 #define ACCOUNTS 1000
 #define SHARDS 4
@@ -42,18 +44,16 @@ setup(void **state)
 		fprintf(stderr, "ZCS_BUILD_DIR is not set (run through meson test)\n");
 		return -1;
 	}
-	if (access(keygen, X_OK) != 0 || proc_tmpdir(tmpdir, sizeof(tmpdir), "keygen") != 0)
+	if (access(keygen, X_OK) != 0)
 		return -1;
-	ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-	return ctx == NULL ? -1 : 0;
+	return secp_tmp_setup(&ctx, tmpdir, sizeof(tmpdir), "keygen");
 }
 
 static int
 teardown(void **state)
 {
 	(void)state;
-	secp256k1_context_destroy(ctx);
-	return proc_rmtree(tmpdir);
+	return secp_tmp_teardown(ctx, tmpdir);
 }
 
 /* A file the test knows is there, whole into buf. */
@@ -111,85 +111,6 @@ run_keygen(const char *arg, ...)
 	return run_keygen_argv(args);
 }
 
-/* --- a minimal JSON syntax check: objects, arrays, plain strings, numbers --- */
-
-static const char *json_value(const char *p, int depth);
-
-static const char *
-json_ws(const char *p)
-{
-	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-		p++;
-	return p;
-}
-
-static const char *
-json_string(const char *p)
-{
-	if (*p++ != '"')
-		return NULL;
-	while (*p != '"') {
-		if (*p == '\0' || *p == '\\' || (unsigned char)*p < 0x20)
-			return NULL; /* keygen has no reason to escape anything */
-		p++;
-	}
-	return p + 1;
-}
-
-static const char *
-json_seq(const char *p, char close, int is_obj, int depth)
-{
-	p = json_ws(p + 1);
-	if (*p == close)
-		return p + 1;
-	for (;;) {
-		if (is_obj) {
-			p = json_string(json_ws(p));
-			if (p == NULL || *(p = json_ws(p)) != ':')
-				return NULL;
-			p++;
-		}
-		p = json_value(p, depth + 1);
-		if (p == NULL)
-			return NULL;
-		p = json_ws(p);
-		if (*p == close)
-			return p + 1;
-		if (*p++ != ',')
-			return NULL;
-	}
-}
-
-static const char *
-json_value(const char *p, int depth)
-{
-	p = json_ws(p);
-	if (depth > 8)
-		return NULL;
-	if (*p == '{')
-		return json_seq(p, '}', 1, depth);
-	if (*p == '[')
-		return json_seq(p, ']', 0, depth);
-	if (*p == '"')
-		return json_string(p);
-	if (*p >= '0' && *p <= '9') {
-		if (*p == '0' && p[1] >= '0' && p[1] <= '9')
-			return NULL;
-		while (*p >= '0' && *p <= '9')
-			p++;
-		return p;
-	}
-	return NULL;
-}
-
-static int
-json_valid(const char *text)
-{
-	const char *p = json_value(text, 0);
-
-	return p != NULL && *json_ws(p) == '\0';
-}
-
 /* --- checks on a generated key set --- */
 
 struct manifest_entry {
@@ -212,7 +133,7 @@ read_manifest(const char *dir, struct manifest_entry *m, size_t max, uint32_t sh
 
 	path_in(path, sizeof(path), dir, "manifest.json");
 	slurp(path, manifest_text, sizeof(manifest_text));
-	assert_true(json_valid(manifest_text));
+	assert_true(json_check(manifest_text, 8, JSON_CHECK_PLAIN | JSON_CHECK_OBJECT));
 	snprintf(head, sizeof(head), "{\"version\":1,\"shards\":%" PRIu32 ",\"accounts\":[\n",
 		shards);
 	assert_memory_equal(manifest_text, head, strlen(head));

@@ -27,6 +27,7 @@
 #include "hex.h"
 #include "keystore.h"
 #include "proc_util.h"
+#include "secp_util.h"
 
 /* Valid secret keys (1, 2, 3, and n - 1) and two invalid ones (0 and n). */
 #define SK1 "0000000000000000000000000000000000000000000000000000000000000001"
@@ -46,18 +47,14 @@ static int
 setup(void **state)
 {
 	(void)state;
-	if (proc_tmpdir(tmpdir, sizeof(tmpdir), "keystore") != 0)
-		return -1;
-	ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-	return ctx == NULL ? -1 : 0;
+	return secp_tmp_setup(&ctx, tmpdir, sizeof(tmpdir), "keystore");
 }
 
 static int
 teardown(void **state)
 {
 	(void)state;
-	secp256k1_context_destroy(ctx);
-	return proc_rmtree(tmpdir);
+	return secp_tmp_teardown(ctx, tmpdir);
 }
 
 /* Write text to a fresh file in tmpdir with the given mode; returns its path. */

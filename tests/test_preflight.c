@@ -21,7 +21,7 @@
 #include <zcsign/engine.h>
 
 #include "preflight_checks.h"
-#include "tuning_test_util.h"
+#include "shell_util.h"
 
 static const char *
 env_dir(const char *name)
@@ -412,7 +412,7 @@ preflight(char *out, size_t len, const char *tree, const char *fmt, ...)
 	if (tree != NULL)
 		snprintf(root, sizeof(root),
 			"--root \"$ZCS_SOURCE_DIR\"/tests/fixtures/preflight/%s ", tree);
-	return run(out, len, "\"$ZCS_BUILD_DIR\"/tuning/zcsign-preflight %s%s", root, args);
+	return shell_run(out, len, "\"$ZCS_BUILD_DIR\"/tuning/zcsign-preflight %s%s", root, args);
 }
 
 static void
@@ -426,20 +426,20 @@ test_binary(void **state)
 	assert_int_equal(preflight(out, sizeof(out), "tuned", "--cores 2-3 --json"), 0);
 	assert_json_object(out);
 	assert_non_null(strstr(out, "\"checks\": ["));
-	assert_int_equal(count(out, "\"name\": "), zcs_pf_nchecks);
-	assert_int_equal(count(out, "\"verdict\": \"PASS\""), zcs_pf_nchecks);
-	assert_int_equal(count(out, "\"found\": "), zcs_pf_nchecks);
-	assert_int_equal(count(out, "\"fix\": "), zcs_pf_nchecks);
+	assert_int_equal(str_count(out, "\"name\": "), zcs_pf_nchecks);
+	assert_int_equal(str_count(out, "\"verdict\": \"PASS\""), zcs_pf_nchecks);
+	assert_int_equal(str_count(out, "\"found\": "), zcs_pf_nchecks);
+	assert_int_equal(str_count(out, "\"fix\": "), zcs_pf_nchecks);
 
 	/* a FAIL: exit 1 */
 	assert_int_equal(preflight(out, sizeof(out), "stock", "--cores 2-3 --json"), 1);
 	assert_json_object(out);
-	assert_int_equal(count(out, "\"name\": "), zcs_pf_nchecks);
-	assert_true(count(out, "\"verdict\": \"FAIL\"") > 0);
+	assert_int_equal(str_count(out, "\"name\": "), zcs_pf_nchecks);
+	assert_true(str_count(out, "\"verdict\": \"FAIL\"") > 0);
 
 	/* text: one line per check, then the summary */
 	assert_int_equal(preflight(out, sizeof(out), "stock", "--cores 2-3"), 1);
-	assert_int_equal(count(out, "\n"), zcs_pf_nchecks + 2);
+	assert_int_equal(str_count(out, "\n"), zcs_pf_nchecks + 2);
 	assert_non_null(strstr(out, "FAIL  isolcpus"));
 	assert_non_null(strstr(out, "| fix: "));
 	assert_non_null(strstr(out, "summary: "));
@@ -485,7 +485,7 @@ test_irq_affinity_script(void **state)
 	env_dir("ZCS_SOURCE_DIR"); /* the commands below expand it */
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(
-		run(out, sizeof(out),
+		shell_run(out, sizeof(out),
 			"cp -r \"$ZCS_SOURCE_DIR\"/tests/fixtures/preflight/stock/. %s", dir),
 		0);
 	memset(&ctx, 0, sizeof(ctx));
@@ -496,7 +496,7 @@ test_irq_affinity_script(void **state)
 	assert_int_equal(r.verdict, ZCS_PF_FAIL);
 
 	/* --dry-run changes nothing */
-	assert_int_equal(run(out, sizeof(out),
+	assert_int_equal(shell_run(out, sizeof(out),
 				 "ZCS_IRQ_ROOT=%s bash \"$ZCS_SOURCE_DIR\"/tuning/irq-affinity.sh "
 				 "--dry-run 2-3",
 				 dir),
@@ -506,7 +506,7 @@ test_irq_affinity_script(void **state)
 	assert_int_equal(r.verdict, ZCS_PF_FAIL);
 
 	assert_int_equal(
-		run(out, sizeof(out),
+		shell_run(out, sizeof(out),
 			"ZCS_IRQ_ROOT=%s bash \"$ZCS_SOURCE_DIR\"/tuning/irq-affinity.sh 2-3", dir),
 		0);
 	assert_non_null(strstr(out, "2 IRQ(s) moved, 1 already off 2-3"));
@@ -517,14 +517,15 @@ test_irq_affinity_script(void **state)
 
 	/* every CPU a worker: refused */
 	assert_int_equal(
-		run(out, sizeof(out),
+		shell_run(out, sizeof(out),
 			"ZCS_IRQ_ROOT=%s bash \"$ZCS_SOURCE_DIR\"/tuning/irq-affinity.sh 0-3 2>&1",
 			dir),
 		1);
 	assert_non_null(strstr(out, "leave no CPU for IRQs"));
 	assert_int_equal(
-		run(out, sizeof(out), "bash \"$ZCS_SOURCE_DIR\"/tuning/irq-affinity.sh 2>&1"), 2);
-	assert_int_equal(run(out, sizeof(out), "rm -rf %s", dir), 0);
+		shell_run(out, sizeof(out), "bash \"$ZCS_SOURCE_DIR\"/tuning/irq-affinity.sh 2>&1"),
+		2);
+	assert_int_equal(shell_run(out, sizeof(out), "rm -rf %s", dir), 0);
 }
 
 int

@@ -36,7 +36,7 @@
 #include "keystore.h"
 #include "presig.h"
 #include "presig_internal.h"
-#include "secp_util.h"
+#include "sign_fixture.h"
 #include "sign.h"
 
 #define NKEYS 4

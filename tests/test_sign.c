@@ -29,7 +29,7 @@
 #include <zcsign/wire.h>
 
 #include "keystore.h"
-#include "secp_util.h"
+#include "sign_fixture.h"
 #include "sign.h"
 
 #define NKEYS 8
