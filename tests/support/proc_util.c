@@ -150,9 +150,13 @@ proc_wait(pid_t pid, unsigned int timeout_ms, int *status)
 bool
 proc_alive(pid_t pid)
 {
-	int st;
+	siginfo_t si;
 
-	return pid > 0 && waitpid(pid, &st, WNOHANG) == 0;
+	/* WNOWAIT: an exited child stays waitable, so proc_wait() still gets its status. */
+	memset(&si, 0, sizeof(si));
+	if (pid <= 0 || waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0)
+		return false;
+	return si.si_pid == 0;
 }
 
 int
