@@ -181,13 +181,10 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	unsigned int i;
+	int rc = shards_teardown(f->sh, f->c, MAX_CLIENTS);
 
-	for (i = 0; i < MAX_CLIENTS; i++)
-		zcs_detach(f->c[i]);
-	zcs_shards_destroy(f->sh);
 	free(f);
-	return 0;
+	return rc;
 }
 
 /* ---- attach ---- */

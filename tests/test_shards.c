@@ -96,14 +96,11 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	unsigned int i;
-
-	for (i = 0; i < CLIENTS; i++)
-		zcs_detach(f->c[i]);
-	zcs_shards_destroy(f->sh);
-	free(f);
 	/* Every test must leave the process group without an engine. */
-	return rte_memzone_lookup(ZCS_MZ_ENGINE) == NULL ? 0 : -1;
+	int rc = shards_teardown(f->sh, f->c, CLIENTS);
+
+	free(f);
+	return rc;
 }
 
 /* ---- tests ---- */

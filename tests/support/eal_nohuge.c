@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <rte_lcore.h>
+#include <rte_memzone.h>
 #include <rte_mempool.h>
 
 #include "eal_nohuge.h"
@@ -78,4 +79,15 @@ shards_pool_free(const struct zcs_engine_shared *sh)
 		if (sh->clients[i].cache != NULL)
 			n += sh->clients[i].cache->len;
 	return n;
+}
+
+int
+shards_teardown(struct zcs_engine_shared *sh, struct zcs_client **c, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		zcs_detach(c[i]);
+	zcs_shards_destroy(sh);
+	return rte_memzone_lookup(ZCS_MZ_ENGINE) == NULL ? 0 : -1;
 }

@@ -33,6 +33,13 @@ int eal_nohuge_group_teardown(void **state);
 struct zcs_shards_conf shards_conf_make(
 	uint16_t shards, uint32_t ring, uint32_t pool, uint32_t cache, uint16_t clients);
 
+/*
+ * A test's teardown of the shared objects: detach the n clients (NULL ones
+ * skipped), destroy sh (NULL: none). 0 when no engine is left in the process
+ * group afterwards, -1 otherwise.
+ */
+int shards_teardown(struct zcs_engine_shared *sh, struct zcs_client **c, unsigned int n);
+
 /* Requests not held by anyone: in the pool, or in a client's private cache. */
 unsigned int shards_pool_free(const struct zcs_engine_shared *sh);
 
