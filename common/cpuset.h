@@ -4,7 +4,8 @@
  * /sys/devices/system/cpu/isolated, isolcpus= and taskset -c) and hex masks
  * ("ff,00000003", /proc/irq/N/smp_affinity). One home for the engine's
  * isolation check, zcsign-preflight, zcsign-jitter and the EAL --lcores maps.
- * No DPDK: the tuning tools run on hosts without it.
+ * No DPDK (zcsign-jitter runs on hosts without it), and no cpu_set_t in the
+ * interface: CPU ids are plain numbers up to ZCS_CPUSET_MAX.
  */
 #ifndef ZCS_COMMON_CPUSET_H
 #define ZCS_COMMON_CPUSET_H

@@ -18,6 +18,7 @@
 #include <zcsign/status.h>
 #include <zcsign/wire.h>
 
+#include "clock.h"
 #include "keystore.h"
 #include "presig.h"
 #include "serve.h"
@@ -27,15 +28,6 @@
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
-
-static inline uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static const char *
 frame_name(unsigned int type)
@@ -201,10 +193,10 @@ handle_sign(struct zcs_server *srv, const struct zcs_wire_sign *req, int st)
 	}
 	if (likely(st == ZCS_OK)) {
 		srv->stats.signed_ok++;
-		zcs_wire_sign_reply(rep, req->seq, ZCS_OK, recid, now_ns() - srv->rx_ns, sig);
+		zcs_wire_sign_reply(rep, req->seq, ZCS_OK, recid, zcs_mono_ns() - srv->rx_ns, sig);
 	} else {
 		srv->stats.sign_errors++;
-		zcs_wire_sign_reply(rep, req->seq, (uint16_t)st, 0, now_ns() - srv->rx_ns, NULL);
+		zcs_wire_sign_reply(rep, req->seq, (uint16_t)st, 0, zcs_mono_ns() - srv->rx_ns, NULL);
 	}
 }
 
@@ -420,7 +412,7 @@ recv_batch(struct zcs_server *srv)
 
 	n = recv(srv->fd, srv->rx + srv->rx_len, ZCS_SERVE_RX_BUF - srv->rx_len, MSG_DONTWAIT);
 	if (n > 0) {
-		srv->rx_ns = now_ns();
+		srv->rx_ns = zcs_mono_ns();
 		srv->rx_len += (size_t)n;
 		process_rx(srv);
 		rc = flush_tx(srv);
@@ -580,7 +572,7 @@ static void
 idle_backoff(struct zcs_server *srv)
 {
 	struct pollfd pfd[2];
-	uint64_t now = now_ns();
+	uint64_t now = zcs_mono_ns();
 	nfds_t n = 0;
 
 	if (srv->idle_since == 0) {

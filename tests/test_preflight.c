@@ -172,6 +172,10 @@ test_config(void **state)
 	write_file(path, "[shard.0]\nlcore = two\n");
 	assert_int_equal(zcs_pf_cores_from_config(&s, path, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "line 2"));
+	/* A leading zero, which the engine refuses too (010 is not eight to zcsignd). */
+	write_file(path, "[shard.0]\nlcore = 03\n");
+	assert_int_equal(zcs_pf_cores_from_config(&s, path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "line 2"));
 	/* the line of the bad one when the key repeats */
 	write_file(path, "[shard.0]\nlcore = 1\n# a comment\nlcore = 1x\n");
 	assert_int_equal(zcs_pf_cores_from_config(&s, path, err, sizeof(err)), -EINVAL);
