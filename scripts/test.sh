@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" = --sanitize ]; then
 	build=build-asan
 	opts=(-Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
-		-Dc_args=-fno-sanitize-recover=all -Dbuildtype=debug)
+		-Dc_args=-fno-sanitize-recover=all -Dbuildtype=debug -Db_lto=false)
 else
 	build=build
 	opts=(-Dwerror=true)
