@@ -271,7 +271,8 @@ refill_main(void *arg)
 	bool filling[ZCS_PRESIG_KINDS] = {false};
 	unsigned int k;
 
-	atomic_store_explicit(&ps->prio, lower_priority(), memory_order_release);
+	atomic_store_explicit(&ps->prio, ps->conf.refill_normal ? PRIO_NORMAL : lower_priority(),
+		memory_order_release);
 	while (!atomic_load_explicit(&ps->stop, memory_order_relaxed)) {
 		bool busy = false;
 

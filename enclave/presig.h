@@ -43,6 +43,7 @@
 #define ZCS_PRESIG_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <secp256k1.h>
@@ -72,6 +73,13 @@ struct zcs_presig_conf {
 	uint32_t low_pct; /* the refill thread starts below this share of capacity */
 	uint32_t high_pct; /* and fills up to this one; low_pct < high_pct <= 100 */
 	int refill_cpu; /* CPU the refill thread is pinned to, or -1 */
+	/*
+	 * Keep the refill thread at normal priority instead of the lowest
+	 * (SCHED_IDLE, else nice 19). For tests that need its throughput on a
+	 * box where other work keeps every CPU busy: there a SCHED_IDLE thread
+	 * barely runs. Default false.
+	 */
+	bool refill_normal;
 };
 
 /* A snapshot of the counters (each read atomically, the set not as a whole). */
