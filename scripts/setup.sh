@@ -8,7 +8,8 @@ build=${1:-build}
 shift || true
 
 pkgs=(gcc pkg-config meson ninja-build python3 python3-pyelftools
-	dpdk-dev libdpdk-dev libsecp256k1-dev libnuma-dev libcmocka-dev libssl-dev gnuplot-nox)
+	dpdk-dev libdpdk-dev libsecp256k1-dev libnuma-dev libcmocka-dev libssl-dev libcbor-dev
+	gnuplot-nox)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

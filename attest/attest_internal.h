@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What verify.c and sign.c share (private to attest/). */
+#ifndef ZCS_ATTEST_INTERNAL_H
+#define ZCS_ATTEST_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The protected header every document carries: the map {1: -35} (ES384). */
+extern const uint8_t zcs_attest_protected_es384[4];
+
+/*
+ * The COSE Sig_structure ["Signature1", protected, h'', payload], encoded:
+ * what ES384 signs. *out is malloc'ed. Returns its length, or 0 (no memory).
+ */
+size_t zcs_attest_sig_structure(uint8_t **out, const uint8_t *prot, size_t prot_len,
+	const uint8_t *payload, size_t payload_len);
+
+#endif /* ZCS_ATTEST_INTERNAL_H */
