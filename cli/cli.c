@@ -11,6 +11,8 @@
  *   zcsign-cli --signer ADDR pubkey --account A
  *   zcsign-cli verify --manifest FILE --account A --hash HEX --signature HEX
  *       --algo ALGO [--recid N|null]
+ *   zcsign-cli attest verify --doc FILE [--root aws|PEMFILE] [--at UNIX_MS]
+ *       [--pcr N=HEX]... [--nonce HEX] [--json]
  *
  * Without --signer, sign, pubkey and status go through a running zcsignd: the
  * CLI is a DPDK secondary process of it (engine_path.c), so it needs zcsignd's
@@ -82,6 +84,9 @@ usage(FILE *f)
 		"      check a 64-byte signature (128 hex digits) against account A's key\n"
 		"      in zcsign-keygen's manifest.json, without a signer; N is 0..3 for\n"
 		"      ecdsa-recoverable, omitted or null otherwise (as sign prints it)\n"
+		"  attest verify --doc FILE [--root aws|PEMFILE] [--at UNIX_MS] [--pcr N=HEX]...\n"
+		"         [--nonce HEX] [--json]\n"
+		"      verify a Nitro-format attestation document (see attest --help)\n"
 		"\n"
 		"Output: one JSON object on stdout. Exit status: 0 success (verify: the\n"
 		"signature is valid), 1 run-time error (no zcsignd, connection, signer,\n"
@@ -211,9 +216,12 @@ parse_global(int argc, char **argv, struct cli_args *a)
 		a->cmd_id = CMD_VERIFY;
 	else if (strcmp(a->cmd, "top") == 0)
 		a->cmd_id = CMD_TOP;
+	else if (strcmp(a->cmd, "attest") == 0)
+		a->cmd_id = CMD_ATTEST;
 	else
 		return cli_fail(EXIT_USAGE,
-			"unknown command '%s': sign, pubkey, status, top or verify (see --help)",
+			"unknown command '%s': sign, pubkey, status, top, verify or attest (see "
+			"--help)",
 			a->cmd);
 	/* Two answers to "which signer": refuse rather than pick one silently. */
 	if (a->signer != NULL && a->file_prefix != NULL)
@@ -389,6 +397,9 @@ main(int argc, char **argv)
 	/* top has options of its own, and needs neither EAL nor signer (top.c). */
 	if (rc == 0 && a.cmd_id == CMD_TOP)
 		return cli_top_main(&a, argc - optind, argv + optind);
+	/* attest verify reads a file: no engine, no signer (attest_cmd.c). */
+	if (rc == 0 && a.cmd_id == CMD_ATTEST)
+		return cli_attest_main(&a, argc - optind, argv + optind);
 	if (rc == 0)
 		rc = parse_command(argc - optind, argv + optind, &a);
 	if (rc < 0)

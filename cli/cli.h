@@ -23,6 +23,7 @@ enum cli_cmd {
 	CMD_VERIFY = 4,
 	CMD_STATUS = 8,
 	CMD_TOP = 16,
+	CMD_ATTEST = 32,
 };
 
 /* What the command line asked for. */
@@ -58,5 +59,11 @@ int cli_verify_run(const struct cli_args *a);
  * it against the telemetry socket of zcsignd's a->file_prefix; no EAL.
  */
 int cli_top_main(const struct cli_args *a, int argc, char **argv);
+
+/*
+ * attest verify (attest_cmd.c): parse its options from argv (argv[0] is
+ * "attest") and verify a document from a file; no EAL, no signer.
+ */
+int cli_attest_main(const struct cli_args *a, int argc, char **argv);
 
 #endif /* ZCS_CLI_H */

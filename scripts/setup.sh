@@ -8,7 +8,7 @@ build=${1:-build}
 shift || true
 
 pkgs=(gcc pkg-config meson ninja-build python3 python3-pyelftools
-	dpdk-dev libdpdk-dev libsecp256k1-dev libnuma-dev libcmocka-dev libssl-dev libcbor-dev
+	dpdk-dev libdpdk-dev libsecp256k1-dev libnuma-dev libcmocka-dev libssl-dev libcbor-dev openssl
 	gnuplot-nox)
 missing=()
 for p in "${pkgs[@]}"; do
