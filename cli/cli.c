@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <zcsign/shard.h>
 #include <zcsign/wire.h>
 
 #include "cli.h"
@@ -65,6 +66,8 @@ usage(FILE *f)
 		"  -s, --signer ADDR   talk straight to one signer instead: unix:PATH or\n"
 		"                      vsock:CID:PORT (sign and pubkey; the signer must not be\n"
 		"                      held by an engine)\n"
+		"      --shard I/N     with --signer: the shard the signer holds (default 0/1);\n"
+		"                      a signer refuses a HELLO for another shard\n"
 		"  -v, --verbose       engine path: zcsign debug log lines on stderr\n"
 		"  -h, --help          this text\n"
 		"\n"
@@ -165,6 +168,22 @@ parse_file_prefix(const char *p)
 	return 0;
 }
 
+/* --shard I/N: the shard the signer must hold, I < N <= ZCS_MAX_SHARDS. */
+static int
+parse_shard(const char *s, struct cli_args *a)
+{
+	const char *slash = strchr(s, '/');
+	uint64_t i, n;
+
+	if (slash == NULL || zcs_parse_u64_n(s, (size_t)(slash - s), ZCS_MAX_SHARDS - 1, &i) != 0 ||
+		zcs_parse_u64(slash + 1, ZCS_MAX_SHARDS, &n) != 0 || n == 0 || i >= n)
+		return cli_fail(EXIT_USAGE, "--shard '%s': expected I/N with I < N <= %d", s,
+			ZCS_MAX_SHARDS);
+	a->shard_id = (uint16_t)i;
+	a->shard_count = (uint16_t)n;
+	return 0;
+}
+
 static int
 parse_global(int argc, char **argv, struct cli_args *a)
 {
@@ -172,17 +191,26 @@ parse_global(int argc, char **argv, struct cli_args *a)
 		{"signer", required_argument, NULL, 's'},
 		{"file-prefix", required_argument, NULL, 'p'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"shard", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	const char *shard = NULL;
 	int c;
 
 	opterr = 0;
+	a->shard_id = 0;
+	a->shard_count = 1;
 	/* '+': stop at the subcommand, whose options are parsed on their own. */
 	while ((c = getopt_long(argc, argv, "+:s:p:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			a->signer = optarg;
+			break;
+		case 'S':
+			shard = optarg;
+			if (parse_shard(optarg, a) != 0)
+				return EXIT_USAGE;
 			break;
 		case 'p':
 			if (parse_file_prefix(optarg) != 0)
@@ -228,6 +256,11 @@ parse_global(int argc, char **argv, struct cli_args *a)
 		return cli_fail(EXIT_USAGE,
 			"--signer and --file-prefix exclude each other: one signer, or the "
 			"engine");
+	if (shard != NULL && a->signer == NULL)
+		return cli_fail(EXIT_USAGE,
+			"--shard %s: only with --signer (the engine knows its "
+			"shards)",
+			shard);
 	if (a->cmd_id == CMD_TOP && a->signer != NULL)
 		return cli_fail(EXIT_USAGE,
 			"top: watches an engine, not a signer: drop --signer (and give "

@@ -31,6 +31,7 @@ struct cli_args {
 	const char *signer; /* address text as given: every message names it */
 	const char *file_prefix; /* zcsignd's EAL --file-prefix; NULL: DPDK's default */
 	bool verbose; /* engine path: zcsign debug log lines on stderr */
+	uint16_t shard_id, shard_count; /* --shard I/N for --signer; default 0/1 */
 	const char *cmd;
 	enum cli_cmd cmd_id;
 	uint64_t account;

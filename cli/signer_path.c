@@ -3,8 +3,9 @@
  * zcsign-cli's signer path (--signer): sign and pubkey straight to one
  * signer, for a signer no engine holds (a signer serves one connection).
  *
- * It speaks the engine's wire protocol over a blocking socket: HELLO with
- * ZCS_SHARD_ANY (so no shard check), then one request and its reply, each
+ * It speaks the engine's wire protocol over a blocking socket: HELLO naming
+ * the shard of --shard I/N (default 0/1: a single-shard key set; a signer
+ * refuses a HELLO for another shard), then one request and its reply, each
  * bounded by REPLY_TIMEOUT_MS. Latency does not matter here, a clear answer
  * does: every outcome other than the expected reply is one line naming the
  * signer, and a BUSY signer is told apart from a dead one.
@@ -116,7 +117,7 @@ open_conn(struct cli_conn *c, const struct cli_args *a)
 	c->fd = zcs_addr_connect(&addr, false, err, sizeof(err));
 	if (c->fd < 0)
 		return cli_fail(CLI_EXIT_RUNTIME, "%s", err);
-	zcs_wire_hello(&hello, ZCS_SHARD_ANY, 0);
+	zcs_wire_hello(&hello, a->shard_id, a->shard_count);
 	rc = send_frame(c, &hello, sizeof(hello));
 	if (rc == 0)
 		rc = await_reply(c, ZCS_FT_HELLO_REPLY, 0, "HELLO", &f);

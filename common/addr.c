@@ -156,6 +156,28 @@ claim_unix_path(const struct zcs_addr *a, char *err, size_t errlen)
 }
 
 /*
+ * bind(); a unix socket is created mode 0600 (umask 0177 for the bind, so it
+ * never exists with wider rights): only its owner (and root) may connect, the
+ * first of the signer's peer checks (zcs_peer_allowed() is the second).
+ * Returns 0 or -1 with errno.
+ */
+static int
+bind_private(int fd, const struct zcs_addr *a, const struct sockaddr_storage *ss, socklen_t len)
+{
+	mode_t old;
+	int rc, e;
+
+	if (a->kind != ZCS_ADDR_UNIX)
+		return bind(fd, (const struct sockaddr *)ss, len);
+	old = umask(0177);
+	rc = bind(fd, (const struct sockaddr *)ss, len);
+	e = errno;
+	umask(old);
+	errno = e;
+	return rc;
+}
+
+/*
  * The first steps of listen and connect: a's printable name in name (for
  * messages), its sockaddr, and a stream socket of its family (flags:
  * SOCK_NONBLOCK or 0). Returns the socket, or -errno with err saying which
@@ -201,7 +223,7 @@ zcs_addr_listen(const struct zcs_addr *a, char *err, size_t errlen)
 			return rc;
 		}
 	}
-	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0 || listen(fd, 8) < 0) {
+	if (bind_private(fd, a, &ss, sslen) < 0 || listen(fd, 8) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: cannot listen: %s", name, strerror(-rc));
 		close(fd);

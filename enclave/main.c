@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 #include "keystore.h"
 #include "num.h"
 #include "presig.h"
+#include "peer.h"
 #include "serve.h"
 #include "sign.h"
 
@@ -48,6 +50,9 @@ struct options {
 	unsigned int nonce;
 	bool verify;
 	struct zcs_presig_conf presig;
+	struct zcs_peer_policy peers; /* --allow-uid, --allow-cid; empty: the default */
+	uint32_t handshake_timeout_ms;
+	bool any_shard;
 };
 
 static void
@@ -88,6 +93,15 @@ usage(FILE *out)
 		"  --presig-high PCT    ... up to PCT %% (default %u)\n"
 		"  --refill-cpu CPU     pin the refill thread (SCHED_IDLE, else nice 19) to CPU\n"
 		"  --verify             verify every signature before replying (~25 us each)\n"
+		"  --allow-uid UID      unix: serve peers of this uid (repeatable; default: this\n"
+		"                       process's uid only; the socket is created mode 0600)\n"
+		"  --allow-cid CID      vsock: serve peers of this CID (repeatable; default: 3, "
+		"the\n"
+		"                       parent instance)\n"
+		"  --handshake-timeout-ms N  close a connection without HELLO after N ms\n"
+		"                       (default 1000)\n"
+		"  --allow-any-shard    serve a HELLO that names no shard (default: a client must\n"
+		"                       name this signer's shard)\n"
 		"  --help               this text\n",
 		ZCS_PRESIG_DEFAULT_CAPACITY, ZCS_PRESIG_DEFAULT_CAPACITY,
 		ZCS_PRESIG_DEFAULT_LOW_PCT, ZCS_PRESIG_DEFAULT_HIGH_PCT);
@@ -104,7 +118,19 @@ parse_uint(const char *name, const char *text, uint64_t max, uint64_t *out)
 	return -1;
 }
 
-/* The numeric options: the backoff spin and the presignature pools'. */
+static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
+}
+
+/* The numeric options: the backoff spin, the presignature pools', the peer checks'. */
 static int
 parse_number(int c, const char *arg, struct options *o)
 {
@@ -136,6 +162,27 @@ parse_number(int c, const char *arg, struct options *o)
 			return -1;
 		o->presig.high_pct = (uint32_t)v;
 		return 0;
+	case 'U':
+		if (parse_uint("allow-uid", arg, UINT32_MAX - 1, &v) < 0)
+			return -1;
+		if (o->peers.nuids == ZCS_PEER_ALLOW_MAX)
+			return usage_error("--allow-uid: at most %d", ZCS_PEER_ALLOW_MAX);
+		o->peers.uids[o->peers.nuids++] = (uid_t)v;
+		return 0;
+	case 'D':
+		if (parse_uint("allow-cid", arg, UINT32_MAX - 1, &v) < 0)
+			return -1;
+		if (o->peers.ncids == ZCS_PEER_ALLOW_MAX)
+			return usage_error("--allow-cid: at most %d", ZCS_PEER_ALLOW_MAX);
+		o->peers.cids[o->peers.ncids++] = (uint32_t)v;
+		return 0;
+	case 'T':
+		if (parse_uint("handshake-timeout-ms", arg, 600000, &v) < 0)
+			return -1;
+		if (v == 0)
+			return usage_error("--handshake-timeout-ms: must be at least 1");
+		o->handshake_timeout_ms = (uint32_t)v;
+		return 0;
 	default: /* 'C' */
 		if (parse_uint("refill-cpu", arg, CPU_SETSIZE - 1, &v) < 0)
 			return -1;
@@ -160,6 +207,10 @@ parse_args(int argc, char **argv, struct options *o)
 		{"presig-high", required_argument, NULL, 'H'},
 		{"refill-cpu", required_argument, NULL, 'C'},
 		{"verify", no_argument, NULL, 'v'},
+		{"allow-uid", required_argument, NULL, 'U'},
+		{"allow-cid", required_argument, NULL, 'D'},
+		{"handshake-timeout-ms", required_argument, NULL, 'T'},
+		{"allow-any-shard", no_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -203,11 +254,17 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'L':
 		case 'H':
 		case 'C':
+		case 'U':
+		case 'D':
+		case 'T':
 			if (parse_number(c, optarg, o) < 0)
 				return -1;
 			break;
 		case 'v':
 			o->verify = true;
+			break;
+		case 'A':
+			o->any_shard = true;
 			break;
 		case 'h':
 			return 1;
@@ -319,6 +376,10 @@ serve(const secp256k1_context *ctx, const struct zcs_keystore *ks, const struct 
 	conf.idle = (enum zcs_poll_mode)o->idle;
 	conf.backoff_spin_ns = o->idle_spin_us * 1000u;
 	conf.stop = &stop_flag;
+	conf.listen_kind = addr->kind;
+	conf.peers = o->peers; /* empty: zcs_serve_create() takes the default */
+	conf.handshake_timeout_ms = o->handshake_timeout_ms;
+	conf.any_shard = o->any_shard;
 	srv = zcs_serve_create(&conf);
 	if (srv == NULL) {
 		fprintf(stderr, PROG ": cannot create the server: %s\n", strerror(errno));

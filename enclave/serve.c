@@ -18,6 +18,7 @@
 #include <zcsign/status.h>
 #include <zcsign/wire.h>
 
+#include "addr.h"
 #include "clock.h"
 #include "keystore.h"
 #include "presig.h"
@@ -132,9 +133,10 @@ handle_hello(struct zcs_server *srv, const struct zcs_wire_hello *h, int st)
 		fail_conn(srv, 0, st);
 		return;
 	}
-	/* ZCS_SHARD_ANY: zcsign-cli talks to this one signer, no map to agree on. */
-	if (h->shard_id != ZCS_SHARD_ANY &&
-		(h->shard_id != ks->shard_id || h->shard_count != ks->shard_count)) {
+	/* ZCS_SHARD_ANY (no shard named) only when configured: a client names its shard. */
+	if ((h->shard_id == ZCS_SHARD_ANY && !srv->conf.any_shard) ||
+		(h->shard_id != ZCS_SHARD_ANY &&
+			(h->shard_id != ks->shard_id || h->shard_count != ks->shard_count))) {
 		fprintf(stderr,
 			LOG_PREFIX "closing connection: wrong shard: client asked for shard "
 				   "%u/%u, this signer holds shard %u/%u\n",
@@ -196,7 +198,8 @@ handle_sign(struct zcs_server *srv, const struct zcs_wire_sign *req, int st)
 		zcs_wire_sign_reply(rep, req->seq, ZCS_OK, recid, zcs_mono_ns() - srv->rx_ns, sig);
 	} else {
 		srv->stats.sign_errors++;
-		zcs_wire_sign_reply(rep, req->seq, (uint16_t)st, 0, zcs_mono_ns() - srv->rx_ns, NULL);
+		zcs_wire_sign_reply(
+			rep, req->seq, (uint16_t)st, 0, zcs_mono_ns() - srv->rx_ns, NULL);
 	}
 }
 
@@ -477,8 +480,44 @@ zcs_serve_conn_open(struct zcs_server *srv, int fd)
 	srv->rx_stalled = false;
 	srv->rx_off = srv->rx_len = 0;
 	srv->tx_off = srv->tx_len = 0;
+	srv->open_ns = zcs_mono_ns();
 	srv->stats.conns_accepted++;
 	return 0;
+}
+
+/* Close the connection when it has held the slot without a HELLO for too long. */
+static void
+check_handshake_deadline(struct zcs_server *srv)
+{
+	uint64_t limit = (uint64_t)srv->conf.handshake_timeout_ms * 1000000u;
+
+	if (zcs_mono_ns() - srv->open_ns <= limit)
+		return;
+	fprintf(stderr, LOG_PREFIX "closing connection: no HELLO within %u ms\n",
+		srv->conf.handshake_timeout_ms);
+	srv->stats.handshake_timeouts++;
+	zcs_serve_conn_close(srv, NULL);
+}
+
+/* The peer of a new connection, checked against the policy; false: refused (fd closed). */
+static bool
+peer_ok(struct zcs_server *srv, int fd)
+{
+	struct zcs_peer peer;
+	char who[64];
+	int rc = zcs_peer_get(&peer, fd, srv->conf.listen_kind);
+
+	if (rc == 0 && zcs_peer_allowed(&srv->conf.peers, &peer))
+		return true;
+	if (rc == 0)
+		zcs_peer_format(who, sizeof(who), &peer);
+	else
+		snprintf(who, sizeof(who), "a peer whose credentials are unreadable (%s)",
+			strerror(-rc));
+	fprintf(stderr, LOG_PREFIX "refused connection from %s: not an allowed peer\n", who);
+	close(fd);
+	srv->stats.peers_refused++;
+	return false;
 }
 
 /* Answer a newcomer ERROR(BUSY) and close it: this signer serves one client. */
@@ -536,6 +575,8 @@ zcs_serve_accept(struct zcs_server *srv)
 			break;
 		}
 		n++;
+		if (!peer_ok(srv, fd))
+			continue;
 		if (srv->fd >= 0 && peer_hung_up(srv->fd))
 			zcs_serve_conn_close(srv, "client hung up (noticed at a new connection)");
 		if (srv->fd >= 0) {
@@ -557,6 +598,8 @@ zcs_serve_poll(struct zcs_server *srv)
 	if (unlikely(srv->fd < 0))
 		return zcs_serve_accept(srv) > 0 ? ZCS_SERVE_BUSY : ZCS_SERVE_IDLE;
 	busy = zcs_serve_conn_poll(srv) != ZCS_SERVE_IDLE;
+	if (unlikely(!srv->hello_done) && srv->fd >= 0 && !busy)
+		check_handshake_deadline(srv);
 	/* One accept() every N steps keeps newcomers answered without a syscall per spin. */
 	if (unlikely((srv->iter & (ZCS_SERVE_ACCEPT_EVERY - 1)) == 0) && srv->fd >= 0)
 		zcs_serve_accept(srv);
@@ -640,6 +683,12 @@ zcs_serve_create(const struct zcs_serve_conf *conf)
 	srv->conf = *conf;
 	if (srv->conf.nonce == 0)
 		srv->conf.nonce = ZCS_NONCE_RFC6979;
+	if (srv->conf.listen_kind == 0)
+		srv->conf.listen_kind = ZCS_ADDR_UNIX;
+	if (srv->conf.peers.nuids == 0 && srv->conf.peers.ncids == 0)
+		zcs_peer_policy_default(&srv->conf.peers);
+	if (srv->conf.handshake_timeout_ms == 0)
+		srv->conf.handshake_timeout_ms = 1000;
 	srv->fd = -1;
 	return srv;
 }

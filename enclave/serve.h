@@ -30,11 +30,10 @@
  * connection closed, with one line on stderr. The loop itself only stops on
  * the stop flag: the signer outlives any client.
  *
- * Idle modes (enum zcs_poll_mode, zcsign/poll.h): ZCS_POLL_SPIN busy-polls recv/accept forever (production: an
- * isolated core, lowest latency). ZCS_POLL_BACKOFF spins for
- * conf.backoff_spin_ns with nothing to do, then sleeps in poll() for up
- * to ZCS_SERVE_BACKOFF_POLL_MS (dev boxes and CI, where cores are shared).
- * ZCS_POLL_YIELD busy-polls and calls sched_yield() after every idle step:
+ * Idle modes (enum zcs_poll_mode, zcsign/poll.h): ZCS_POLL_SPIN busy-polls recv/accept forever
+ * (production: an isolated core, lowest latency). ZCS_POLL_BACKOFF spins for conf.backoff_spin_ns
+ * with nothing to do, then sleeps in poll() for up to ZCS_SERVE_BACKOFF_POLL_MS (dev boxes and CI,
+ * where cores are shared). ZCS_POLL_YIELD busy-polls and calls sched_yield() after every idle step:
  * on a core shared with a client that polls and yields the same way, the
  * two hand the core to each other in a context switch, with no wake-up (an
  * IPI, a sleeper's scheduling delay) on the request path.
@@ -59,6 +58,7 @@
 #include <zcsign/wire.h>
 
 #include "keystore.h"
+#include "peer.h"
 
 #define ZCS_SERVE_RX_BUF (64 * 1024)
 /*
@@ -97,6 +97,22 @@ struct zcs_serve_conf {
 	 */
 	uint32_t backoff_spin_ns;
 	const atomic_int *stop; /* loop ends when non-zero */
+	/*
+	 * Who may connect (listen_fd only): the kind of the listener
+	 * (ZCS_ADDR_UNIX or ZCS_ADDR_VSOCK) and the allowed peers. A peer
+	 * outside the policy is closed at accept, logged and counted.
+	 * listen_kind 0 means ZCS_ADDR_UNIX; an empty policy is
+	 * zcs_peer_policy_default() (this uid; the parent CID).
+	 */
+	int listen_kind;
+	struct zcs_peer_policy peers;
+	/* A connection that has not completed HELLO after this long is closed; 0: 1000. */
+	uint32_t handshake_timeout_ms;
+	/*
+	 * Accept HELLO for ZCS_SHARD_ANY (no shard named). Off by default: a
+	 * client must name this signer's shard, so a misrouted one is refused.
+	 */
+	bool any_shard;
 };
 
 /* Counters since creation; written only by the loop's thread. */
@@ -109,6 +125,8 @@ struct zcs_serve_stats {
 	uint64_t pubkeys; /* PUBKEY requests answered ZCS_OK */
 	uint64_t stats_replies; /* STATS requests answered */
 	uint64_t verify_failed; /* signatures refused by verify-after-sign */
+	uint64_t peers_refused; /* connections from a peer outside the policy */
+	uint64_t handshake_timeouts; /* connections closed for not completing HELLO in time */
 	uint64_t send_short; /* send() took less than pending (client slow to read) */
 	uint64_t rx_stalls; /* batches cut short because the send buffer was full */
 };
@@ -125,6 +143,7 @@ struct zcs_server {
 	size_t tx_off; /* first unsent byte of tx */
 	size_t tx_len; /* bytes in tx; always a multiple of 8 */
 	uint64_t rx_ns; /* CLOCK_MONOTONIC of the last recv that brought bytes */
+	uint64_t open_ns; /* CLOCK_MONOTONIC when the connection was opened */
 	uint64_t iter; /* poll steps so far */
 	uint64_t idle_since; /* backoff: start of the current idle spell, 0 when busy */
 	int accept_errno; /* last accept() error logged, to log each kind once */

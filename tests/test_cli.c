@@ -666,7 +666,7 @@ busy_signer(void **state)
 
 	snprintf(account, sizeof(account), "%" PRIu64, e->fx.m.accounts[0].account);
 	assert_int_equal(proc_wait_unix_idle(e->fx.sock, PROC_REPLY_MS), 0);
-	e->held = proc_signer_hello(e->fx.sock, ZCS_SHARD_ANY, 0, &hello);
+	e->held = proc_signer_hello(e->fx.sock, 0, 1, &hello);
 	assert_true(e->held >= 0);
 	{
 		char prog[PATH_MAX];

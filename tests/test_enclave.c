@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -505,7 +507,7 @@ sigterm_clean_exit(void **state)
 	pid = proc_signer_start(e->fx.keys, sock, log);
 	assert_true(pid > 0);
 	e->aux = pid;
-	fd = proc_signer_hello(sock, ZCS_SHARD_ANY, 0, &r);
+	fd = proc_signer_hello(sock, 0, 1, &r);
 	assert_true(fd >= 0);
 	e->aux = -1;
 	assert_int_equal(proc_stop(pid, SIGTERM, PROC_STOP_MS, &st), 0);
@@ -724,6 +726,80 @@ has_mapping_with(pid_t pid, const char *const *flags)
 }
 
 /*
+ * Connect to sock as uid (a child that became it), say HELLO and read: 0 when
+ * the signer closed the connection unanswered, EACCES when the socket could
+ * not even be connected to, -1 otherwise (served, or another failure).
+ */
+static int
+connect_as(const char *sock, uid_t uid)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		struct zcs_wire_hello h;
+		char buf[64];
+		int fd;
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+		if (drop_to(uid, uid) != 0 || (fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+			_exit(1);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+			_exit(errno == EACCES ? 13 : 1);
+		zcs_wire_hello(&h, 0, 1);
+		if (send(fd, &h, sizeof(h), MSG_NOSIGNAL) < 0) {
+			/* closed already: as good as an unanswered close */
+		}
+		_exit(recv(fd, buf, sizeof(buf), 0) <= 0 ? 0 : 2);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st) == 13 ? EACCES : WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/*
+ * A signer of its own, as root: a peer of another uid (nobody) cannot even
+ * connect to its socket (created 0600); with the socket opened up (chmod
+ * 0666, as a careless directory might) it connects, and the signer closes it
+ * unanswered and logs its uid and pid (SO_PEERCRED). This process, of the
+ * signer's uid, is then served as usual.
+ */
+static void
+other_uid_refused(void **state)
+{
+	struct env *e = *state;
+	char sock[PATH_MAX], log[PATH_MAX];
+	union zcs_wire_frame r;
+	struct stat st;
+	int fd, i;
+
+	if (geteuid() != 0)
+		skip_because("needs root: a second uid to connect as");
+	/* A directory nobody may enter (0711): only the socket's own mode stands in the way. */
+	assert_int_equal(proc_tmpdir(e->aux_dir, sizeof(e->aux_dir), "peer"), 0);
+	assert_int_equal(chmod(e->aux_dir, 0711), 0);
+	assert_int_equal(proc_path(sock, sizeof(sock), e->aux_dir, "peer.sock"), 0);
+	assert_int_equal(proc_path(log, sizeof(log), e->fx.dir, "peer.log"), 0);
+	e->aux = proc_signer_start(e->fx.keys, sock, log);
+	assert_true(e->aux > 0);
+	assert_int_equal(stat(sock, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(connect_as(sock, 65534), EACCES);
+	assert_int_equal(chmod(sock, 0666), 0);
+	assert_int_equal(connect_as(sock, 65534), 0);
+	for (i = 0; i < 500 && !proc_file_contains(log, "refused connection from uid 65534 pid");
+		i++)
+		proc_sleep_ms(10);
+	if (!proc_file_contains(log, "refused connection from uid 65534 pid"))
+		fail_msg("the signer did not log the refused peer");
+	fd = proc_signer_hello(sock, 0, 1, &r);
+	assert_true(fd >= 0);
+	assert_int_equal(r.hdr.type, ZCS_FT_HELLO_REPLY);
+	close(fd);
+}
+
+/*
  * The signer protects its process: key memory locked (VmLck, and a lo/dd/wf
  * mapping) and the process non-dumpable. Dumpability shows from outside as the
  * owner of /proc/<pid>/mem, which the kernel resets to root for a non-dumpable
@@ -830,6 +906,7 @@ main(void)
 		cmocka_unit_test_teardown(second_client_busy, test_teardown),
 		cmocka_unit_test_teardown(wrong_shard_refused, test_teardown),
 		cmocka_unit_test_teardown(sigterm_clean_exit, test_teardown),
+		cmocka_unit_test_teardown(other_uid_refused, test_teardown),
 		cmocka_unit_test_teardown(bad_startup_refused, test_teardown),
 		cmocka_unit_test_teardown(process_hardened, test_teardown),
 	};

@@ -42,11 +42,14 @@
 
 #include "addr.h"
 #include "hex.h"
+#include "clock.h"
 #include "keystore.h"
 #include "presig.h"
 #include "serve.h"
 #include "sign.h"
 
+/* The handshake deadline of the servers under test: far beyond a loaded box's pauses. */
+#define HANDSHAKE_MS 60000
 #define NKEYS 6
 #define SHARD_ID 1
 #define SHARD_COUNT 4
@@ -188,6 +191,7 @@ setup_idle(void **state, int idle)
 	conf.listen_fd = f->lfd;
 	conf.idle = idle;
 	conf.stop = &f->stop;
+	conf.handshake_timeout_ms = HANDSHAKE_MS;
 	f->srv = zcs_serve_create(&conf);
 	assert_non_null(f->srv);
 	assert_int_equal(pthread_create(&f->thread, NULL, serve_thread, f), 0);
@@ -504,6 +508,7 @@ driven_conf(struct fixture *f, struct zcs_serve_conf *conf, atomic_int *stop)
 	conf->listen_fd = -1;
 	conf->idle = ZCS_POLL_SPIN;
 	conf->stop = stop;
+	conf->handshake_timeout_ms = HANDSHAKE_MS;
 }
 
 /* A socketpair whose one end srv serves (send buffer sndbuf bytes, 0: default); the other. */
@@ -541,13 +546,12 @@ test_hello(void **state)
 	sign_one(f, fd, 1, 0, ZCS_ALGO_ECDSA);
 	close(fd);
 
-	/* zcsign-cli: ZCS_SHARD_ANY skips the shard check. */
+	/* ZCS_SHARD_ANY names no shard: refused unless the signer allows it (any_shard). */
 	fd = client_connect(f);
 	send_hello(fd, ZCS_SHARD_ANY, 0);
 	recv_frame(fd, &r);
-	assert_int_equal(r.hdr.type, ZCS_FT_HELLO_REPLY);
-	assert_int_equal(r.hello_reply.shard_id, SHARD_ID);
-	sign_one(f, fd, 2, 1, ZCS_ALGO_SCHNORR);
+	assert_int_equal(r.hdr.type, ZCS_FT_ERROR);
+	assert_int_equal(r.error.status, ZCS_ERR_WRONG_SHARD);
 	close(fd);
 }
 
@@ -1047,7 +1051,7 @@ test_conn_api(void **state)
 	assert_int_equal(zcs_serve_conn_open(srv, fd), -EBUSY);
 	assert_int_equal(zcs_serve_conn_poll(srv), ZCS_SERVE_IDLE);
 
-	zcs_wire_hello(&h, ZCS_SHARD_ANY, 0);
+	zcs_wire_hello(&h, SHARD_ID, SHARD_COUNT);
 	send_all(fd, &h, sizeof(h));
 	assert_int_equal(zcs_serve_conn_poll(srv), ZCS_SERVE_BUSY);
 	recv_frame(fd, &r);
@@ -1453,6 +1457,120 @@ test_idle_names(void **state)
 	assert_null(zcs_poll_mode_name(ZCS_POLL_MODES));
 }
 
+/* ---- serving only its engine ---- */
+
+/* A connection that does not complete HELLO in time loses the slot. */
+static void
+test_handshake_deadline(void **state)
+{
+	struct fixture *f = *state;
+	struct zcs_serve_conf conf;
+	struct zcs_server *srv;
+	atomic_int stop = 0;
+	uint64_t end = zcs_mono_ns() + 10000000000ull;
+	int fd;
+
+	driven_conf(f, &conf, &stop);
+	conf.handshake_timeout_ms = 50;
+	srv = zcs_serve_create(&conf);
+	assert_non_null(srv);
+	fd = driven_pair(srv, 0);
+	while (zcs_serve_conn_active(srv)) {
+		zcs_serve_poll(srv);
+		assert_true(zcs_mono_ns() < end);
+		usleep(1000);
+	}
+	assert_int_equal(srv->stats.handshake_timeouts, 1);
+	close(fd);
+	/* A client that says HELLO in time keeps its connection. */
+	fd = driven_pair(srv, 0);
+	send_hello(fd, SHARD_ID, SHARD_COUNT);
+	assert_int_equal(zcs_serve_poll(srv), ZCS_SERVE_BUSY);
+	usleep(100000);
+	zcs_serve_poll(srv);
+	assert_true(zcs_serve_conn_active(srv));
+	assert_int_equal(srv->stats.handshake_timeouts, 1);
+	close(fd);
+	zcs_serve_destroy(srv);
+}
+
+/* ZCS_SHARD_ANY is served when the signer allows it (zcsign-enclave --allow-any-shard). */
+static void
+test_any_shard_allowed(void **state)
+{
+	struct fixture *f = *state;
+	struct zcs_serve_conf conf;
+	struct zcs_server *srv;
+	atomic_int stop = 0;
+	union zcs_wire_frame r;
+	int fd;
+
+	driven_conf(f, &conf, &stop);
+	conf.any_shard = true;
+	srv = zcs_serve_create(&conf);
+	assert_non_null(srv);
+	fd = driven_pair(srv, 0);
+	send_hello(fd, ZCS_SHARD_ANY, 0);
+	assert_int_equal(zcs_serve_poll(srv), ZCS_SERVE_BUSY);
+	recv_frame(fd, &r);
+	assert_int_equal(r.hdr.type, ZCS_FT_HELLO_REPLY);
+	assert_int_equal(r.hello_reply.shard_id, SHARD_ID);
+	close(fd);
+	zcs_serve_destroy(srv);
+}
+
+/*
+ * A peer outside the policy is closed at accept, counted, and never answered;
+ * with its uid allowed the same peer is served. The socket is 0600.
+ */
+static void
+test_peer_policy(void **state)
+{
+	struct fixture *f = *state;
+	struct zcs_serve_conf conf;
+	struct zcs_server *srv;
+	struct stat st;
+	atomic_int stop = 0;
+	union zcs_wire_frame r;
+	char buf[16];
+	int fd;
+
+	assert_int_equal(stat(f->addr.path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* The fixture's own server must not take our connections: stop it first. */
+	assert_int_equal(stop_server(f), 0);
+	driven_conf(f, &conf, &stop);
+	conf.listen_fd = f->lfd;
+	conf.peers.nuids = 1;
+	conf.peers.uids[0] = getuid() + 1; /* not us */
+	srv = zcs_serve_create(&conf);
+	assert_non_null(srv);
+	fd = client_connect(f);
+	while (zcs_serve_accept(srv) == 0)
+		usleep(1000);
+	assert_int_equal(srv->stats.peers_refused, 1);
+	assert_false(zcs_serve_conn_active(srv));
+	assert_true(recv(fd, buf, sizeof(buf), 0) <= 0); /* closed, nothing said */
+	close(fd);
+	zcs_serve_destroy(srv);
+	/* Our uid allowed (the default): served. */
+	conf.peers.uids[0] = getuid();
+	srv = zcs_serve_create(&conf);
+	assert_non_null(srv);
+	fd = client_connect(f);
+	while (zcs_serve_accept(srv) == 0)
+		usleep(1000);
+	assert_true(zcs_serve_conn_active(srv));
+	send_hello(fd, SHARD_ID, SHARD_COUNT);
+	while (zcs_serve_poll(srv) != ZCS_SERVE_BUSY)
+		usleep(1000);
+	recv_frame(fd, &r);
+	assert_int_equal(r.hdr.type, ZCS_FT_HELLO_REPLY);
+	assert_int_equal(srv->stats.peers_refused, 0);
+	close(fd);
+	zcs_serve_destroy(srv);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -1482,6 +1600,9 @@ main(void)
 		T(test_hedged_mode),
 		T(test_verify_after_sign),
 		T(test_create_nonce_checks),
+		T(test_handshake_deadline),
+		T(test_any_shard_allowed),
+		T(test_peer_policy),
 		cmocka_unit_test(test_idle_names),
 	};
 
