@@ -32,6 +32,59 @@ fail(char *err, size_t errlen, int result, const char *fmt, ...)
 	return result;
 }
 
+/* What the size pre-scan knows while libcbor's streaming decoder walks the items. */
+struct scan {
+	size_t left; /* bytes after the current item's head */
+	bool too_big; /* a container declared more items than bytes remain */
+};
+
+static void
+scan_array(void *ctx, size_t n)
+{
+	struct scan *sc = ctx;
+
+	if (n > sc->left)
+		sc->too_big = true; /* every item takes at least one byte */
+}
+
+static void
+scan_map(void *ctx, size_t n)
+{
+	struct scan *sc = ctx;
+
+	if (n > sc->left / 2)
+		sc->too_big = true; /* a key and a value per entry */
+}
+
+/*
+ * Before cbor_load(): libcbor allocates a definite container for the count
+ * its head declares, before reading a single entry, so a 10-byte document
+ * declaring 2^32 entries would make it allocate gigabytes. Walk the item
+ * heads with libcbor's streaming decoder first and refuse a count the bytes
+ * left cannot hold. Byte and text strings are checked by the decoder itself
+ * (it needs their bytes to report them).
+ */
+static int
+sizes_fit(const uint8_t *buf, size_t len)
+{
+	struct cbor_callbacks cb = cbor_empty_callbacks;
+	struct scan sc = {.left = len, .too_big = false};
+	struct cbor_decoder_result r;
+	size_t off = 0;
+
+	cb.array_start = scan_array;
+	cb.map_start = scan_map;
+	while (off < len && !sc.too_big) {
+		r = cbor_stream_decode(buf + off, len - off, &cb, &sc);
+		if (r.status != CBOR_DECODER_FINISHED || r.read == 0)
+			return -1;
+		off += r.read;
+		sc.left = len - off;
+		/* The counts of the head just read are judged against what follows it. */
+	}
+	return sc.too_big ? -1 : 0;
+}
+
 /* Load exactly one item from buf, all of it; NULL (err set) otherwise. */
 static cbor_item_t *
 load_one(char *err, size_t errlen, const uint8_t *buf, size_t len, const char *what)
@@ -41,6 +94,11 @@ load_one(char *err, size_t errlen, const uint8_t *buf, size_t len, const char *w
 
 	if (len == 0) {
 		fail(err, errlen, ZCS_ATTEST_ERR_CBOR, "%s is empty", what);
+		return NULL;
+	}
+	if (sizes_fit(buf, len) != 0) {
+		fail(err, errlen, ZCS_ATTEST_ERR_CBOR,
+			"%s is not well-formed CBOR (a count exceeds the bytes left)", what);
 		return NULL;
 	}
 	item = cbor_load(buf, len, &r);

@@ -9,7 +9,7 @@ shift || true
 
 pkgs=(gcc pkg-config meson ninja-build python3 python3-pyelftools
 	dpdk-dev libdpdk-dev libsecp256k1-dev libnuma-dev libcmocka-dev libssl-dev libcbor-dev openssl
-	gnuplot-nox)
+	clang libclang-rt-14-dev gnuplot-nox)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

@@ -13,7 +13,9 @@
  * here (root -> intermediate -> leaf, P-384) signs and verifies with every
  * field as given; the strict parser refuses trailing bytes, other tags,
  * indefinite lengths, duplicate and unknown keys, missing fields, fields out
- * of AWS's limits and another algorithm.
+ * of AWS's limits and another algorithm, and a container whose declared count
+ * the bytes cannot hold (before libcbor would allocate for it: the first
+ * thing fuzz_attest found).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -534,6 +536,19 @@ test_strict_envelope(void **state)
 	doc[len - ZCS_ATTEST_SIG_LEN - 1] = 0x40 | 0x1f; /* bstr header: 0x58 0x60 -> indefinite */
 	assert_int_not_equal(zcs_attest_parse(g.doc, g.err, sizeof(g.err), doc, len), 0);
 	free(pl);
+	/*
+	 * Counts no byte string can back: refused before libcbor allocates for
+	 * them (an array of 2^32 items, a map of 2^60 entries, in 9 bytes).
+	 */
+	assert_int_equal(zcs_attest_parse(g.doc, g.err, sizeof(g.err),
+				 (const uint8_t *)"\x9b\x00\x00\x00\x01\x00\x00\x00\x00", 9),
+		ZCS_ATTEST_ERR_CBOR);
+	assert_non_null(strstr(g.err, "a count exceeds the bytes left"));
+	assert_int_equal(
+		zcs_attest_parse(g.doc, g.err, sizeof(g.err),
+			(const uint8_t *)"\x84\x40\xa0\xbb\x10\x00\x00\x00\x00\x00\x00\x00", 12),
+		ZCS_ATTEST_ERR_CBOR);
+	assert_non_null(strstr(g.err, "a count exceeds the bytes left"));
 	/* Not CBOR at all, and empty. */
 	assert_int_equal(zcs_attest_parse(g.doc, g.err, sizeof(g.err), (const uint8_t *)"\xff", 1),
 		ZCS_ATTEST_ERR_CBOR);
