@@ -16,4 +16,14 @@ extern const uint8_t zcs_attest_protected_es384[4];
 size_t zcs_attest_sig_structure(uint8_t **out, const uint8_t *prot, size_t prot_len,
 	const uint8_t *payload, size_t payload_len);
 
+struct cbor_item_t;
+
+/*
+ * Exactly one CBOR item from buf, all of it (no trailing bytes), with every
+ * container count checked against the bytes left before libcbor allocates
+ * for it. NULL with err naming what (a ZCS_ATTEST_ERR_CBOR message).
+ */
+struct cbor_item_t *zcs_attest_cbor_load(
+	char *err, size_t errlen, const uint8_t *buf, size_t len, const char *what);
+
 #endif /* ZCS_ATTEST_INTERNAL_H */

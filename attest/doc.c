@@ -12,6 +12,7 @@
 #include <cbor.h>
 
 #include "attest.h"
+#include "attest_internal.h"
 
 /* COSE: header label 1 is the algorithm; -35 is ES384 (CBOR negint 34). */
 #define COSE_LABEL_ALG 1
@@ -86,8 +87,8 @@ sizes_fit(const uint8_t *buf, size_t len)
 }
 
 /* Load exactly one item from buf, all of it; NULL (err set) otherwise. */
-static cbor_item_t *
-load_one(char *err, size_t errlen, const uint8_t *buf, size_t len, const char *what)
+cbor_item_t *
+zcs_attest_cbor_load(char *err, size_t errlen, const uint8_t *buf, size_t len, const char *what)
 {
 	struct cbor_load_result r;
 	cbor_item_t *item;
@@ -172,7 +173,7 @@ take_text(char *out, size_t outlen, char *err, size_t errlen, cbor_item_t *it, c
 static int
 check_protected(char *err, size_t errlen, const struct zcs_attest_bytes *b)
 {
-	cbor_item_t *m = load_one(err, errlen, b->p, b->len, "protected header");
+	cbor_item_t *m = zcs_attest_cbor_load(err, errlen, b->p, b->len, "protected header");
 	struct cbor_pair *kv;
 	int rc = 0;
 
@@ -372,7 +373,8 @@ field_of(char *err, size_t errlen, cbor_item_t *key)
 static int
 take_payload(struct zcs_attest_doc *doc, char *err, size_t errlen)
 {
-	cbor_item_t *m = load_one(err, errlen, doc->payload.p, doc->payload.len, "payload");
+	cbor_item_t *m =
+		zcs_attest_cbor_load(err, errlen, doc->payload.p, doc->payload.len, "payload");
 	struct cbor_pair *kv;
 	unsigned int seen = 0;
 	size_t i, n;
@@ -433,7 +435,7 @@ zcs_attest_parse(
 		buf++;
 		len--;
 	}
-	arr = load_one(err, errlen, buf, len, "document");
+	arr = zcs_attest_cbor_load(err, errlen, buf, len, "document");
 	if (arr == NULL)
 		return ZCS_ATTEST_ERR_CBOR;
 	if (!cbor_isa_array(arr) || !cbor_array_is_definite(arr) || cbor_array_size(arr) != 4) {
