@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * zcsign-cli attest verify: check an attestation document from a file.
+ * zcsign-cli attest: check an attestation document from a file, or fetch one
+ * from a signer and check it.
  *
  *   zcsign-cli attest verify --doc FILE [--root aws|PEMFILE] [--at UNIX_MS]
  *       [--pcr N=HEX]... [--nonce HEX] [--json]
+ *   zcsign-cli --signer ADDR [--shard I/N] attest [--root aws|PEMFILE]
+ *       [--pcr N=HEX]... [--nonce HEX] [--json]
+ *
+ * From a signer: HELLO, then ATTEST with a nonce (--nonce: 64 hex digits;
+ * default 32 fresh random bytes), the document reassembled from its
+ * ATTEST_REPLY chunks, then verified like a file, the nonce included.
  *
  * FILE holds the document as raw CBOR or as hex (white space ignored). The
  * root is AWS's Nitro root G1, pinned by its SHA-256 fingerprint (default),
@@ -24,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -37,6 +45,7 @@
 #define DOC_FILE_MAX (4 * ZCS_ATTEST_DOC_MAX + 1024) /* hex of the largest document, and room */
 
 struct attest_args {
+	bool fetch; /* from the signer of --signer, not from a file */
 	const char *doc;
 	const char *root; /* "aws" or a PEM file */
 	bool json;
@@ -100,13 +109,19 @@ parse_args(struct attest_args *x, int argc, char **argv)
 	size_t n;
 	int c;
 
-	if (argc < 2 || strcmp(argv[1], "verify") != 0)
+	/* "attest verify ..." reads a file; with --signer, "attest ..." asks the signer. */
+	if (argc >= 2 && strcmp(argv[1], "verify") == 0) {
+		argc--;
+		argv++;
+	} else if (!x->fetch) {
 		return cli_fail(CLI_EXIT_USAGE,
-			"attest: expected 'attest verify --doc FILE ...' "
+			"attest: expected 'attest verify --doc FILE ...', or --signer ADDR "
 			"(see attest --help)");
+	}
+	/* argv[0] ("verify", or "attest" itself) is getopt's program name. */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc - 1, argv + 1, ":h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			x->doc = optarg;
@@ -144,16 +159,20 @@ parse_args(struct attest_args *x, int argc, char **argv)
 			return -1;
 		case ':':
 			return cli_fail(CLI_EXIT_USAGE, "attest verify: %s needs an argument",
-				argv[optind]);
+				argv[optind - 1]);
 		default:
-			return cli_fail(
-				CLI_EXIT_USAGE, "attest verify: unknown option '%s'", argv[optind]);
+			return cli_fail(CLI_EXIT_USAGE, "attest verify: unknown option '%s'",
+				argv[optind - 1]);
 		}
 	}
-	if (optind + 1 < argc)
-		return cli_fail(CLI_EXIT_USAGE, "attest verify: unexpected argument '%s'",
-			argv[optind + 1]);
-	if (x->doc == NULL)
+	if (optind < argc)
+		return cli_fail(
+			CLI_EXIT_USAGE, "attest verify: unexpected argument '%s'", argv[optind]);
+	if (x->fetch && x->doc != NULL)
+		return cli_fail(CLI_EXIT_USAGE, "attest: --doc and --signer exclude each other");
+	if (x->fetch && x->pol.nonce != NULL && x->pol.nonce_len != 32)
+		return cli_fail(CLI_EXIT_USAGE, "attest: --nonce for a signer is 64 hex digits");
+	if (!x->fetch && x->doc == NULL)
 		return cli_fail(CLI_EXIT_USAGE, "attest verify: --doc FILE is required");
 	return 0;
 }
@@ -287,14 +306,27 @@ cli_attest_main(const struct cli_args *a, int argc, char **argv)
 	size_t len;
 	int rc;
 
-	(void)a;
 	memset(&x, 0, sizeof(x));
+	x.fetch = a->signer != NULL;
 	rc = parse_args(&x, argc, argv);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
-	len = read_doc(x.doc, buf, sizeof(buf));
-	if (len == 0)
-		return CLI_EXIT_RUNTIME;
+	if (x.fetch) {
+		if (x.pol.nonce == NULL) {
+			if (getrandom(x.nonce, 32, 0) != 32)
+				return cli_fail(CLI_EXIT_RUNTIME, "attest: getrandom failed");
+			x.pol.nonce = x.nonce;
+			x.pol.nonce_len = 32;
+		}
+		x.doc = a->signer;
+		rc = cli_signer_attest(a, x.pol.nonce, buf, sizeof(buf), &len);
+		if (rc != 0)
+			return rc;
+	} else {
+		len = read_doc(x.doc, buf, sizeof(buf));
+		if (len == 0)
+			return CLI_EXIT_RUNTIME;
+	}
 	rc = load_root(&x, &root_der);
 	doc = rc == 0 ? malloc(sizeof(*doc)) : NULL;
 	if (rc == 0 && doc == NULL)

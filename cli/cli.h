@@ -67,4 +67,12 @@ int cli_top_main(const struct cli_args *a, int argc, char **argv);
  */
 int cli_attest_main(const struct cli_args *a, int argc, char **argv);
 
+/*
+ * ATTEST straight to the signer at a->signer (signer_path.c): its document
+ * carrying nonce into doc (cap bytes), *len its size. 0, or the exit status
+ * after one line naming what failed.
+ */
+int cli_signer_attest(
+	const struct cli_args *a, const uint8_t nonce[32], uint8_t *doc, size_t cap, size_t *len);
+
 #endif /* ZCS_CLI_H */

@@ -93,6 +93,7 @@ await_reply(struct cli_conn *c, unsigned int want, uint64_t seq, const char *wha
 	/* HELLO_REPLY carries no seq: it matches by being the only reply. */
 	got = want == ZCS_FT_SIGN_REPLY	      ? f->sign_reply.seq
 		: want == ZCS_FT_PUBKEY_REPLY ? f->pubkey_reply.seq
+		: want == ZCS_FT_ATTEST_REPLY ? f->attest_reply.seq
 					      : seq;
 	if (got != seq)
 		return cli_fail(CLI_EXIT_RUNTIME,
@@ -199,6 +200,51 @@ cmd_pubkey(struct cli_conn *c, const struct cli_args *a)
 	if (rc != 0)
 		return rc;
 	return cli_print_pubkey(a, pk.compressed, pk.xonly, c->shard_id, latency);
+}
+
+int
+cli_signer_attest(
+	const struct cli_args *a, const uint8_t nonce[32], uint8_t *doc, size_t cap, size_t *len)
+{
+	struct zcs_wire_attest req;
+	union zcs_wire_frame f;
+	struct cli_conn c;
+	size_t got = 0;
+	int rc;
+
+	rc = open_conn(&c, a);
+	if (rc == 0) {
+		zcs_wire_attest(&req, 1, nonce);
+		rc = send_frame(&c, &req, sizeof(req));
+	}
+	/* Chunks in order until the document is whole, or one refusal. */
+	while (rc == 0) {
+		rc = await_reply(&c, ZCS_FT_ATTEST_REPLY, 1, "ATTEST", &f);
+		if (rc != 0)
+			break;
+		if (f.attest_reply.status != ZCS_OK) {
+			rc = cli_fail(CLI_EXIT_RUNTIME,
+				"signer at %s: no attestation document: %s (%s)", a->signer,
+				zcs_strerror(f.attest_reply.status),
+				zcs_status_name(f.attest_reply.status));
+			break;
+		}
+		if (f.attest_reply.offset != got || f.attest_reply.total > cap ||
+			(got > 0 && f.attest_reply.total != *len)) {
+			rc = cli_fail(CLI_EXIT_RUNTIME,
+				"signer at %s: attestation chunk at %u of %u is out of order",
+				a->signer, f.attest_reply.offset, f.attest_reply.total);
+			break;
+		}
+		*len = f.attest_reply.total;
+		memcpy(doc + got, f.attest_reply.data, f.attest_reply.chunk_len);
+		got += f.attest_reply.chunk_len;
+		if (got == *len)
+			break;
+	}
+	if (c.fd >= 0)
+		close(c.fd);
+	return rc;
 }
 
 int

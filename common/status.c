@@ -24,6 +24,8 @@ static const struct {
 	[ZCS_ERR_BAD_SEQUENCE] = {"bad_sequence", "reply for a sequence number not in flight"},
 	[ZCS_ERR_SHUTDOWN] = {"shutdown", "shutting down"},
 	[ZCS_ERR_INTERNAL] = {"internal", "internal error"},
+	[ZCS_ERR_NO_ATTESTATION] = {"no_attestation", "signer has no attestation configured"},
+	[ZCS_ERR_ATTESTATION] = {"attestation", "signer's attestation document failed verification"},
 };
 
 const char *

@@ -20,6 +20,8 @@ static const size_t frame_sizes[] = {
 	[ZCS_FT_ERROR] = sizeof(struct zcs_wire_error),
 	[ZCS_FT_STATS] = sizeof(struct zcs_wire_stats),
 	[ZCS_FT_STATS_REPLY] = sizeof(struct zcs_wire_stats_reply),
+	[ZCS_FT_ATTEST] = sizeof(struct zcs_wire_attest),
+	[ZCS_FT_ATTEST_REPLY] = sizeof(struct zcs_wire_attest_reply),
 };
 
 size_t
@@ -165,6 +167,38 @@ check_stats_reply(struct zcs_wire_stats_reply *f)
 	return 0;
 }
 
+static int
+check_attest(struct zcs_wire_attest *f)
+{
+	f->seq = le64toh(f->seq);
+	return 0;
+}
+
+static int
+check_attest_reply(struct zcs_wire_attest_reply *f)
+{
+	f->seq = le64toh(f->seq);
+	f->status = le16toh(f->status);
+	f->chunk_len = le16toh(f->chunk_len);
+	f->total = le32toh(f->total);
+	f->offset = le32toh(f->offset);
+	f->reserved = le32toh(f->reserved);
+	if (f->reserved != 0 || f->status >= ZCS_STATUS_MAX)
+		return ZCS_ERR_BAD_RESERVED;
+	if (f->status != ZCS_OK)
+		return (f->total | f->offset | f->chunk_len) == 0 &&
+				all_zero(f->data, sizeof(f->data))
+			? 0
+			: ZCS_ERR_BAD_REQUEST;
+	if (f->total == 0 || f->total > ZCS_WIRE_ATTEST_MAX || f->chunk_len == 0 ||
+		f->chunk_len > ZCS_WIRE_ATTEST_CHUNK || f->offset >= f->total ||
+		f->chunk_len > f->total - f->offset)
+		return ZCS_ERR_BAD_REQUEST;
+	if (!all_zero(f->data + f->chunk_len, sizeof(f->data) - f->chunk_len))
+		return ZCS_ERR_BAD_RESERVED;
+	return 0;
+}
+
 int
 zcs_wire_decode(const void *buf, size_t len, union zcs_wire_frame *out, size_t *consumed)
 {
@@ -210,6 +244,10 @@ zcs_wire_decode(const void *buf, size_t len, union zcs_wire_frame *out, size_t *
 		return check_stats(&out->stats);
 	case ZCS_FT_STATS_REPLY:
 		return check_stats_reply(&out->stats_reply);
+	case ZCS_FT_ATTEST:
+		return check_attest(&out->attest);
+	case ZCS_FT_ATTEST_REPLY:
+		return check_attest_reply(&out->attest_reply);
 	}
 	return ZCS_ERR_BAD_TYPE; /* unreachable: frame_size() knew the type */
 }

@@ -34,6 +34,7 @@
 #include "keystore.h"
 #include "num.h"
 #include "presig.h"
+#include "attest_source.h"
 #include "peer.h"
 #include "serve.h"
 #include "sign.h"
@@ -53,6 +54,7 @@ struct options {
 	struct zcs_peer_policy peers; /* --allow-uid, --allow-cid; empty: the default */
 	uint32_t handshake_timeout_ms;
 	bool any_shard;
+	const char *attest; /* --attest dev:PREFIX|nitro, or NULL */
 };
 
 static void
@@ -102,6 +104,9 @@ usage(FILE *out)
 		"                       (default 1000)\n"
 		"  --allow-any-shard    serve a HELLO that names no shard (default: a client must\n"
 		"                       name this signer's shard)\n"
+		"  --attest SRC         answer ATTEST with a Nitro-format document: nitro (the\n"
+		"                       NSM, inside an enclave) or dev:PREFIX (a zcsign-attest-ca\n"
+		"                       leaf: PREFIX.key, .pem, .bundle.pem; dev PCRs)\n"
 		"  --help               this text\n",
 		ZCS_PRESIG_DEFAULT_CAPACITY, ZCS_PRESIG_DEFAULT_CAPACITY,
 		ZCS_PRESIG_DEFAULT_LOW_PCT, ZCS_PRESIG_DEFAULT_HIGH_PCT);
@@ -211,6 +216,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{"allow-cid", required_argument, NULL, 'D'},
 		{"handshake-timeout-ms", required_argument, NULL, 'T'},
 		{"allow-any-shard", no_argument, NULL, 'A'},
+		{"attest", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -265,6 +271,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'A':
 			o->any_shard = true;
+			break;
+		case 'a':
+			o->attest = optarg;
 			break;
 		case 'h':
 			return 1;
@@ -380,6 +389,19 @@ serve(const secp256k1_context *ctx, const struct zcs_keystore *ks, const struct 
 	conf.peers = o->peers; /* empty: zcs_serve_create() takes the default */
 	conf.handshake_timeout_ms = o->handshake_timeout_ms;
 	conf.any_shard = o->any_shard;
+	if (o->attest != NULL) {
+		conf.attest = zcs_attest_source_open(
+			o->attest, ks->shard_id, ks->shard_count, err, sizeof(err));
+		if (conf.attest == NULL) {
+			fprintf(stderr, PROG ": %s\n", err);
+			close(lfd);
+			if (addr->kind == ZCS_ADDR_UNIX)
+				unlink(addr->path);
+			return 1;
+		}
+		fprintf(stderr, PROG ": attestation: %s documents (%s)\n",
+			zcs_attest_source_kind(conf.attest), o->attest);
+	}
 	srv = zcs_serve_create(&conf);
 	if (srv == NULL) {
 		fprintf(stderr, PROG ": cannot create the server: %s\n", strerror(errno));
@@ -391,6 +413,7 @@ serve(const secp256k1_context *ctx, const struct zcs_keystore *ks, const struct 
 		fprintf(stderr, PROG ": stopping\n");
 		rc = 0;
 	}
+	zcs_attest_source_close(conf.attest);
 	close(lfd);
 	if (addr->kind == ZCS_ADDR_UNIX)
 		unlink(addr->path);

@@ -19,6 +19,7 @@
 #include <zcsign/wire.h>
 
 #include "addr.h"
+#include "attest_source.h"
 #include "clock.h"
 #include "keystore.h"
 #include "presig.h"
@@ -43,6 +44,8 @@ frame_name(unsigned int type)
 		[ZCS_FT_ERROR] = "ERROR",
 		[ZCS_FT_STATS] = "STATS",
 		[ZCS_FT_STATS_REPLY] = "STATS_REPLY",
+		[ZCS_FT_ATTEST] = "ATTEST",
+		[ZCS_FT_ATTEST_REPLY] = "ATTEST_REPLY",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type] != NULL)
@@ -250,6 +253,50 @@ handle_stats(struct zcs_server *srv, const struct zcs_wire_stats *req)
 	srv->stats.stats_replies++;
 }
 
+/* One ATTEST_REPLY frame with a status and no document. */
+static void
+attest_refused(struct zcs_server *srv, uint64_t seq, uint16_t status)
+{
+	zcs_wire_attest_reply(
+		tx_slot(srv, sizeof(struct zcs_wire_attest_reply)), seq, status, 0, 0, NULL, 0);
+}
+
+/*
+ * A document carrying the client's nonce, in ATTEST_REPLY chunks queued in one
+ * go (cold path: once per connection). Without a source, one ATTEST_REPLY
+ * ZCS_ERR_NO_ATTESTATION; when tx cannot take the whole document, BUSY (the
+ * client asks again once it has read its replies).
+ */
+static void
+handle_attest(struct zcs_server *srv, const struct zcs_wire_attest *req)
+{
+	static uint8_t doc[ZCS_WIRE_ATTEST_MAX];
+	size_t len = 0, off, n, frames;
+	char err[256];
+
+	if (srv->conf.attest == NULL) {
+		attest_refused(srv, req->seq, ZCS_ERR_NO_ATTESTATION);
+		return;
+	}
+	if (zcs_attest_source_document(
+		    srv->conf.attest, doc, sizeof(doc), &len, req->nonce, err, sizeof(err)) != 0) {
+		fprintf(stderr, LOG_PREFIX "no attestation document: %s\n", err);
+		attest_refused(srv, req->seq, ZCS_ERR_INTERNAL);
+		return;
+	}
+	frames = (len + ZCS_WIRE_ATTEST_CHUNK - 1) / ZCS_WIRE_ATTEST_CHUNK;
+	if (tx_room(srv) < frames * sizeof(struct zcs_wire_attest_reply)) {
+		attest_refused(srv, req->seq, ZCS_ERR_BUSY);
+		return;
+	}
+	for (off = 0; off < len; off += n) {
+		n = len - off < ZCS_WIRE_ATTEST_CHUNK ? len - off : ZCS_WIRE_ATTEST_CHUNK;
+		zcs_wire_attest_reply(tx_slot(srv, sizeof(struct zcs_wire_attest_reply)), req->seq,
+			ZCS_OK, (uint32_t)len, (uint32_t)off, doc + off, (uint16_t)n);
+	}
+	srv->stats.attestations++;
+}
+
 /* st: 0 or the non-fatal decode status of f. */
 static void
 handle_frame(struct zcs_server *srv, const union zcs_wire_frame *f, int st)
@@ -271,6 +318,9 @@ handle_frame(struct zcs_server *srv, const union zcs_wire_frame *f, int st)
 	case ZCS_FT_STATS:
 		/* A STATS frame has no body to be wrong: st is 0. */
 		handle_stats(srv, &f->stats);
+		break;
+	case ZCS_FT_ATTEST:
+		handle_attest(srv, &f->attest);
 		break;
 	default:
 		/* A second HELLO, or a frame only the signer sends. */

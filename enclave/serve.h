@@ -60,6 +60,8 @@
 #include "keystore.h"
 #include "peer.h"
 
+struct zcs_attest_source;
+
 #define ZCS_SERVE_RX_BUF (64 * 1024)
 /*
  * Replies to a full receive buffer take 1.5 times its size (96-byte replies to
@@ -113,6 +115,8 @@ struct zcs_serve_conf {
 	 * client must name this signer's shard, so a misrouted one is refused.
 	 */
 	bool any_shard;
+	/* Where ATTEST is answered from (attest_source.h); NULL: ZCS_ERR_NO_ATTESTATION. */
+	struct zcs_attest_source *attest;
 };
 
 /* Counters since creation; written only by the loop's thread. */
@@ -127,6 +131,7 @@ struct zcs_serve_stats {
 	uint64_t verify_failed; /* signatures refused by verify-after-sign */
 	uint64_t peers_refused; /* connections from a peer outside the policy */
 	uint64_t handshake_timeouts; /* connections closed for not completing HELLO in time */
+	uint64_t attestations; /* documents sent */
 	uint64_t send_short; /* send() took less than pending (client slow to read) */
 	uint64_t rx_stalls; /* batches cut short because the send buffer was full */
 };

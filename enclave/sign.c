@@ -214,12 +214,18 @@ zcs_sign_verify_var(const secp256k1_context *ctx, const struct zcs_key *key, uns
 int
 zcs_measure_self(uint8_t out[48])
 {
+	return zcs_measure_path("/proc/self/exe", out);
+}
+
+int
+zcs_measure_path(const char *path, uint8_t out[48])
+{
 	uint8_t chunk[16 * 1024];
 	EVP_MD_CTX *md;
 	unsigned int mdlen = 0;
 	int fd, rc = 0;
 
-	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	md = EVP_MD_CTX_new();

@@ -65,4 +65,7 @@ ZCS_WARN_UNUSED_RESULT int zcs_random(uint8_t *buf, size_t len);
  */
 int zcs_measure_self(uint8_t out[48]);
 
+/* SHA-384 of the file at path (a PCR-like measurement). Returns 0 or -errno. */
+int zcs_measure_path(const char *path, uint8_t out[48]);
+
 #endif /* ZCS_SIGN_H */

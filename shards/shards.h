@@ -36,7 +36,7 @@
 #define ZCS_CQ_RING_FMT "zcs_cq_%u"
 
 /* Bumped whenever struct zcs_engine_shared or struct zcs_request changes. */
-#define ZCS_LAYOUT_VERSION 3
+#define ZCS_LAYOUT_VERSION 4 /* 4: two more statuses in by_status */
 #define ZCS_ENGINE_MAGIC 0x7a63736eU /* "zcsn" */
 #define ZCS_MAX_CLIENTS 64
 #define ZCS_ENDPOINT_MAX 128

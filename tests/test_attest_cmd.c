@@ -6,16 +6,28 @@
  * invalid now (its leaf expired), with another PCR, with a nonce asked for,
  * under a dev root, and with a changed byte, each time exit 1 and one line
  * naming the check; a bad command line exits 2 naming the option.
+ *
+ * Then from a live signer: zcsign-attest-ca makes a dev CA and a leaf, a
+ * zcsign-enclave --attest dev:LEAF answers ATTEST, and `zcsign-cli --signer
+ * ... attest` verifies its document against the dev root with the signer's
+ * PCR0 (the SHA-384 of the zcsign-enclave binary) and the nonce it sent;
+ * another PCR0 or the AWS root is refused; a signer without --attest answers
+ * no_attestation.
  */
 #include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
+
+#include <openssl/evp.h>
 
 #include "hex.h"
 #include "proc_util.h"
@@ -181,6 +193,98 @@ test_usage(void **state)
 	says(g.err, "cannot open /nonexistent");
 }
 
+/* ---- from a live signer ---- */
+
+/* A dev CA and leaf in g.dir, keys, a signer with (or without) --attest; returns its pid. */
+static pid_t
+signer_with_ca(const char *sock, bool attest)
+{
+	char ca[4096], keys[4096], log[4096], prefix[4096], spec[4200], prog[4096];
+	char dir[2048];
+	char *init[] = {prog, "init", "--out", dir, NULL};
+	char *leaf[] = {prog, "leaf", "--ca", dir, "--out", dir, "--name", "signer", NULL};
+	char *extra[] = {"--attest", spec, NULL};
+	static bool made;
+
+	snprintf(dir, sizeof(dir), "%s/ca", g.dir);
+	snprintf(ca, sizeof(ca), "%s/root.pem", dir);
+	snprintf(keys, sizeof(keys), "%s/shard-0.keys", dir);
+	snprintf(log, sizeof(log), "%s/%s.log", g.dir, attest ? "attest" : "plain");
+	snprintf(prefix, sizeof(prefix), "%s/signer", dir);
+	snprintf(spec, sizeof(spec), "dev:%s", prefix);
+	if (!made) {
+		assert_int_equal(mkdir(dir, 0700), 0);
+		assert_int_equal(proc_build_path(prog, sizeof(prog), "attest/zcsign-attest-ca"), 0);
+		assert_int_equal(proc_run(init, g.out, g.err, PROC_REPLY_MS), 0);
+		assert_int_equal(proc_run(leaf, g.out, g.err, PROC_REPLY_MS), 0);
+		assert_int_equal(proc_keygen(dir, 8, 1), 0);
+		made = true;
+	}
+	return proc_signer_start_with(keys, sock, log, attest ? extra : NULL);
+}
+
+/* SHA-384 of the signer binary, as hex: its dev PCR0. */
+static void
+signer_pcr0(char hex[97])
+{
+	char prog[4096];
+	uint8_t buf[65536], md[48];
+	unsigned int n = 0;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	FILE *f;
+	size_t k;
+
+	assert_int_equal(proc_build_path(prog, sizeof(prog), "enclave/zcsign-enclave"), 0);
+	f = fopen(prog, "rb");
+	assert_non_null(f);
+	assert_int_equal(EVP_DigestInit_ex(c, EVP_sha384(), NULL), 1);
+	while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
+		assert_int_equal(EVP_DigestUpdate(c, buf, k), 1);
+	fclose(f);
+	assert_int_equal(EVP_DigestFinal_ex(c, md, &n), 1);
+	EVP_MD_CTX_free(c);
+	zcs_hex_encode(md, 48, hex);
+}
+
+static void
+test_from_signer(void **state)
+{
+	char sock[4096], signer[4200], root[4096], pcr[128], hex[97], other[128];
+	pid_t pid;
+	int st;
+
+	(void)state;
+	snprintf(sock, sizeof(sock), "%s/a.sock", g.dir);
+	snprintf(signer, sizeof(signer), "unix:%s", sock);
+	snprintf(root, sizeof(root), "%s/ca/root.pem", g.dir);
+	pid = signer_with_ca(sock, true);
+	assert_true(pid > 0);
+	signer_pcr0(hex);
+	snprintf(pcr, sizeof(pcr), "0=%s", hex);
+	assert_int_equal(
+		cli("--signer", signer, "attest", "--root", root, "--pcr", pcr, "--json", NULL), 0);
+	says(g.out, "\"valid\":true,\"module_id\":\"zcsign-dev-shard-0-of-1\"");
+	says(g.out, hex);
+	says(g.out, "\"user_data\":\"7a637369676e2073686172642030");
+	/* Another PCR0, the AWS root: refused, naming the check. */
+	memcpy(other, pcr, sizeof(other));
+	other[2] = other[2] == 'a' ? 'b' : 'a';
+	assert_int_equal(
+		cli("--signer", signer, "attest", "--root", root, "--pcr", other, NULL), 1);
+	says(g.err, "pcr: PCR0 differs");
+	assert_int_equal(cli("--signer", signer, "attest", NULL), 1);
+	says(g.err, "root: ");
+	assert_int_equal(proc_stop(pid, SIGTERM, PROC_STOP_MS, &st), 0);
+	assert_true(proc_exited_ok(st));
+	/* Without --attest: no document. */
+	pid = signer_with_ca(sock, false);
+	assert_true(pid > 0);
+	assert_int_equal(cli("--signer", signer, "attest", "--root", root, NULL), 1);
+	says(g.err, "no_attestation");
+	assert_int_equal(proc_stop(pid, SIGTERM, PROC_STOP_MS, &st), 0);
+	assert_true(proc_exited_ok(st));
+}
+
 int
 main(void)
 {
@@ -188,6 +292,7 @@ main(void)
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_from_signer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -542,6 +542,64 @@ names_round_trip(void **state)
 	assert_int_equal(zcs_nonce_mode_parse("random"), 0);
 }
 
+/* ATTEST and ATTEST_REPLY: the documented bytes, and every field checked. */
+static void
+attest_round_trip(void **state)
+{
+	struct zcs_wire_attest a;
+	struct zcs_wire_attest_reply r;
+	union zcs_wire_frame f;
+	uint8_t nonce[32], chunk[ZCS_WIRE_ATTEST_CHUNK];
+	const uint8_t *b = (const uint8_t *)&r;
+	size_t used;
+
+	(void)state;
+	memset(nonce, 0x5a, sizeof(nonce));
+	zcs_wire_attest(&a, 9, nonce);
+	assert_int_equal(decode(&a, sizeof(a), &f, &used), 0);
+	assert_int_equal(used, 48);
+	assert_int_equal(f.hdr.type, ZCS_FT_ATTEST);
+	assert_true(f.attest.seq == 9);
+	assert_memory_equal(f.attest.nonce, nonce, 32);
+
+	memset(chunk, 0xc3, sizeof(chunk));
+	zcs_wire_attest_reply(&r, 9, ZCS_OK, 200, 128, chunk, 50);
+	assert_int_equal(b[5], ZCS_FT_ATTEST_REPLY);
+	assert_int_equal(b[6], 96);
+	assert_int_equal(b[18], 50); /* chunk_len */
+	assert_int_equal(b[20], 200); /* total */
+	assert_int_equal(b[24], 128); /* offset */
+	assert_int_equal(b[32], 0xc3);
+	assert_int_equal(b[32 + 50], 0); /* zero past chunk_len */
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), 0);
+	assert_int_equal(f.attest_reply.total, 200);
+	assert_int_equal(f.attest_reply.offset, 128);
+	assert_int_equal(f.attest_reply.chunk_len, 50);
+	/* Past the end of the document, empty, too long, too large: refused. */
+	zcs_wire_attest_reply(&r, 9, ZCS_OK, 200, 160, chunk, 50);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
+	zcs_wire_attest_reply(&r, 9, ZCS_OK, 200, 0, chunk, 0);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
+	zcs_wire_attest_reply(&r, 9, ZCS_OK, ZCS_WIRE_ATTEST_MAX + 1, 0, chunk, 64);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
+	r.chunk_len = htole16(65);
+	r.total = htole32(200);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
+	/* A byte past chunk_len, a reserved field: refused. */
+	zcs_wire_attest_reply(&r, 9, ZCS_OK, 200, 0, chunk, 10);
+	r.data[10] = 1;
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_RESERVED);
+	zcs_wire_attest_reply(&r, 9, ZCS_OK, 200, 0, chunk, 10);
+	r.reserved = htole32(1);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_RESERVED);
+	/* A refusal carries no document. */
+	zcs_wire_attest_reply(&r, 9, ZCS_ERR_NO_ATTESTATION, 0, 0, NULL, 0);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), 0);
+	assert_int_equal(f.attest_reply.status, ZCS_ERR_NO_ATTESTATION);
+	zcs_wire_attest_reply(&r, 9, ZCS_ERR_NO_ATTESTATION, 100, 0, NULL, 0);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
+}
+
 int
 main(void)
 {
@@ -558,6 +616,7 @@ main(void)
 		cmocka_unit_test(stats_round_trip),
 		cmocka_unit_test(stats_reply_round_trip),
 		cmocka_unit_test(stats_reply_bad_fields),
+		cmocka_unit_test(attest_round_trip),
 		cmocka_unit_test(header_faults_are_fatal),
 		cmocka_unit_test(short_buffers_need_more),
 		cmocka_unit_test(back_to_back_frames_unaligned),

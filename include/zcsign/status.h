@@ -35,6 +35,8 @@ enum zcs_status {
 	ZCS_ERR_BAD_SEQUENCE = 16, /**< reply names a sequence number not in flight */
 	ZCS_ERR_SHUTDOWN = 17, /**< the engine or signer is stopping */
 	ZCS_ERR_INTERNAL = 18, /**< a bug or resource failure; see the log */
+	ZCS_ERR_NO_ATTESTATION = 19, /**< the signer has no attestation source configured */
+	ZCS_ERR_ATTESTATION = 20, /**< the signer's attestation document failed verification */
 	ZCS_STATUS_MAX /**< number of codes; not a status */
 };
 

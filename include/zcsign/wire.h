@@ -58,7 +58,14 @@ enum zcs_frame_type {
 	ZCS_FT_ERROR = 7,
 	ZCS_FT_STATS = 8,
 	ZCS_FT_STATS_REPLY = 9,
+	ZCS_FT_ATTEST = 10,
+	ZCS_FT_ATTEST_REPLY = 11,
 };
+
+/** Largest attestation document ATTEST_REPLY chunks may carry, in bytes. */
+#define ZCS_WIRE_ATTEST_MAX 32768
+/** Document bytes per ATTEST_REPLY frame. */
+#define ZCS_WIRE_ATTEST_CHUNK 64
 
 /** Signature algorithms (over a 32-byte hash, secp256k1). */
 enum zcs_algo {
@@ -172,6 +179,29 @@ struct zcs_wire_stats_reply {
 	uint64_t signed_ok; /**< SIGN requests answered ZCS_OK */
 };
 
+/** client -> signer: an attestation document that carries this nonce. */
+struct zcs_wire_attest {
+	struct zcs_wire_hdr hdr;
+	uint64_t seq; /**< echoed in every ATTEST_REPLY */
+	uint8_t nonce[32]; /**< fresh random bytes of the client */
+};
+
+/**
+ * signer -> client: one chunk of the document, in order, as many frames as
+ * ceil(total / ZCS_WIRE_ATTEST_CHUNK); or one frame with a non-OK status,
+ * total, offset and chunk_len 0 (no document: ZCS_ERR_NO_ATTESTATION, ...).
+ */
+struct zcs_wire_attest_reply {
+	struct zcs_wire_hdr hdr;
+	uint64_t seq;
+	uint16_t status; /**< enum zcs_status */
+	uint16_t chunk_len; /**< bytes of data used: 1..ZCS_WIRE_ATTEST_CHUNK */
+	uint32_t total; /**< document length: 1..ZCS_WIRE_ATTEST_MAX */
+	uint32_t offset; /**< of this chunk in the document */
+	uint32_t reserved;
+	uint8_t data[ZCS_WIRE_ATTEST_CHUNK]; /**< zero past chunk_len */
+};
+
 /** Any frame, decoded to host order. */
 union zcs_wire_frame {
 	struct zcs_wire_hdr hdr;
@@ -184,6 +214,8 @@ union zcs_wire_frame {
 	struct zcs_wire_error error;
 	struct zcs_wire_stats stats;
 	struct zcs_wire_stats_reply stats_reply;
+	struct zcs_wire_attest attest;
+	struct zcs_wire_attest_reply attest_reply;
 };
 
 /* The layout is the protocol: pin every size and offset. */
@@ -245,6 +277,17 @@ static_assert(offsetof(struct zcs_wire_stats_reply, discards) == 56, "stats_repl
 static_assert(offsetof(struct zcs_wire_stats_reply, signed_ok) == 64, "stats_reply.signed_ok");
 static_assert(sizeof(struct zcs_wire_stats) % 8 == 0, "stats size multiple of 8");
 static_assert(sizeof(struct zcs_wire_stats_reply) % 8 == 0, "stats_reply size multiple of 8");
+static_assert(sizeof(struct zcs_wire_attest) == 48, "attest size");
+static_assert(offsetof(struct zcs_wire_attest, seq) == 8, "attest.seq");
+static_assert(offsetof(struct zcs_wire_attest, nonce) == 16, "attest.nonce");
+static_assert(sizeof(struct zcs_wire_attest_reply) == 96, "attest_reply size");
+static_assert(offsetof(struct zcs_wire_attest_reply, seq) == 8, "attest_reply.seq");
+static_assert(offsetof(struct zcs_wire_attest_reply, status) == 16, "attest_reply.status");
+static_assert(offsetof(struct zcs_wire_attest_reply, chunk_len) == 18, "attest_reply.chunk");
+static_assert(offsetof(struct zcs_wire_attest_reply, total) == 20, "attest_reply.total");
+static_assert(offsetof(struct zcs_wire_attest_reply, offset) == 24, "attest_reply.offset");
+static_assert(offsetof(struct zcs_wire_attest_reply, reserved) == 28, "attest_reply.reserved");
+static_assert(offsetof(struct zcs_wire_attest_reply, data) == 32, "attest_reply.data");
 static_assert(sizeof(union zcs_wire_frame) == ZCS_WIRE_MAX_FRAME, "max frame");
 
 /**
@@ -411,6 +454,30 @@ zcs_wire_stats(struct zcs_wire_stats *f, uint64_t seq)
 {
 	zcs_wire_hdr_init(&f->hdr, ZCS_FT_STATS, sizeof(*f));
 	f->seq = htole64(seq);
+}
+
+static inline void
+zcs_wire_attest(struct zcs_wire_attest *f, uint64_t seq, const uint8_t nonce[32])
+{
+	zcs_wire_hdr_init(&f->hdr, ZCS_FT_ATTEST, sizeof(*f));
+	f->seq = htole64(seq);
+	memcpy(f->nonce, nonce, 32);
+}
+
+/** One chunk of a document (status ZCS_OK), or a refusal (data NULL, total 0). */
+static inline void
+zcs_wire_attest_reply(struct zcs_wire_attest_reply *f, uint64_t seq, uint16_t status,
+	uint32_t total, uint32_t offset, const uint8_t *data, uint16_t chunk_len)
+{
+	memset(f, 0, sizeof(*f));
+	zcs_wire_hdr_init(&f->hdr, ZCS_FT_ATTEST_REPLY, sizeof(*f));
+	f->seq = htole64(seq);
+	f->status = htole16(status);
+	f->chunk_len = htole16(chunk_len);
+	f->total = htole32(total);
+	f->offset = htole32(offset);
+	if (data != NULL)
+		memcpy(f->data, data, chunk_len);
 }
 
 /** @param r the counters in host order; hdr, seq and reserved are ignored. */

@@ -422,11 +422,22 @@ proc_keygen(const char *dir, unsigned int accounts, unsigned int shards)
 pid_t
 proc_signer_start(const char *keys, const char *sock, const char *err_path)
 {
+	return proc_signer_start_with(keys, sock, err_path, NULL);
+}
+
+pid_t
+proc_signer_start_with(
+	const char *keys, const char *sock, const char *err_path, char *const extra[])
+{
 	char prog[PATH_MAX], listen[160];
-	char *argv[] = {
+	char *argv[24] = {
 		prog, "--listen", listen, "--keys", (char *)keys, "--idle", "backoff", NULL};
+	size_t n = 7;
 	pid_t pid;
 
+	for (; extra != NULL && *extra != NULL && n < 23; extra++)
+		argv[n++] = *extra;
+	argv[n] = NULL;
 	if (proc_build_path(prog, sizeof(prog), "enclave/zcsign-enclave") != 0 ||
 		proc_unix_arg(listen, sizeof(listen), sock) != 0)
 		return -1;

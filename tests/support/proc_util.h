@@ -179,6 +179,10 @@ int proc_keygen(const char *dir, unsigned int accounts, unsigned int shards);
  */
 pid_t proc_signer_start(const char *keys, const char *sock, const char *err_path);
 
+/* proc_signer_start() with more arguments (a NULL-terminated list, or NULL). */
+pid_t proc_signer_start_with(
+	const char *keys, const char *sock, const char *err_path, char *const extra[]);
+
 /*
  * Wait until pid is stopped (SIGSTOP delivered: state T in /proc/<pid>/stat),
  * so that a test knows the process does nothing from now on. 0 or -1.

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Where a signer's attestation documents come from (zcsign-enclave
+ * --attest): inside a Nitro enclave the NSM (/dev/nsm, attest/nsm.h), which
+ * measures the enclave image itself; on a dev box a leaf of the dev
+ * attestation CA (zcsign-attest-ca), with dev PCRs the signer computes:
+ *
+ *   PCR0  SHA-384 of the signer executable (/proc/self/exe)
+ *   PCR1  SHA-384 of SHA-384(libsecp256k1) || SHA-384(libcrypto), the shared
+ *         objects this process actually loaded (found with dl_iterate_phdr)
+ *
+ * Every document carries the client's nonce and, as user_data, the text
+ * "zcsign shard I/N" of the signer's key set, so a verifier also learns which
+ * shard's keys answered. A dev leaf's key sits on the host: such documents
+ * show the shape of the check, not a hardware root of trust.
+ */
+#ifndef ZCS_ENCLAVE_ATTEST_SOURCE_H
+#define ZCS_ENCLAVE_ATTEST_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attest.h"
+
+#define ZCS_DEV_PCR_LEN 48
+
+struct zcs_attest_source;
+
+/*
+ * Open a source: "dev:PREFIX" (PREFIX.key, PREFIX.pem, PREFIX.bundle.pem as
+ * zcsign-attest-ca leaf writes them) or "nitro" (the NSM). NULL with one line
+ * in err naming the spec or file.
+ */
+struct zcs_attest_source *zcs_attest_source_open(
+	const char *spec, uint16_t shard, uint16_t shards, char *err, size_t errlen);
+
+/* A document carrying nonce (32 bytes) into out. 0, or -1 with err. */
+int zcs_attest_source_document(struct zcs_attest_source *s, uint8_t *out, size_t cap, size_t *len,
+	const uint8_t nonce[32], char *err, size_t errlen);
+
+/* "dev" or "nitro". */
+const char *zcs_attest_source_kind(const struct zcs_attest_source *s);
+
+void zcs_attest_source_close(struct zcs_attest_source *s);
+
+/* The dev PCRs of this process (above). 0, or -1 with err naming what could not be read. */
+int zcs_dev_pcrs(
+	uint8_t pcr0[ZCS_DEV_PCR_LEN], uint8_t pcr1[ZCS_DEV_PCR_LEN], char *err, size_t errlen);
+
+#endif /* ZCS_ENCLAVE_ATTEST_SOURCE_H */
