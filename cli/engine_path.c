@@ -330,6 +330,25 @@ print_measurement(const char *key, const uint8_t m[ZCS_MEASUREMENT_LEN], bool pr
 	printf("\"%s\":\"%s\"", key, hex);
 }
 
+/* ,"refused_reason": why the shard is refused (JSON-escaped), or null. */
+static void
+print_reason(const char *r)
+{
+	if (r[0] == '\0') {
+		printf(",\"refused_reason\":null");
+		return;
+	}
+	printf(",\"refused_reason\":\"");
+	for (; *r != '\0'; r++)
+		if (*r == '"' || *r == '\\')
+			printf("\\%c", *r);
+		else if ((unsigned char)*r < 0x20 || (unsigned char)*r > 0x7e)
+			putchar('?');
+		else
+			putchar(*r);
+	putchar('"');
+}
+
 static void
 print_shard(const struct zcs_shard_info *si)
 {
@@ -358,6 +377,7 @@ print_shard(const struct zcs_shard_info *si)
 	putchar(',');
 	print_measurement(
 		"expected_measurement", si->expected_measurement, si->has_expected_measurement);
+	print_reason(si->refused_reason);
 	putchar('}');
 }
 

@@ -136,6 +136,17 @@ check_shard(const struct zcs_engine_conf *conf, unsigned int i, char *err, size_
 			sizeof(s->signer) - 1);
 	if (zcs_addr_parse(s->signer, false, &a, aerr, sizeof(aerr)) != 0)
 		return fail(err, errlen, "[shard.%u] signer = %s: %s", i, s->signer, aerr);
+	if (s->attest > ZCS_ENGINE_ATTEST_NITRO)
+		return fail(err, errlen, "[shard.%u] attest = %u: not off, dev or nitro", i,
+			s->attest);
+	if (s->attest == ZCS_ENGINE_ATTEST_DEV && s->attest_root[0] == '\0')
+		return fail(err, errlen, "[shard.%u] attest = dev: needs attest_root = PEMFILE "
+					 "(the dev attestation CA's root.pem)",
+			i);
+	/* Expectations nothing would check are a misconfiguration, not a no-op. */
+	if (s->attest == ZCS_ENGINE_ATTEST_OFF && (s->pcr_mask != 0 || s->attest_root[0] != '\0'))
+		return fail(err, errlen, "[shard.%u] %s without attest = dev or nitro", i,
+			s->pcr_mask != 0 ? "pcrN" : "attest_root");
 	if (s->lcore == ZCS_ENGINE_LCORE_ANY)
 		return 0;
 	if (s->lcore >= RTE_MAX_LCORE)
@@ -252,6 +263,45 @@ parse_engine_entry(struct zcs_engine_conf *conf, bool *have_shards,
 	return fail(err, errlen, "%s: [engine] %s = %s: unknown key", path, e->name, e->value);
 }
 
+/* attest, attest_root, pcrN: how the shard's signer proves what it runs. */
+static int
+parse_attest_entry(struct zcs_engine_shard_conf *s, const char *sec,
+	const struct rte_cfgfile_entry *e, const char *path, char *err, size_t errlen)
+{
+	static const char *const modes[] = {"off", "dev", "nitro"};
+	uint32_t i;
+
+	if (strcmp(e->name, "attest") == 0) {
+		for (i = 0; i < RTE_DIM(modes); i++)
+			if (strcmp(e->value, modes[i]) == 0) {
+				s->attest = (uint8_t)i;
+				return 0;
+			}
+		return fail(err, errlen, "%s: [%s] attest = %s: expected off, dev or nitro", path,
+			sec, e->value);
+	}
+	if (strcmp(e->name, "attest_root") == 0) {
+		if (strlen(e->value) >= sizeof(s->attest_root))
+			return fail(err, errlen, "%s: [%s] attest_root: longer than %zu characters",
+				path, sec, sizeof(s->attest_root) - 1);
+		memcpy(s->attest_root, e->value, strlen(e->value) + 1);
+		return 0;
+	}
+	if (strncmp(e->name, "pcr", 3) == 0 && parse_u32(e->name + 3, &i) == 0 &&
+		i < ZCS_ENGINE_PCRS) {
+		if (strlen(e->value) != 2 * ZCS_MEASUREMENT_LEN ||
+			zcs_hex_decode(e->value, ZCS_MEASUREMENT_LEN, s->pcr[i]) != 0)
+			return fail(err, errlen, "%s: [%s] %s = %s: expected %d hex digits (SHA-384)",
+				path, sec, e->name, e->value, 2 * ZCS_MEASUREMENT_LEN);
+		s->pcr_mask |= UINT32_C(1) << i;
+		return 0;
+	}
+	return fail(err, errlen,
+		"%s: [%s] %s = %s: unknown key (signer, measurement, lcore, attest, attest_root, "
+		"pcr0..pcr%d)",
+		path, sec, e->name, e->value, ZCS_ENGINE_PCRS - 1);
+}
+
 static int
 parse_shard_entry(struct zcs_engine_shard_conf *s, const char *sec,
 	const struct rte_cfgfile_entry *e, const char *path, char *err, size_t errlen)
@@ -291,8 +341,7 @@ parse_shard_entry(struct zcs_engine_shard_conf *s, const char *sec,
 		s->lcore = v;
 		return 0;
 	}
-	return fail(err, errlen, "%s: [%s] %s = %s: unknown key (signer, measurement, lcore)", path,
-		sec, e->name, e->value);
+	return parse_attest_entry(s, sec, e, path, err, errlen);
 }
 
 /* Shard number of a "shard.<i>" section name, or -1. */

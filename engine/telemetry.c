@@ -489,6 +489,8 @@ shard_dict(struct rte_tel_data *d, unsigned int n)
 		zcs_hex_encode(si.expected_measurement, ZCS_MEASUREMENT_LEN, hex);
 		rc = rc ?: rte_tel_data_add_dict_string(d, "expected_measurement", hex);
 	}
+	if (si.refused_reason[0] != '\0')
+		rc = rc ?: rte_tel_data_add_dict_string(d, "refused_reason", si.refused_reason);
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "ring_count", si.ring_count);
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "ring_capacity", si.ring_capacity);
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "in_flight", si.inflight);

@@ -49,6 +49,7 @@
 #include <zcsign/wire.h>
 
 #include "addr.h"
+#include "attest_check.h"
 #include "hex.h"
 #include "log.h"
 #include "shards.h"
@@ -111,6 +112,9 @@ struct zcs_worker {
 	uint32_t fail_streak; /* connection attempts failed in a row */
 	bool ever_up;
 	bool has_measurement;
+	bool attesting; /* HANDSHAKE: HELLO_REPLY accepted, ATTEST_REPLY chunks due */
+	struct zcs_attest_check *attest; /* attestation on: the check; NULL: off */
+	struct zcs_wire_hello_reply hello; /* the HELLO_REPLY of the handshake in progress */
 	unsigned int lcore;
 	struct zcs_addr addr;
 	char endpoint[ZCS_ENDPOINT_MAX];
@@ -331,6 +335,9 @@ refuse(struct zcs_worker *w, uint64_t now, uint16_t status, const char *fmt, ...
 	w->down_status = status;
 	w->fail_streak = 0;
 	w->reconnect_at = now + w->backoff_max;
+	/* Bounded copy: the reason is for status lines; the log has it whole. */
+	snprintf(w->st->refused_reason, sizeof(w->st->refused_reason), "%.*s",
+		(int)sizeof(w->st->refused_reason) - 1, why);
 	set_state(w, ZCS_SHARD_REFUSED);
 }
 
@@ -748,12 +755,77 @@ connecting_step(struct zcs_worker *w, uint64_t now)
 		send_hello(w, now);
 }
 
+/* The handshake passed every check: the shard signs. */
+static void
+go_up(struct zcs_worker *w, uint64_t now)
+{
+	const struct zcs_wire_hello_reply *h = &w->hello;
+	struct zcs_shard_state *st = w->st;
+	const char *nonce = zcs_nonce_mode_name(h->nonce_mode);
+
+	ZCS_LOG(INFO, "shard %u: %s signer %s: shard %u of %u, %" PRIu32 " keys, nonce %s%s%s",
+		w->shard, w->ever_up ? "reconnected to" : "connected to", w->endpoint, h->shard_id,
+		h->shard_count, h->key_count, nonce != NULL ? nonce : "?",
+		w->has_measurement ? ", measurement as configured" : "",
+		w->attest != NULL ? ", attestation verified" : "");
+	if (h->key_count == 0)
+		ZCS_LOG(WARNING, "shard %u: signer %s holds no keys: every request will fail",
+			w->shard, w->endpoint);
+	st->connects++;
+	w->ever_up = true;
+	w->attesting = false;
+	w->fail_streak = 0;
+	w->backoff = w->backoff_min;
+	w->down_status = ZCS_ERR_SIGNER_DOWN;
+	w->probe_at = now;
+	/* The first STATS goes out with the first iteration UP. */
+	w->stats_at = w->stats_tsc != 0 ? now : UINT64_MAX;
+	st->refused_reason[0] = '\0';
+	set_state(w, ZCS_SHARD_UP);
+}
+
+/* Attestation on: ask for a document with a fresh nonce; the shard waits in HANDSHAKE. */
+static void
+send_attest(struct zcs_worker *w, uint64_t now)
+{
+	uint8_t nonce[32];
+
+	if (zcs_attest_check_start(w->attest, nonce) != 0) {
+		conn_down(w, now, "getrandom failed for the attestation nonce");
+		return;
+	}
+	zcs_wire_attest((struct zcs_wire_attest *)(w->tx + w->tx_len), UINT64_MAX, nonce);
+	w->tx_len += sizeof(struct zcs_wire_attest);
+	w->attesting = true;
+	w->deadline = now + w->handshake_tsc;
+	tx_flush(w, now);
+}
+
+/* One ATTEST_REPLY; the whole document verified, the shard goes UP or is refused. */
+static void
+on_attest_reply(struct zcs_worker *w, const struct zcs_wire_attest_reply *f, uint64_t now)
+{
+	char err[256];
+	int rc;
+
+	if (f->seq != UINT64_MAX) {
+		conn_down(w, now, "ATTEST_REPLY for seq %" PRIu64 ", not ours", f->seq);
+		return;
+	}
+	rc = zcs_attest_check_chunk(w->attest, f, err, sizeof(err));
+	if (rc == 1)
+		rc = zcs_attest_check_verify(w->attest, err, sizeof(err)) == 0 ? 2 : -1;
+	if (rc == 2)
+		go_up(w, now);
+	else if (rc < 0)
+		refuse(w, now, ZCS_ERR_ATTESTATION, "signer %s attestation: %s", w->endpoint, err);
+}
+
 static void
 on_hello_reply(struct zcs_worker *w, const struct zcs_wire_hello_reply *h, uint64_t now)
 {
 	struct zcs_shard_state *st = w->st;
 	char got[2 * ZCS_MEASUREMENT_LEN + 1], want[2 * ZCS_MEASUREMENT_LEN + 1];
-	const char *nonce = zcs_nonce_mode_name(h->nonce_mode);
 
 	memcpy(st->signer_measurement, h->measurement, ZCS_MEASUREMENT_LEN);
 	st->signer_keys = h->key_count;
@@ -773,22 +845,11 @@ on_hello_reply(struct zcs_worker *w, const struct zcs_wire_hello_reply *h, uint6
 			want);
 		return;
 	}
-	ZCS_LOG(INFO, "shard %u: %s signer %s: shard %u of %u, %" PRIu32 " keys, nonce %s%s",
-		w->shard, w->ever_up ? "reconnected to" : "connected to", w->endpoint, h->shard_id,
-		h->shard_count, h->key_count, nonce != NULL ? nonce : "?",
-		w->has_measurement ? ", measurement as configured" : "");
-	if (h->key_count == 0)
-		ZCS_LOG(WARNING, "shard %u: signer %s holds no keys: every request will fail",
-			w->shard, w->endpoint);
-	st->connects++;
-	w->ever_up = true;
-	w->fail_streak = 0;
-	w->backoff = w->backoff_min;
-	w->down_status = ZCS_ERR_SIGNER_DOWN;
-	w->probe_at = now;
-	/* The first STATS goes out with the first iteration UP. */
-	w->stats_at = w->stats_tsc != 0 ? now : UINT64_MAX;
-	set_state(w, ZCS_SHARD_UP);
+	w->hello = *h;
+	if (w->attest != NULL)
+		send_attest(w, now);
+	else
+		go_up(w, now);
 }
 
 static void
@@ -806,36 +867,54 @@ on_handshake_error(struct zcs_worker *w, const struct zcs_wire_error *e, uint64_
 			w, now, "signer answered HELLO with ERROR %s", zcs_status_name(e->status));
 }
 
-static void
-handshake_step(struct zcs_worker *w, uint64_t now)
+/*
+ * One handshake frame from rx: HELLO_REPLY, then (attestation on) the
+ * ATTEST_REPLY chunks. Returns 1 when a frame was handled and the handshake
+ * goes on, 0 otherwise (no whole frame yet, or the state changed).
+ */
+static int
+handshake_frame(struct zcs_worker *w, uint64_t now)
 {
+	const char *want = w->attesting ? "ATTEST_REPLY" : "HELLO_REPLY";
 	union zcs_wire_frame f;
 	size_t used;
 	int rc;
 
+	rc = zcs_wire_decode(w->rx, w->rx_len, &f, &used);
+	if (rc == ZCS_WIRE_NEED_MORE) {
+		if (now >= w->deadline)
+			conn_down(w, now, "no %s within %" PRIu64 " ms", want,
+				tsc_to_ms(w, w->handshake_tsc));
+		return 0;
+	}
+	if (rc != 0) {
+		conn_down(w, now, "malformed %s: %s (%s)", want, zcs_strerror(rc),
+			zcs_status_name(rc));
+		return 0;
+	}
+	rx_consume(w, used);
+	if (f.hdr.type == ZCS_FT_HELLO_REPLY && !w->attesting)
+		on_hello_reply(w, &f.hello_reply, now);
+	else if (f.hdr.type == ZCS_FT_ATTEST_REPLY && w->attesting)
+		on_attest_reply(w, &f.attest_reply, now);
+	else if (f.hdr.type == ZCS_FT_ERROR)
+		on_handshake_error(w, &f.error, now);
+	else
+		conn_down(w, now, "expected %s, got frame type %u", want, f.hdr.type);
+	return w->conn == ZCS_SHARD_HANDSHAKE;
+}
+
+static void
+handshake_step(struct zcs_worker *w, uint64_t now)
+{
 	if (w->tx_len != 0 && tx_flush(w, now) < 0)
 		return;
 	if (rx_fill(w, now) < 0)
 		return;
-	rc = zcs_wire_decode(w->rx, w->rx_len, &f, &used);
-	if (rc == ZCS_WIRE_NEED_MORE) {
-		if (now >= w->deadline)
-			conn_down(w, now, "no HELLO_REPLY within %" PRIu64 " ms",
-				tsc_to_ms(w, w->handshake_tsc));
-		return;
-	}
-	if (rc != 0) {
-		conn_down(w, now, "malformed HELLO_REPLY: %s (%s)", zcs_strerror(rc),
-			zcs_status_name(rc));
-		return;
-	}
-	rx_consume(w, used);
-	if (f.hdr.type == ZCS_FT_HELLO_REPLY)
-		on_hello_reply(w, &f.hello_reply, now);
-	else if (f.hdr.type == ZCS_FT_ERROR)
-		on_handshake_error(w, &f.error, now);
-	else
-		conn_down(w, now, "expected HELLO_REPLY, got frame type %u", f.hdr.type);
+	/* The document comes in many frames: take every one that arrived. */
+	while (handshake_frame(w, now) && w->rx_len != 0)
+		if (w->tx_len != 0 && tx_flush(w, now) < 0)
+			return;
 	/* Replies cannot precede requests: anything more in rx is the signer's fault. */
 	if (w->conn == ZCS_SHARD_UP && w->rx_len != 0)
 		rx_process(w, now);
@@ -954,7 +1033,8 @@ zcs_worker_main(void *arg)
 			backoff_idle(w, work, now);
 		} else if (w->poll == ZCS_POLL_YIELD && !work) {
 			sched_yield();
-			/* Time given to another poller is idle time, not a gap the host inflicted. */
+			/* Time given to another poller is idle time, not a gap the host inflicted.
+			 */
 			zcs_tel_slept(w->tel);
 		}
 	}
@@ -1038,6 +1118,15 @@ zcs_worker_create(const struct zcs_engine_conf *conf, struct zcs_engine_shared *
 	snprintf(w->endpoint, sizeof(w->endpoint), "%s", sc->signer);
 	w->has_measurement = sc->has_measurement != 0;
 	memcpy(w->measurement, sc->measurement, ZCS_MEASUREMENT_LEN);
+	if (sc->attest != ZCS_ENGINE_ATTEST_OFF) {
+		w->attest = zcs_attest_check_create(sc, err, sizeof(err));
+		if (w->attest == NULL) {
+			ZCS_LOG(ERR, "shard %u: %s", shard, err);
+			rte_errno = EINVAL;
+			zcs_worker_free(w);
+			return NULL;
+		}
+	}
 
 	w->hz = rte_get_tsc_hz();
 	w->backoff_min = ms_to_tsc(w, conf->reconnect_min_ms);
@@ -1073,6 +1162,7 @@ zcs_worker_free(struct zcs_worker *w)
 	rte_free(w->fifo);
 	rte_free(w->tx);
 	rte_free(w->rx);
+	zcs_attest_check_free(w->attest);
 	zcs_tel_worker_free(w->tel);
 	rte_free(w);
 }

@@ -30,7 +30,7 @@ const char *
 zcs_shard_conn_name(uint32_t state)
 {
 	return state < RTE_DIM(conn_names) && conn_names[state] != NULL ? conn_names[state]
-									 : "unknown";
+									: "unknown";
 }
 
 static bool
@@ -83,6 +83,11 @@ zcs_shard_info(const struct zcs_engine_shared *sh, unsigned int shard, struct zc
 	out->loop_gaps = LOAD(st->loop_gaps);
 	out->loop_gap_max = LOAD(st->loop_gap_max);
 	out->stats_requests = LOAD(st->stats_requests);
+	/* Written by the worker while REFUSED is set after it: bounded, maybe a mix of two. */
+	snprintf(out->refused_reason, sizeof(out->refused_reason), "%.*s",
+		(int)sizeof(st->refused_reason) - 1, st->refused_reason);
+	if (out->state != ZCS_SHARD_REFUSED)
+		out->refused_reason[0] = '\0';
 	out->stats_rc = zcs_shard_signer_stats_read(st, &out->signer);
 	return 0;
 }

@@ -97,6 +97,8 @@ struct zcs_shard_state {
 	uint32_t signer_keys;
 	uint8_t expected_measurement[ZCS_MEASUREMENT_LEN];
 	uint8_t signer_measurement[ZCS_MEASUREMENT_LEN]; /* from the last HELLO_REPLY */
+	/* Why the shard is REFUSED (wrong shard, measurement, attestation); "" otherwise. */
+	char refused_reason[160];
 	/*
 	 * Worker loop accounting (telemetry_internal.h), TSC cycles: an iteration
 	 * that did work is busy, one that did not (or slept in backoff mode) idle.
@@ -330,6 +332,7 @@ struct zcs_shard_info {
 	/* Worker loop accounting, TSC cycles (engine/telemetry_internal.h). */
 	uint64_t busy_cycles, idle_cycles, loop_gaps, loop_gap_max;
 	uint64_t stats_requests; /* STATS frames sent */
+	char refused_reason[160]; /* why REFUSED; "" otherwise */
 	/* The signer's last STATS_REPLY (rx_tsc 0: none yet); stats_rc -EAGAIN: torn. */
 	struct zcs_signer_stats signer;
 	int stats_rc;

@@ -32,12 +32,33 @@ extern "C" {
 /** zcs_engine_shard_conf.lcore when zcs_engine_start() picks the lcore. */
 #define ZCS_ENGINE_LCORE_ANY ((unsigned int)-1)
 
+/** How a shard's signer must prove what it runs (INI: attest = off|dev|nitro). */
+enum zcs_engine_attest {
+	ZCS_ENGINE_ATTEST_OFF = 0, /**< no document asked for */
+	/** a document chaining to the dev attestation CA root in attest_root (PEM) */
+	ZCS_ENGINE_ATTEST_DEV = 1,
+	/** a document chaining to the AWS Nitro root G1 (pinned by fingerprint) */
+	ZCS_ENGINE_ATTEST_NITRO = 2,
+};
+
+/** PCRs a shard may expect (INI: pcr0 .. pcr15 = 96 hex digits, SHA-384). */
+#define ZCS_ENGINE_PCRS 16
+
 /** Per-shard configuration. */
 struct zcs_engine_shard_conf {
 	char signer[128]; /**< "unix:PATH" or "vsock:CID:PORT" */
 	int has_measurement; /**< refuse a signer whose measurement differs */
 	uint8_t measurement[ZCS_MEASUREMENT_LEN];
 	unsigned int lcore; /**< worker lcore, or ZCS_ENGINE_LCORE_ANY (the default) */
+	/**
+	 * enum zcs_engine_attest: with attestation on, every connection asks for a
+	 * document with a fresh nonce and goes UP only when it verifies (root,
+	 * chain, signature, the PCRs of pcr_mask, the nonce, the timestamp).
+	 */
+	uint8_t attest;
+	char attest_root[256]; /**< ZCS_ENGINE_ATTEST_DEV: PEM file of the pinned root */
+	uint32_t pcr_mask; /**< bit i: pcr[i] is expected */
+	uint8_t pcr[ZCS_ENGINE_PCRS][ZCS_MEASUREMENT_LEN];
 };
 
 /** Engine configuration. INI keys in [engine] are the field names. */

@@ -95,9 +95,11 @@ engine_fixture_signer_start(struct engine_fixture *f, unsigned int i)
 {
 	char prog[PATH_MAX], listen[160];
 	char *argv[] = {prog, (char *)"--listen", listen, (char *)"--keys", f->keys[i],
-		(char *)"--idle", (char *)"backoff", NULL};
+		(char *)"--idle", (char *)"backoff", (char *)"--attest", f->signer_attest[i], NULL};
 
 	f->signer[i] = -1;
+	if (f->signer_attest[i][0] == '\0')
+		argv[7] = NULL; /* no --attest */
 	if (proc_build_path(prog, sizeof(prog), "enclave/zcsign-enclave") != 0 ||
 		proc_unix_arg(listen, sizeof(listen), f->sock[i]) != 0)
 		return -1;
@@ -295,6 +297,9 @@ engine_fixture_setup(struct engine_fixture *f, const struct engine_fixture_conf 
 
 	if (c->shards == 0 || c->shards > ENGINE_FIXTURE_MAX_SHARDS)
 		return -1;
+	for (i = 0; i < c->shards; i++)
+		snprintf(f->signer_attest[i], sizeof(f->signer_attest[i]), "%s",
+			c->signer_attest[i] != NULL ? c->signer_attest[i] : "");
 	f->ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
 	if (f->ctx == NULL || proc_tmpdir(f->dir, sizeof(f->dir), c->tag) != 0)
 		return -1;

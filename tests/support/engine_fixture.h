@@ -66,6 +66,8 @@ struct engine_fixture_conf {
 	unsigned int mem_mb; /* EAL -m */
 	const char *engine_ini; /* more [engine] lines ("key = value\n"...), or NULL */
 	const char *shard_ini[ENGINE_FIXTURE_MAX_SHARDS]; /* more [shard.<i>] lines, or NULL */
+	/* zcsign-enclave --attest of each shard's signer (e.g. "dev:DIR/NAME"), or NULL */
+	const char *signer_attest[ENGINE_FIXTURE_MAX_SHARDS];
 	/*
 	 * Keep EAL telemetry on (default off: --no-telemetry, one thread and
 	 * socket fewer); the start then also waits for the telemetry socket.
@@ -94,6 +96,7 @@ struct engine_fixture {
 	char sock[ENGINE_FIXTURE_MAX_SHARDS][108];
 	char signer_log[ENGINE_FIXTURE_MAX_SHARDS][PATH_MAX];
 	pid_t signer[ENGINE_FIXTURE_MAX_SHARDS]; /* -1: not running */
+	char signer_attest[ENGINE_FIXTURE_MAX_SHARDS][PATH_MAX]; /* --attest of each; "": none */
 	pid_t pid; /* zcsignd; -1: not running */
 	secp256k1_context *ctx; /* for zcs_verify() */
 	struct zcs_manifest m;

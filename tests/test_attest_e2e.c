@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * zcsignd attests every signer connection (engine/attest_check.c through
+ * engine/worker.c), end to end: a dev attestation CA (zcsign-attest-ca), two
+ * signers started with --attest dev:LEAF, zcsignd with attest = dev, the CA's
+ * root pinned and PCR0 expected per shard: shard 0 expects the signer's real
+ * PCR0 (the SHA-384 of the zcsign-enclave binary), shard 1 another one.
+ *
+ * What it proves: shard 0 goes UP only after its document verified and signs
+ * (every signature verified against the manifest); shard 1 stays REFUSED,
+ * its reason naming the failed check, in the shard snapshot and in
+ * `zcsign-cli status`; its requests complete `attestation`, while shard 0
+ * keeps signing; zcsignd then drains and exits 0 with totals that reconcile.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include <zcsign/client.h>
+#include <zcsign/status.h>
+
+#include "engine_fixture.h"
+#include "hex.h"
+#include "lcores.h"
+#include "shards.h"
+
+#define NSHARDS 2
+#define NACC 16
+#define WAIT_MS 30000
+
+static struct {
+	struct engine_fixture f;
+	struct engine_fixture_conf c;
+	struct engine_client ec;
+	char prefix[64];
+	char lcores[128];
+	char ca[64];
+	char attest[NSHARDS][160];
+	char ini[NSHARDS][512];
+	char out[PATH_MAX], err[PATH_MAX];
+} g;
+
+/* SHA-384 of the zcsign-enclave binary, as hex: the dev PCR0 its signers report. */
+static int
+signer_pcr0(char hex[97])
+{
+	char prog[PATH_MAX];
+	uint8_t buf[65536], md[48];
+	unsigned int n = 0;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	FILE *f;
+	size_t k;
+	int ok;
+
+	if (c == NULL || proc_build_path(prog, sizeof(prog), "enclave/zcsign-enclave") != 0 ||
+		(f = fopen(prog, "rb")) == NULL)
+		return -1;
+	ok = EVP_DigestInit_ex(c, EVP_sha384(), NULL) == 1;
+	while (ok && (k = fread(buf, 1, sizeof(buf), f)) > 0)
+		ok = EVP_DigestUpdate(c, buf, k) == 1;
+	fclose(f);
+	ok = ok && EVP_DigestFinal_ex(c, md, &n) == 1;
+	EVP_MD_CTX_free(c);
+	if (!ok)
+		return -1;
+	zcs_hex_encode(md, 48, hex);
+	return 0;
+}
+
+/* zcsign-attest-ca with args up to NULL; 0 when it exits 0. */
+static int
+ca_run(const char *cmd, ...)
+{
+	char prog[PATH_MAX];
+	char *argv[16];
+	va_list ap;
+	int n = 0;
+
+	if (proc_build_path(prog, sizeof(prog), "attest/zcsign-attest-ca") != 0)
+		return -1;
+	argv[n++] = prog;
+	argv[n++] = (char *)cmd;
+	va_start(ap, cmd);
+	while (n < 15 && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	return proc_run(argv, g.out, g.err, PROC_REPLY_MS) == 0 ? 0 : -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	int rc = 0;
+
+	(void)state;
+	engine_client_stop(&g.ec);
+	if (g.f.pid > 0 || g.f.dir[0] != '\0')
+		rc = engine_fixture_stop(&g.f, NULL);
+	engine_eal_cleanup_files(g.prefix);
+	proc_rmtree(g.ca);
+	return rc;
+}
+
+static int
+group_setup(void **state)
+{
+	char pcr0[97], wrong[97], name[16];
+	unsigned int i;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	g.f.pid = -1;
+	if (proc_tmpdir(g.ca, sizeof(g.ca), "attest-ca") != 0 || signer_pcr0(pcr0) != 0)
+		return -1;
+	snprintf(g.out, sizeof(g.out), "%s/ca.out", g.ca);
+	snprintf(g.err, sizeof(g.err), "%s/ca.err", g.ca);
+	if (ca_run("init", "--out", g.ca, NULL) != 0)
+		return -1;
+	memcpy(wrong, pcr0, sizeof(wrong));
+	wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
+	for (i = 0; i < NSHARDS; i++) {
+		snprintf(name, sizeof(name), "shard-%u", i);
+		if (ca_run("leaf", "--ca", g.ca, "--out", g.ca, "--name", name, NULL) != 0)
+			return -1;
+		snprintf(g.attest[i], sizeof(g.attest[i]), "dev:%s/%s", g.ca, name);
+		snprintf(g.ini[i], sizeof(g.ini[i]),
+			"attest = dev\nattest_root = %s/root.pem\npcr0 = %s\n", g.ca,
+			i == 0 ? pcr0 : wrong);
+		g.c.shard_ini[i] = g.ini[i];
+		g.c.signer_attest[i] = g.attest[i];
+	}
+	snprintf(g.prefix, sizeof(g.prefix), "zcs_attest_e2e_%d", (int)getpid());
+	assert_int_equal(zcs_lcores_map(g.lcores, sizeof(g.lcores), 0, NSHARDS), 0);
+	g.c.tag = "attest-e2e";
+	g.c.prefix = g.prefix;
+	g.c.shards = NSHARDS;
+	g.c.accounts = NACC;
+	g.c.lcores = g.lcores;
+	g.c.mem_mb = 128;
+	g.c.engine_ini = "pool_size = 8191\nring_size = 1024\nclient_slots = 4\n";
+	if (engine_fixture_start(&g.f, &g.c) != 0 ||
+		engine_client_start(&g.ec, "test_attest_e2e", g.prefix) != 0) {
+		group_teardown(state);
+		return -1;
+	}
+	return 0;
+}
+
+/* Wait until shard s is in state want; its snapshot in *si. */
+static void
+wait_state(unsigned int s, uint32_t want, struct zcs_shard_info *si)
+{
+	uint64_t end = proc_now_ns() + (uint64_t)WAIT_MS * 1000000u;
+
+	for (;;) {
+		assert_int_equal(zcs_shard_info(g.ec.sh, s, si), 0);
+		if (si->state == want)
+			return;
+		if (proc_now_ns() > end)
+			fail_msg("shard %u is %s, not %s, after %d ms", s,
+				zcs_shard_conn_name(si->state), zcs_shard_conn_name(want), WAIT_MS);
+		proc_sleep_ms(10);
+	}
+}
+
+static void
+test_attested_shard_signs(void **state)
+{
+	static const unsigned int algos[] = {ZCS_ALGO_ECDSA, ZCS_ALGO_SCHNORR};
+	static const unsigned int n[NSHARDS] = {20, 0};
+	struct zcs_shard_info si;
+
+	(void)state;
+	wait_state(0, ZCS_SHARD_UP, &si);
+	assert_string_equal(si.refused_reason, "");
+	engine_fixture_sign_verified(&g.f, g.ec.cl, n, NSHARDS, algos, 2, 0, WAIT_MS);
+	assert_true(proc_file_contains(g.f.log, "attestation verified"));
+}
+
+static void
+test_wrong_pcr_refused(void **state)
+{
+	const struct zcs_manifest_account *acct = engine_fixture_account_on(&g.f, 1, 0);
+	uint64_t end = proc_now_ns() + (uint64_t)WAIT_MS * 1000000u;
+	static const uint8_t hash[32] = {1};
+	struct zcs_sign_args a = {.cookie = 7, .algo = ZCS_ALGO_ECDSA, .hash = hash};
+	struct zcs_request *out[4];
+	struct zcs_shard_info si;
+	char prog[PATH_MAX], text[65536];
+	char *argv[] = {prog, (char *)"--file-prefix", g.prefix, (char *)"status", NULL};
+	unsigned int k;
+
+	(void)state;
+	wait_state(1, ZCS_SHARD_REFUSED, &si);
+	if (strstr(si.refused_reason, "attestation: pcr: PCR0 differs") == NULL)
+		fail_msg("reason '%s'", si.refused_reason);
+	/* A request for shard 1 completes with the reason's status. */
+	assert_non_null(acct);
+	a.account = acct->account;
+	assert_int_equal(zcs_submit(g.ec.cl, &a), 0);
+	while ((k = zcs_poll(g.ec.cl, out, 4)) == 0) {
+		assert_true(proc_now_ns() < end);
+		proc_sleep_ms(1);
+	}
+	assert_int_equal(k, 1);
+	assert_int_equal(out[0]->status, ZCS_ERR_ATTESTATION);
+	zcs_release(g.ec.cl, out, k);
+	/* zcsign-cli status says why. */
+	assert_int_equal(proc_build_path(prog, sizeof(prog), "cli/zcsign-cli"), 0);
+	assert_int_equal(proc_run(argv, g.out, g.err, PROC_REPLY_MS), 0);
+	assert_true(proc_read_file(g.out, text, sizeof(text)) > 0);
+	assert_non_null(strstr(text, "\"state\":\"refused\""));
+	assert_non_null(strstr(text, "\"refused_reason\":\"signer unix:"));
+	assert_non_null(strstr(text, "attestation: pcr: PCR0 differs"));
+	/* Shard 0 signs on. */
+	wait_state(0, ZCS_SHARD_UP, &si);
+	{
+		static const unsigned int algos[] = {ZCS_ALGO_ECDSA_RECOVERABLE};
+		static const unsigned int n[NSHARDS] = {5, 0};
+
+		engine_fixture_sign_verified(&g.f, g.ec.cl, n, NSHARDS, algos, 1, 100, WAIT_MS);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_attested_shard_signs),
+		cmocka_unit_test(test_wrong_pcr_refused),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
