@@ -335,6 +335,40 @@ test_bad_signer_and_measurement(void **state)
 	expect_refused(f, text, "[shard.0]", "measurement = ", "98 characters", NULL);
 }
 
+/* attest, attest_root and pcrN: parsed, and refused when they cannot be used. */
+static void
+test_attestation_keys(void **state)
+{
+	struct fixture *f = *state;
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		SHARD0 "attest = dev\nattest_root = /etc/zcsign/root.pem\npcr0 = %s\npcr15 = %s\n",
+		meas_hex, meas_hex);
+	assert_int_equal(load(f, text), 0);
+	assert_int_equal(f->conf.shard[0].attest, ZCS_ENGINE_ATTEST_DEV);
+	assert_string_equal(f->conf.shard[0].attest_root, "/etc/zcsign/root.pem");
+	assert_int_equal(f->conf.shard[0].pcr_mask, (1u << 0) | (1u << 15));
+	assert_int_equal(f->conf.shard[0].pcr[15][47], 0x2f);
+	assert_int_equal(load(f, SHARD0 "attest = nitro\n"), 0);
+	assert_int_equal(f->conf.shard[0].attest, ZCS_ENGINE_ATTEST_NITRO);
+	assert_int_equal(load(f, SHARD0 "attest = off\n"), 0);
+	assert_int_equal(f->conf.shard[0].attest, ZCS_ENGINE_ATTEST_OFF);
+
+	expect_refused(
+		f, SHARD0 "attest = yes\n", "[shard.0]", "attest = yes", "off, dev or nitro", NULL);
+	expect_refused(f, SHARD0 "attest = dev\n", "[shard.0]", "needs attest_root", NULL);
+	snprintf(text, sizeof(text), SHARD0 "pcr3 = %s\n", meas_hex);
+	expect_refused(f, text, "[shard.0]", "pcrN without attest", NULL);
+	expect_refused(f, SHARD0 "attest_root = /r.pem\n", "attest_root without attest", NULL);
+	snprintf(text, sizeof(text), SHARD0 "attest = nitro\npcr0 = %.90s\n", meas_hex);
+	expect_refused(f, text, "[shard.0]", "pcr0 = ", "96 hex digits", NULL);
+	snprintf(text, sizeof(text), SHARD0 "attest = nitro\npcr16 = %s\n", meas_hex);
+	expect_refused(f, text, "[shard.0]", "pcr16", "unknown key", NULL);
+	snprintf(text, sizeof(text), SHARD0 "attest = nitro\npcr01 = %s\n", meas_hex);
+	expect_refused(f, text, "pcr01", "unknown key", NULL);
+}
+
 static void
 test_bad_syntax(void **state)
 {
@@ -422,6 +456,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_numbers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_signer_and_measurement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_syntax, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attestation_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_by_hand, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_modes, setup, teardown),
 	};
