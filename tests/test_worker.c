@@ -19,6 +19,8 @@
  * thread runs) while the request counters stay exact; a STATS_REPLY with a
  * wrong seq, or one nobody asked for, drops the connection; a signer that
  * does not know STATS is not asked again; stats_interval_ms = 0 sends none.
+ * Attestation: a host that recorded a genuine document and replays it to the
+ * next handshake is refused on the nonce (the fake signer, with a dev CA).
  * Counts are exact; waits have deadlines but no timing is asserted.
  *
  * The signer threads run their own loop over zcs_serve_poll() (backoff idle)
@@ -46,6 +48,10 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
 #include <secp256k1_recovery.h>
@@ -62,6 +68,7 @@
 #include <zcsign/wire.h>
 
 #include "addr.h"
+#include "attest.h"
 #include "engine_inproc.h"
 #include "hex.h"
 #include "keystore.h"
@@ -105,6 +112,7 @@ enum fake_mode {
 	FAKE_BAD_SEQ, /* STATS_REPLY with seq + 1 */
 	FAKE_UNSOLICITED, /* a STATS_REPLY right after HELLO_REPLY, asked or not */
 	FAKE_OLD, /* ERROR bad_type and close, like a signer built before STATS */
+	FAKE_REPLAY, /* ATTEST: a fresh document on connection 1, that same one replayed after */
 };
 
 static struct {
@@ -116,6 +124,15 @@ static struct {
 	atomic_int quit;
 	atomic_uint conns; /* connections accepted */
 	atomic_uint stats_seen; /* STATS frames received */
+	atomic_int drop; /* set: close the connection, as a host restarting the signer would */
+	/* FAKE_REPLAY: a dev CA, the fake's PCR0, the document of the first handshake */
+	EVP_PKEY *root_key, *leaf_key;
+	X509 *root, *leaf;
+	char root_pem[200];
+	uint8_t pcr0[ZCS_MEASUREMENT_LEN];
+	uint8_t *doc;
+	size_t doc_len;
+	atomic_uint docs_signed, docs_replayed;
 } fake = {.lfd = -1};
 
 static void
@@ -135,6 +152,65 @@ fake_stats_reply(int fd, uint64_t seq)
 	in.nonce_mode = ZCS_NONCE_RFC6979;
 	zcs_wire_stats_reply(&r, seq, &in);
 	fake_send(fd, &r, sizeof(r));
+}
+
+/* A document for nonce signed by the fake's dev leaf, into fake.doc: 0 or -1. */
+static int
+fake_sign_doc(const uint8_t nonce[32])
+{
+	static const char ud[] = "zcsign shard 1/2";
+	struct zcs_attest_fields f;
+	uint8_t *leaf_der = NULL, *root_der = NULL;
+	int leaf_len = i2d_X509(fake.leaf, &leaf_der), root_len = i2d_X509(fake.root, &root_der);
+	char err[256];
+	int rc = -1;
+
+	memset(&f, 0, sizeof(f));
+	f.module_id = "fake-replay";
+	f.timestamp_ms = (uint64_t)time(NULL) * 1000u;
+	f.pcr_mask = 1;
+	f.pcr_len[0] = ZCS_MEASUREMENT_LEN;
+	memcpy(f.pcr[0], fake.pcr0, ZCS_MEASUREMENT_LEN);
+	f.certificate = (struct zcs_attest_bytes){leaf_der, (size_t)leaf_len};
+	f.cabundle_count = 1;
+	f.cabundle[0] = (struct zcs_attest_bytes){root_der, (size_t)root_len};
+	f.user_data = (struct zcs_attest_bytes){(const uint8_t *)ud, sizeof(ud) - 1};
+	f.nonce = (struct zcs_attest_bytes){nonce, 32};
+	if (leaf_len > 0 && root_len > 0 &&
+		zcs_attest_sign(&fake.doc, &fake.doc_len, err, sizeof(err), &f, fake.leaf_key) == 0)
+		rc = 0;
+	OPENSSL_free(leaf_der);
+	OPENSSL_free(root_der);
+	return rc;
+}
+
+/*
+ * FAKE_REPLAY's answer to ATTEST: the first one gets a document made for its
+ * nonce (and kept); every later one gets that same document again, as a host
+ * that recorded a genuine signer's answer would send it.
+ */
+static void
+fake_attest(int fd, const struct zcs_wire_attest *a)
+{
+	struct zcs_wire_attest_reply r;
+	size_t off, n;
+
+	if (fake.doc == NULL) {
+		if (fake_sign_doc(a->nonce) != 0) {
+			zcs_wire_attest_reply(&r, a->seq, ZCS_ERR_NO_ATTESTATION, 0, 0, NULL, 0);
+			fake_send(fd, &r, sizeof(r));
+			return;
+		}
+		atomic_fetch_add(&fake.docs_signed, 1);
+	} else {
+		atomic_fetch_add(&fake.docs_replayed, 1);
+	}
+	for (off = 0; off < fake.doc_len; off += n) {
+		n = RTE_MIN(fake.doc_len - off, (size_t)ZCS_WIRE_ATTEST_CHUNK);
+		zcs_wire_attest_reply(&r, a->seq, ZCS_OK, (uint32_t)fake.doc_len, (uint32_t)off,
+			fake.doc + off, (uint16_t)n);
+		fake_send(fd, &r, sizeof(r));
+	}
 }
 
 /* Answer frames in rx; returns bytes consumed, or -1 to close. */
@@ -173,6 +249,8 @@ fake_frames(int fd, const uint8_t *rx, size_t len)
 				return -1;
 			}
 			fake_stats_reply(fd, f.stats.seq + (fake.mode == FAKE_BAD_SEQ));
+		} else if (f.hdr.type == ZCS_FT_ATTEST && fake.mode == FAKE_REPLAY) {
+			fake_attest(fd, &f.attest);
 		} else {
 			return -1;
 		}
@@ -198,6 +276,11 @@ fake_thread(void *arg)
 			}
 			atomic_fetch_add(&fake.conns, 1);
 			len = 0;
+		}
+		if (atomic_exchange(&fake.drop, 0)) {
+			close(fd);
+			fd = -1;
+			continue;
 		}
 		n = recv(fd, rx + len, sizeof(rx) - len, MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -248,6 +331,14 @@ fake_stop(void)
 	close(fake.lfd);
 	unlink(fake.addr.path);
 	fake.lfd = -1;
+	free(fake.doc);
+	fake.doc = NULL;
+	X509_free(fake.leaf);
+	X509_free(fake.root);
+	EVP_PKEY_free(fake.leaf_key);
+	EVP_PKEY_free(fake.root_key);
+	fake.leaf = fake.root = NULL;
+	fake.leaf_key = fake.root_key = NULL;
 }
 
 /* ---- EAL and group fixture ---- */
@@ -1068,6 +1159,73 @@ wait_disconnects(unsigned int shard, uint64_t n)
 	}
 }
 
+/*
+ * A replayed attestation document is refused. The fake holds a dev CA leaf
+ * and answers the first handshake's ATTEST with a document made for its
+ * nonce: shard 1 goes UP (so the fake's documents verify: chain, signature,
+ * PCR0, timestamp). The host then drops the connection and answers the
+ * reconnect's ATTEST with that recorded, genuine document: the worker's fresh
+ * nonce does not match, the shard is REFUSED naming the nonce, and its
+ * requests complete attestation.
+ */
+static void
+test_attest_replay_refused(void **state)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct zcs_engine_conf conf;
+	FILE *f;
+
+	(void)state;
+	fake.root_key = zcs_attest_p384_new();
+	fake.leaf_key = zcs_attest_p384_new();
+	assert_non_null(fake.root_key);
+	assert_non_null(fake.leaf_key);
+	fake.root = zcs_attest_cert_new(
+		fake.root_key, "replay root", now - 3600, now + 3600, NULL, NULL, true, -1);
+	assert_non_null(fake.root);
+	fake.leaf = zcs_attest_cert_new(fake.leaf_key, "replay leaf", now - 3600, now + 3600,
+		fake.root, fake.root_key, false, -1);
+	assert_non_null(fake.leaf);
+	assert_true(snprintf(fake.root_pem, sizeof(fake.root_pem), "%s/replay-root.pem",
+			    g.p.dir) < (int)sizeof(fake.root_pem));
+	f = fopen(fake.root_pem, "w");
+	assert_non_null(f);
+	assert_int_equal(PEM_write_X509(f, fake.root), 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(getrandom(fake.pcr0, sizeof(fake.pcr0), 0), (ssize_t)sizeof(fake.pcr0));
+	atomic_store(&fake.docs_signed, 0);
+	atomic_store(&fake.docs_replayed, 0);
+	atomic_store(&fake.drop, 0);
+
+	fake_start(FAKE_REPLAY);
+	base_conf(&conf);
+	conf.stats_interval_ms = 0;
+	snprintf(conf.shard[1].signer, sizeof(conf.shard[1].signer), "%s", fake.text);
+	conf.shard[1].attest = ZCS_ENGINE_ATTEST_DEV;
+	snprintf(conf.shard[1].attest_root, sizeof(conf.shard[1].attest_root), "%s",
+		fake.root_pem);
+	conf.shard[1].pcr_mask = 1;
+	memcpy(conf.shard[1].pcr[0], fake.pcr0, sizeof(fake.pcr0));
+	engine_up(&conf, false);
+	wait_state(0, ZCS_SHARD_UP);
+	wait_state(1, ZCS_SHARD_UP);
+	assert_int_equal(atomic_load(&fake.docs_signed), 1);
+	assert_int_equal(atomic_load(&fake.docs_replayed), 0);
+
+	atomic_store(&fake.drop, 1);
+	wait_state(1, ZCS_SHARD_REFUSED);
+	assert_int_equal(atomic_load(&fake.docs_signed), 1);
+	assert_true(atomic_load(&fake.docs_replayed) >= 1);
+	assert_true(atomic_load(&fake.conns) >= 2);
+	if (strstr(g.sh->shards[1].refused_reason, "the nonce is not the one asked for") == NULL)
+		fail_msg("refused_reason '%s'", g.sh->shards[1].refused_reason);
+	submit(1, 0, ZCS_OP_PUBKEY, 0, 0);
+	collect(1, ZCS_ERR_ATTESTATION, NULL);
+	/* Shard 0 signs on. */
+	submit(0, 0, ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
+	collect(1, ZCS_OK, NULL);
+}
+
 /* The fake, answering STATS right: its replies are taken (the control for the next tests). */
 static void
 test_stats_fake_good(void **state)
@@ -1150,6 +1308,7 @@ main(void)
 		cmocka_unit_test_teardown(test_stats_bad_seq, stats_teardown),
 		cmocka_unit_test_teardown(test_stats_unsolicited, stats_teardown),
 		cmocka_unit_test_teardown(test_stats_old_signer, stats_teardown),
+		cmocka_unit_test_teardown(test_attest_replay_refused, stats_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
