@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* What verify.c and sign.c share (private to attest/). */
+/* What the files of attest/ share (private to it). */
 #ifndef ZCS_ATTEST_INTERNAL_H
 #define ZCS_ATTEST_INTERNAL_H
 
@@ -15,6 +15,13 @@ extern const uint8_t zcs_attest_protected_es384[4];
  */
 size_t zcs_attest_sig_structure(uint8_t **out, const uint8_t *prot, size_t prot_len,
 	const uint8_t *payload, size_t payload_len);
+
+/*
+ * A failure: err gets "<result name>: " and the formatted message (cut to
+ * errlen); returns result (a ZCS_ATTEST_ERR_*).
+ */
+int zcs_attest_fail(char *err, size_t errlen, int result, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 struct cbor_item_t;
 

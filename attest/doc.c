@@ -19,20 +19,6 @@
 #define COSE_ALG_ES384_NEG 34
 #define COSE_SIGN1_TAG 18
 
-static int __attribute__((format(printf, 4, 5)))
-fail(char *err, size_t errlen, int result, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	n = snprintf(err, errlen, "%s: ", zcs_attest_result_name(result));
-	va_start(ap, fmt);
-	if (n > 0 && (size_t)n < errlen)
-		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-	va_end(ap);
-	return result;
-}
-
 /* What the size pre-scan knows while libcbor's streaming decoder walks the items. */
 struct scan {
 	size_t left; /* bytes after the current item's head */
@@ -94,25 +80,25 @@ zcs_attest_cbor_load(char *err, size_t errlen, const uint8_t *buf, size_t len, c
 	cbor_item_t *item;
 
 	if (len == 0) {
-		fail(err, errlen, ZCS_ATTEST_ERR_CBOR, "%s is empty", what);
+		zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_CBOR, "%s is empty", what);
 		return NULL;
 	}
 	if (sizes_fit(buf, len) != 0) {
-		fail(err, errlen, ZCS_ATTEST_ERR_CBOR,
+		zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_CBOR,
 			"%s is not well-formed CBOR (a count exceeds the bytes left)", what);
 		return NULL;
 	}
 	item = cbor_load(buf, len, &r);
 	if (item == NULL || r.error.code != CBOR_ERR_NONE) {
-		fail(err, errlen, ZCS_ATTEST_ERR_CBOR, "%s is not well-formed CBOR (at byte %zu)",
-			what, r.error.position);
+		zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_CBOR,
+			"%s is not well-formed CBOR (at byte %zu)", what, r.error.position);
 		if (item != NULL)
 			cbor_decref(&item);
 		return NULL;
 	}
 	if (r.read != len) {
-		fail(err, errlen, ZCS_ATTEST_ERR_CBOR, "%s: %zu trailing bytes after its item",
-			what, len - r.read);
+		zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_CBOR,
+			"%s: %zu trailing bytes after its item", what, len - r.read);
 		cbor_decref(&item);
 		return NULL;
 	}
@@ -131,15 +117,16 @@ take_bytes(struct zcs_attest_doc *doc, struct zcs_attest_bytes *out, char *err, 
 	size_t n;
 
 	if (!cbor_isa_bytestring(it))
-		return fail(err, errlen, bad, "%s is not a byte string", what);
+		return zcs_attest_fail(err, errlen, bad, "%s is not a byte string", what);
 	if (!cbor_bytestring_is_definite(it))
-		return fail(err, errlen, ZCS_ATTEST_ERR_CBOR, "%s has an indefinite length", what);
+		return zcs_attest_fail(
+			err, errlen, ZCS_ATTEST_ERR_CBOR, "%s has an indefinite length", what);
 	n = cbor_bytestring_length(it);
 	if (n < min || n > max)
-		return fail(
+		return zcs_attest_fail(
 			err, errlen, bad, "%s is %zu bytes (allowed %zu..%zu)", what, n, min, max);
 	if (n > sizeof(doc->store) - doc->store_used)
-		return fail(err, errlen, bad, "%s: document too large", what);
+		return zcs_attest_fail(err, errlen, bad, "%s: document too large", what);
 	out->p = doc->store + doc->store_used;
 	out->len = n;
 	if (n > 0)
@@ -155,17 +142,20 @@ take_text(char *out, size_t outlen, char *err, size_t errlen, cbor_item_t *it, c
 	size_t n;
 
 	if (!cbor_isa_string(it))
-		return fail(err, errlen, ZCS_ATTEST_ERR_FIELD, "%s is not a text string", what);
+		return zcs_attest_fail(
+			err, errlen, ZCS_ATTEST_ERR_FIELD, "%s is not a text string", what);
 	if (!cbor_string_is_definite(it))
-		return fail(err, errlen, ZCS_ATTEST_ERR_CBOR, "%s has an indefinite length", what);
+		return zcs_attest_fail(
+			err, errlen, ZCS_ATTEST_ERR_CBOR, "%s has an indefinite length", what);
 	n = cbor_string_length(it);
 	if (n == 0 || n >= outlen)
-		return fail(err, errlen, ZCS_ATTEST_ERR_FIELD, "%s is %zu bytes (allowed 1..%zu)",
-			what, n, outlen - 1);
+		return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_FIELD,
+			"%s is %zu bytes (allowed 1..%zu)", what, n, outlen - 1);
 	memcpy(out, cbor_string_handle(it), n);
 	out[n] = '\0';
 	if (strlen(out) != n)
-		return fail(err, errlen, ZCS_ATTEST_ERR_FIELD, "%s holds a NUL byte", what);
+		return zcs_attest_fail(
+			err, errlen, ZCS_ATTEST_ERR_FIELD, "%s holds a NUL byte", what);
 	return 0;
 }
 
@@ -180,13 +170,14 @@ check_protected(char *err, size_t errlen, const struct zcs_attest_bytes *b)
 	if (m == NULL)
 		return ZCS_ATTEST_ERR_CBOR;
 	if (!cbor_isa_map(m) || !cbor_map_is_definite(m) || cbor_map_size(m) != 1) {
-		rc = fail(err, errlen, ZCS_ATTEST_ERR_ALG, "protected header is not {1: -35}");
+		rc = zcs_attest_fail(
+			err, errlen, ZCS_ATTEST_ERR_ALG, "protected header is not {1: -35}");
 	} else {
 		kv = cbor_map_handle(m);
 		if (!cbor_isa_uint(kv[0].key) || cbor_get_int(kv[0].key) != COSE_LABEL_ALG ||
 			!cbor_isa_negint(kv[0].value) ||
 			cbor_get_int(kv[0].value) != COSE_ALG_ES384_NEG)
-			rc = fail(err, errlen, ZCS_ATTEST_ERR_ALG,
+			rc = zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_ALG,
 				"protected header is not {1: -35} (ES384)");
 	}
 	cbor_decref(&m);
@@ -200,12 +191,13 @@ take_pcrs(struct zcs_attest_doc *doc, char *err, size_t errlen, cbor_item_t *it)
 	size_t i, n;
 
 	if (!cbor_isa_map(it))
-		return fail(err, errlen, ZCS_ATTEST_ERR_FIELD, "pcrs is not a map");
+		return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_FIELD, "pcrs is not a map");
 	if (!cbor_map_is_definite(it))
-		return fail(err, errlen, ZCS_ATTEST_ERR_CBOR, "pcrs has an indefinite length");
+		return zcs_attest_fail(
+			err, errlen, ZCS_ATTEST_ERR_CBOR, "pcrs has an indefinite length");
 	n = cbor_map_size(it);
 	if (n < 1 || n > ZCS_ATTEST_PCRS)
-		return fail(err, errlen, ZCS_ATTEST_ERR_FIELD,
+		return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_FIELD,
 			"pcrs has %zu entries (allowed 1..%d)", n, ZCS_ATTEST_PCRS);
 	kv = cbor_map_handle(it);
 	for (i = 0; i < n; i++) {
@@ -213,17 +205,17 @@ take_pcrs(struct zcs_attest_doc *doc, char *err, size_t errlen, cbor_item_t *it)
 		size_t len;
 
 		if (!cbor_isa_uint(kv[i].key) || (idx = cbor_get_int(kv[i].key)) >= ZCS_ATTEST_PCRS)
-			return fail(err, errlen, ZCS_ATTEST_ERR_FIELD,
+			return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_FIELD,
 				"pcrs: a key is not an index 0..%d", ZCS_ATTEST_PCRS - 1);
 		if (doc->pcr_mask & (UINT32_C(1) << idx))
-			return fail(err, errlen, ZCS_ATTEST_ERR_CBOR,
+			return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_CBOR,
 				"pcrs: index %u appears twice", (unsigned int)idx);
 		if (!cbor_isa_bytestring(kv[i].value) || !cbor_bytestring_is_definite(kv[i].value))
-			return fail(err, errlen, ZCS_ATTEST_ERR_FIELD,
+			return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_FIELD,
 				"pcrs: PCR%u is not a definite byte string", (unsigned int)idx);
 		len = cbor_bytestring_length(kv[i].value);
 		if (len != 32 && len != 48 && len != 64)
-			return fail(err, errlen, ZCS_ATTEST_ERR_FIELD,
+			return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_FIELD,
 				"pcrs: PCR%u is %zu bytes (allowed 32, 48, 64)", (unsigned int)idx,
 				len);
 		doc->pcr_mask |= UINT32_C(1) << idx;
@@ -241,12 +233,14 @@ take_cabundle(struct zcs_attest_doc *doc, char *err, size_t errlen, cbor_item_t 
 	int rc;
 
 	if (!cbor_isa_array(it))
-		return fail(err, errlen, ZCS_ATTEST_ERR_FIELD, "cabundle is not an array");
+		return zcs_attest_fail(
+			err, errlen, ZCS_ATTEST_ERR_FIELD, "cabundle is not an array");
 	if (!cbor_array_is_definite(it))
-		return fail(err, errlen, ZCS_ATTEST_ERR_CBOR, "cabundle has an indefinite length");
+		return zcs_attest_fail(
+			err, errlen, ZCS_ATTEST_ERR_CBOR, "cabundle has an indefinite length");
 	n = cbor_array_size(it);
 	if (n < 1 || n > ZCS_ATTEST_CABUNDLE_MAX)
-		return fail(err, errlen, ZCS_ATTEST_ERR_FIELD,
+		return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_FIELD,
 			"cabundle has %zu certificates (allowed 1..%d)", n,
 			ZCS_ATTEST_CABUNDLE_MAX);
 	v = cbor_array_handle(it);
@@ -319,12 +313,12 @@ take_field(struct zcs_attest_doc *doc, char *err, size_t errlen, enum field f, c
 	case F_DIGEST:
 		rc = take_text(digest, sizeof(digest), err, errlen, v, "digest");
 		if (rc == 0 && strcmp(digest, "SHA384") != 0)
-			rc = fail(err, errlen, ZCS_ATTEST_ERR_FIELD, "digest is '%s', not SHA384",
-				digest);
+			rc = zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_FIELD,
+				"digest is '%s', not SHA384", digest);
 		return rc;
 	case F_TIMESTAMP:
 		if (!cbor_isa_uint(v) || cbor_get_int(v) == 0)
-			return fail(err, errlen, ZCS_ATTEST_ERR_FIELD,
+			return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_FIELD,
 				"timestamp is not a positive integer");
 		doc->timestamp_ms = cbor_get_int(v);
 		return 0;
@@ -347,7 +341,7 @@ take_field(struct zcs_attest_doc *doc, char *err, size_t errlen, enum field f, c
 	case F_COUNT:
 		break;
 	}
-	return fail(err, errlen, ZCS_ATTEST_ERR_INTERNAL, "no such field");
+	return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_INTERNAL, "no such field");
 }
 
 /* The key of a payload entry: the index of one of field_names, or a negative result. */
@@ -358,16 +352,17 @@ field_of(char *err, size_t errlen, cbor_item_t *key)
 	int f;
 
 	if (!cbor_isa_string(key) || !cbor_string_is_definite(key))
-		return fail(err, errlen, ZCS_ATTEST_ERR_FIELD,
+		return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_FIELD,
 			"payload: a key is not a definite text string");
 	if (cbor_string_length(key) >= sizeof(name))
-		return fail(err, errlen, ZCS_ATTEST_ERR_FIELD, "payload: unknown key");
+		return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_FIELD, "payload: unknown key");
 	memcpy(name, cbor_string_handle(key), cbor_string_length(key));
 	name[cbor_string_length(key)] = '\0';
 	for (f = 0; f < F_COUNT; f++)
 		if (strcmp(name, field_names[f]) == 0)
 			return f;
-	return fail(err, errlen, ZCS_ATTEST_ERR_FIELD, "payload: unknown key '%.15s'", name);
+	return zcs_attest_fail(
+		err, errlen, ZCS_ATTEST_ERR_FIELD, "payload: unknown key '%.15s'", name);
 }
 
 static int
@@ -384,7 +379,7 @@ take_payload(struct zcs_attest_doc *doc, char *err, size_t errlen)
 		return ZCS_ATTEST_ERR_CBOR;
 	/* The one indefinite item allowed: the NSM writes the payload map that way. */
 	if (!cbor_isa_map(m)) {
-		rc = fail(err, errlen, ZCS_ATTEST_ERR_FIELD, "payload is not a map");
+		rc = zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_FIELD, "payload is not a map");
 		goto out;
 	}
 	n = cbor_map_size(m);
@@ -395,8 +390,8 @@ take_payload(struct zcs_attest_doc *doc, char *err, size_t errlen)
 		if (f < 0)
 			rc = f;
 		else if (seen & (1u << f))
-			rc = fail(err, errlen, ZCS_ATTEST_ERR_CBOR, "payload: key %s appears twice",
-				field_names[f]);
+			rc = zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_CBOR,
+				"payload: key %s appears twice", field_names[f]);
 		else {
 			seen |= 1u << f;
 			rc = take_field(doc, err, errlen, (enum field)f, kv[i].value);
@@ -404,8 +399,8 @@ take_payload(struct zcs_attest_doc *doc, char *err, size_t errlen)
 	}
 	for (i = 0; rc == 0 && i < F_COUNT; i++)
 		if ((REQUIRED & (1u << i)) && !(seen & (1u << i)))
-			rc = fail(err, errlen, ZCS_ATTEST_ERR_FIELD, "payload: %s is missing",
-				field_names[i]);
+			rc = zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_FIELD,
+				"payload: %s is missing", field_names[i]);
 out:
 	cbor_decref(&m);
 	return rc;
@@ -420,8 +415,8 @@ zcs_attest_parse(
 
 	memset(doc, 0, offsetof(struct zcs_attest_doc, store));
 	if (len > 2 * ZCS_ATTEST_DOC_MAX)
-		return fail(err, errlen, ZCS_ATTEST_ERR_COSE, "document is %zu bytes (at most %d)",
-			len, 2 * ZCS_ATTEST_DOC_MAX);
+		return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_COSE,
+			"document is %zu bytes (at most %d)", len, 2 * ZCS_ATTEST_DOC_MAX);
 	/*
 	 * The outer tag is read here, not by libcbor: Debian's libcbor 0.8 refuses
 	 * tags 6..20 (unassigned when RFC 7049 was written) and COSE_Sign1's is
@@ -429,7 +424,7 @@ zcs_attest_parse(
 	 */
 	if (len > 0 && (buf[0] >> 5) == 6) {
 		if (buf[0] != (0xc0 | COSE_SIGN1_TAG))
-			return fail(err, errlen, ZCS_ATTEST_ERR_COSE,
+			return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_COSE,
 				"tagged 0x%02x: only COSE_Sign1's tag 18 (0xd2) may wrap it",
 				buf[0]);
 		buf++;
@@ -439,7 +434,7 @@ zcs_attest_parse(
 	if (arr == NULL)
 		return ZCS_ATTEST_ERR_CBOR;
 	if (!cbor_isa_array(arr) || !cbor_array_is_definite(arr) || cbor_array_size(arr) != 4) {
-		rc = fail(err, errlen, ZCS_ATTEST_ERR_COSE,
+		rc = zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_COSE,
 			"not a COSE_Sign1: a definite array of 4 expected");
 		goto out;
 	}
@@ -449,7 +444,8 @@ zcs_attest_parse(
 	rc = rc ?: check_protected(err, errlen, &doc->protected_hdr);
 	if (rc == 0 &&
 		(!cbor_isa_map(v[1]) || !cbor_map_is_definite(v[1]) || cbor_map_size(v[1]) != 0))
-		rc = fail(err, errlen, ZCS_ATTEST_ERR_COSE, "unprotected header is not {}");
+		rc = zcs_attest_fail(
+			err, errlen, ZCS_ATTEST_ERR_COSE, "unprotected header is not {}");
 	rc = rc
 		?: take_bytes(doc, &doc->payload, err, errlen, v[2], 1, ZCS_ATTEST_DOC_MAX,
 			   "payload", ZCS_ATTEST_ERR_COSE);

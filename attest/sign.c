@@ -18,20 +18,6 @@
 #include "attest.h"
 #include "attest_internal.h"
 
-static int __attribute__((format(printf, 4, 5)))
-fail(char *err, size_t errlen, int result, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	n = snprintf(err, errlen, "%s: ", zcs_attest_result_name(result));
-	va_start(ap, fmt);
-	if (n > 0 && (size_t)n < errlen)
-		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-	va_end(ap);
-	return result;
-}
-
 /* Add key => value to map (the value's reference moves into the map). 1 or 0. */
 static int
 put(cbor_item_t *map, const char *key, cbor_item_t *value)
@@ -141,10 +127,11 @@ zcs_attest_sign(uint8_t **out, size_t *out_len, char *err, size_t errlen,
 	if (f->module_id == NULL || f->module_id[0] == '\0' || f->timestamp_ms == 0 ||
 		f->pcr_mask == 0 || f->certificate.p == NULL || f->cabundle_count == 0 ||
 		f->cabundle_count > ZCS_ATTEST_CABUNDLE_MAX)
-		return fail(err, errlen, ZCS_ATTEST_ERR_FIELD, "a mandatory field is missing");
+		return zcs_attest_fail(
+			err, errlen, ZCS_ATTEST_ERR_FIELD, "a mandatory field is missing");
 	payload_len = encode_payload(&payload, f);
 	if (payload_len == 0 || payload_len > ZCS_ATTEST_DOC_MAX) {
-		rc = fail(err, errlen,
+		rc = zcs_attest_fail(err, errlen,
 			payload_len == 0 ? ZCS_ATTEST_ERR_NOMEM : ZCS_ATTEST_ERR_FIELD,
 			"cannot encode the payload (%zu bytes)", payload_len);
 		goto out;
@@ -152,7 +139,7 @@ zcs_attest_sign(uint8_t **out, size_t *out_len, char *err, size_t errlen,
 	tbs_len = zcs_attest_sig_structure(&tbs, zcs_attest_protected_es384,
 		sizeof(zcs_attest_protected_es384), payload, payload_len);
 	if (tbs_len == 0 || es384(rs, key, tbs, tbs_len) != 0) {
-		rc = fail(err, errlen, ZCS_ATTEST_ERR_SIGNATURE,
+		rc = zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_SIGNATURE,
 			"cannot sign with the attestation key (is it P-384?)");
 		goto out;
 	}
@@ -168,7 +155,8 @@ zcs_attest_sign(uint8_t **out, size_t *out_len, char *err, size_t errlen,
 		free(*out);
 		*out = NULL;
 		*out_len = 0;
-		rc = fail(err, errlen, ZCS_ATTEST_ERR_NOMEM, "cannot encode the document");
+		rc = zcs_attest_fail(
+			err, errlen, ZCS_ATTEST_ERR_NOMEM, "cannot encode the document");
 	}
 out:
 	if (cose != NULL)

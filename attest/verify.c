@@ -86,8 +86,8 @@ zcs_attest_result_name(int result)
 	return i < sizeof(result_names) / sizeof(result_names[0]) ? result_names[i] : "unknown";
 }
 
-static int __attribute__((format(printf, 4, 5)))
-fail(char *err, size_t errlen, int result, const char *fmt, ...)
+int
+zcs_attest_fail(char *err, size_t errlen, int result, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -149,15 +149,15 @@ check_root(const struct zcs_attest_doc *doc, char *err, size_t errlen,
 	if (pol->root_der != NULL) {
 		if (root->len != pol->root_der_len ||
 			memcmp(root->p, pol->root_der, root->len) != 0)
-			return fail(err, errlen, ZCS_ATTEST_ERR_ROOT,
+			return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_ROOT,
 				"cabundle[0] is not the pinned root certificate");
 		return 0;
 	}
 	if (pol->root_sha256 == NULL)
-		return fail(err, errlen, ZCS_ATTEST_ERR_ROOT, "no root is pinned");
+		return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_ROOT, "no root is pinned");
 	SHA256(root->p, root->len, fp);
 	if (CRYPTO_memcmp(fp, pol->root_sha256, sizeof(fp)) != 0)
-		return fail(err, errlen, ZCS_ATTEST_ERR_ROOT,
+		return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_ROOT,
 			"cabundle[0] does not have the pinned SHA-256 fingerprint");
 	return 0;
 }
@@ -177,11 +177,13 @@ check_chain(const struct zcs_attest_doc *doc, char *err, size_t errlen, time_t a
 	unsigned int i;
 
 	if (store == NULL || untrusted == NULL || ctx == NULL) {
-		rc = fail(err, errlen, ZCS_ATTEST_ERR_NOMEM, "cannot allocate the X.509 store");
+		rc = zcs_attest_fail(
+			err, errlen, ZCS_ATTEST_ERR_NOMEM, "cannot allocate the X.509 store");
 		goto out;
 	}
 	if (leaf == NULL || root == NULL) {
-		rc = fail(err, errlen, ZCS_ATTEST_ERR_CHAIN, "%s is not one DER X.509 certificate",
+		rc = zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_CHAIN,
+			"%s is not one DER X.509 certificate",
 			leaf == NULL ? "certificate" : "cabundle[0]");
 		goto out;
 	}
@@ -190,20 +192,21 @@ check_chain(const struct zcs_attest_doc *doc, char *err, size_t errlen, time_t a
 
 		if (x == NULL || !sk_X509_push(untrusted, x)) {
 			X509_free(x);
-			rc = fail(err, errlen, ZCS_ATTEST_ERR_CHAIN,
+			rc = zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_CHAIN,
 				"cabundle[%u] is not one DER X.509 certificate", i);
 			goto out;
 		}
 	}
 	if (!X509_STORE_add_cert(store, root) ||
 		!X509_STORE_CTX_init(ctx, store, leaf, untrusted)) {
-		rc = fail(err, errlen, ZCS_ATTEST_ERR_INTERNAL, "X.509 store set-up failed");
+		rc = zcs_attest_fail(
+			err, errlen, ZCS_ATTEST_ERR_INTERNAL, "X.509 store set-up failed");
 		goto out;
 	}
 	X509_STORE_CTX_set_time(ctx, 0, at);
 	if (X509_verify_cert(ctx) != 1) {
 		e = X509_STORE_CTX_get_error(ctx);
-		rc = fail(err, errlen,
+		rc = zcs_attest_fail(err, errlen,
 			e == X509_V_ERR_CERT_HAS_EXPIRED || e == X509_V_ERR_CERT_NOT_YET_VALID
 				? ZCS_ATTEST_ERR_EXPIRED
 				: ZCS_ATTEST_ERR_CHAIN,
@@ -212,14 +215,14 @@ check_chain(const struct zcs_attest_doc *doc, char *err, size_t errlen, time_t a
 		goto out;
 	}
 	if ((unsigned int)sk_X509_num(X509_STORE_CTX_get0_chain(ctx)) != doc->cabundle_count + 1) {
-		rc = fail(err, errlen, ZCS_ATTEST_ERR_CHAIN,
+		rc = zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_CHAIN,
 			"the chain does not use every cabundle certificate");
 		goto out;
 	}
 	/* A leaf that says what it may do must allow signatures. */
 	if ((X509_get_extension_flags(leaf) & EXFLAG_KUSAGE) &&
 		!(X509_get_key_usage(leaf) & KU_DIGITAL_SIGNATURE)) {
-		rc = fail(err, errlen, ZCS_ATTEST_ERR_CHAIN,
+		rc = zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_CHAIN,
 			"the signing certificate's key usage excludes signatures");
 		goto out;
 	}
@@ -265,7 +268,7 @@ check_signature(const struct zcs_attest_doc *doc, char *err, size_t errlen, X509
 
 	if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
 		EVP_PKEY_get_bits(key) != 384) {
-		rc = fail(err, errlen, ZCS_ATTEST_ERR_SIGNATURE,
+		rc = zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_SIGNATURE,
 			"the signing certificate's key is not P-384");
 		goto out;
 	}
@@ -273,13 +276,14 @@ check_signature(const struct zcs_attest_doc *doc, char *err, size_t errlen, X509
 		doc->payload.p, doc->payload.len);
 	der_len = der_signature(&der, doc->signature.p);
 	if (md == NULL || tbs_len == 0 || der_len == 0) {
-		rc = fail(err, errlen, ZCS_ATTEST_ERR_NOMEM, "cannot build the Sig_structure");
+		rc = zcs_attest_fail(
+			err, errlen, ZCS_ATTEST_ERR_NOMEM, "cannot build the Sig_structure");
 		goto out;
 	}
 	ok = EVP_DigestVerifyInit(md, NULL, EVP_sha384(), NULL, key) == 1 &&
 		EVP_DigestVerify(md, der, (size_t)der_len, tbs, tbs_len) == 1;
 	if (!ok)
-		rc = fail(err, errlen, ZCS_ATTEST_ERR_SIGNATURE,
+		rc = zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_SIGNATURE,
 			"the ES384 signature does not verify with the signing certificate's key");
 out:
 	ERR_clear_error();
@@ -300,24 +304,24 @@ check_policy(const struct zcs_attest_doc *doc, char *err, size_t errlen,
 		if (!(pol->pcr_mask & (UINT32_C(1) << i)))
 			continue;
 		if (!(doc->pcr_mask & (UINT32_C(1) << i)))
-			return fail(
+			return zcs_attest_fail(
 				err, errlen, ZCS_ATTEST_ERR_PCR, "PCR%u is not in the document", i);
 		if (doc->pcr_len[i] != pol->pcr_len[i] ||
 			CRYPTO_memcmp(doc->pcr[i], pol->pcr[i], pol->pcr_len[i]) != 0)
-			return fail(err, errlen, ZCS_ATTEST_ERR_PCR,
+			return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_PCR,
 				"PCR%u differs from the expected value", i);
 	}
 	if (pol->nonce != NULL &&
 		(doc->nonce.p == NULL || doc->nonce.len != pol->nonce_len ||
 			CRYPTO_memcmp(doc->nonce.p, pol->nonce, pol->nonce_len) != 0))
-		return fail(err, errlen, ZCS_ATTEST_ERR_NONCE,
+		return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_NONCE,
 			doc->nonce.p == NULL ? "the document carries no nonce"
 					     : "the nonce is not the one asked for");
 	if (pol->max_skew_ms != 0) {
 		skew = doc->timestamp_ms > at_ms ? doc->timestamp_ms - at_ms
 						 : at_ms - doc->timestamp_ms;
 		if (skew > pol->max_skew_ms)
-			return fail(err, errlen, ZCS_ATTEST_ERR_TIMESTAMP,
+			return zcs_attest_fail(err, errlen, ZCS_ATTEST_ERR_TIMESTAMP,
 				"timestamp is %llu ms from the verification time (at most %llu)",
 				(unsigned long long)skew, (unsigned long long)pol->max_skew_ms);
 	}

@@ -61,6 +61,12 @@ zcs_bench_usage(FILE *f)
 		"  --presig N            --spawn: signers' pool capacity per kind (default "
 		"theirs)\n"
 		"  --signer-fifo P       --spawn: signers at SCHED_FIFO priority P (0: normal)\n"
+		"  --attest              --spawn: signers prove what they run with dev "
+		"attestation\n"
+		"                        documents (a dev CA of its own); zcsignd verifies one "
+		"per\n"
+		"                        connection (root, PCR0, nonce) and logs the handshake "
+		"time\n"
 		"  --sched-idle          run the bench at SCHED_IDLE: a signer sharing its CPU\n"
 		"                        preempts it as soon as a frame wakes it (--spawn's "
 		"default\n"
@@ -242,6 +248,7 @@ enum {
 	OPT_REFILL_CPU,
 	OPT_PRESIG,
 	OPT_SIGNER_FIFO,
+	OPT_ATTEST,
 	OPT_SCHED_IDLE,
 	OPT_SCHED_NORMAL,
 	OPT_YIELD,
@@ -287,6 +294,7 @@ static const struct option opts[] = {
 	{"refill-cpu", required_argument, NULL, OPT_REFILL_CPU},
 	{"presig", required_argument, NULL, OPT_PRESIG},
 	{"signer-fifo", required_argument, NULL, OPT_SIGNER_FIFO},
+	{"attest", no_argument, NULL, OPT_ATTEST},
 	{"sched-idle", no_argument, NULL, OPT_SCHED_IDLE},
 	{"sched-normal", no_argument, NULL, OPT_SCHED_NORMAL},
 	{"yield", no_argument, NULL, OPT_YIELD},
@@ -382,6 +390,9 @@ parse_more(struct zcs_bench_args *a, int opt, const char *v)
 		break;
 	case OPT_ENGINE_IDLE:
 		a->sc.engine_idle = 1;
+		break;
+	case OPT_ATTEST:
+		a->sc.attest = 1;
 		break;
 	case OPT_SCHED_IDLE:
 		a->sched_idle = 1;

@@ -17,14 +17,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include <zcsign/poll.h>
 #include <zcsign/wire.h>
 
 #include "clock.h"
+#include "hex.h"
 #include "rmtree.h"
 #include "shards.h"
 #include "spawn.h"
@@ -148,30 +152,92 @@ log_line(const char *log, const char *needle, char *out, size_t len)
 	fclose(f);
 }
 
+/* Run a tool to its end (at most KEYGEN_MS), output into dir/<log>: 0 when it exited 0. */
 static int
-keygen(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
+run_tool(struct zcs_spawn *s, char *const argv[], const char *logname, const char *what)
 {
-	char bin[PATH_MAX], accounts[16], shards[16], out[PATH_MAX], log[PATH_MAX], last[512];
-	char *argv[] = {bin, (char *)"--accounts", accounts, (char *)"--shards", shards,
-		(char *)"--out", out, NULL};
+	char log[PATH_MAX], last[512];
 	int status = 0;
 	pid_t pid;
 
-	find_bin(bin, sizeof(bin), "enclave", "zcsign-keygen");
-	snprintf(accounts, sizeof(accounts), "%u", c->accounts);
-	snprintf(shards, sizeof(shards), "%u", c->shards);
-	snprintf(out, sizeof(out), "%s/keys", s->dir);
-	snprintf(log, sizeof(log), "%s/keygen.log", s->dir);
+	snprintf(log, sizeof(log), "%s/%s", s->dir, logname);
 	pid = start_child(argv, log, -1, 0);
 	if (pid < 0 || reap(pid, KEYGEN_MS, &status) != 0 || !WIFEXITED(status) ||
 		WEXITSTATUS(status) != 0) {
 		if (pid > 0)
 			kill(pid, SIGKILL);
 		log_line(log, NULL, last, sizeof(last));
-		fprintf(stderr, PROG ": --spawn: zcsign-keygen failed: %s\n", last);
+		fprintf(stderr, PROG ": --spawn: %s failed: %s\n", what, last);
 		return -1;
 	}
+	return 0;
+}
+
+static int
+keygen(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
+{
+	char bin[PATH_MAX], accounts[16], shards[16], out[PATH_MAX];
+	char *argv[] = {bin, (char *)"--accounts", accounts, (char *)"--shards", shards,
+		(char *)"--out", out, NULL};
+
+	find_bin(bin, sizeof(bin), "enclave", "zcsign-keygen");
+	snprintf(accounts, sizeof(accounts), "%u", c->accounts);
+	snprintf(shards, sizeof(shards), "%u", c->shards);
+	snprintf(out, sizeof(out), "%s/keys", s->dir);
+	if (run_tool(s, argv, "keygen.log", "zcsign-keygen") != 0)
+		return -1;
 	snprintf(s->manifest, sizeof(s->manifest), "%s/keys/manifest.json", s->dir);
+	return 0;
+}
+
+/*
+ * --attest: a dev attestation CA in dir/attest (zcsign-attest-ca init) and a
+ * leaf per signer (signer-I), and the PCR0 zcsignd expects: the SHA-384 of
+ * the zcsign-enclave binary the signers run, which is what they report.
+ */
+static int
+dev_ca(struct zcs_spawn *s)
+{
+	char bin[PATH_MAX], ca[PATH_MAX], name[32], signer[PATH_MAX];
+	char *init[] = {bin, (char *)"init", (char *)"--out", ca, NULL};
+	char *leaf[] = {bin, (char *)"leaf", (char *)"--ca", ca, (char *)"--out", ca,
+		(char *)"--name", name, NULL};
+	uint8_t buf[65536], md[48];
+	unsigned int i, mdlen = 0;
+	EVP_MD_CTX *h;
+	size_t n;
+	FILE *f;
+	int ok;
+
+	find_bin(bin, sizeof(bin), "attest", "zcsign-attest-ca");
+	snprintf(ca, sizeof(ca), "%s/attest", s->dir);
+	if (mkdir(ca, 0700) != 0) {
+		fprintf(stderr, PROG ": --spawn --attest: mkdir %s: %s\n", ca, strerror(errno));
+		return -1;
+	}
+	if (run_tool(s, init, "attest-ca.log", "zcsign-attest-ca init") != 0)
+		return -1;
+	for (i = 0; i < s->shards; i++) {
+		snprintf(name, sizeof(name), "signer-%u", i);
+		if (run_tool(s, leaf, "attest-ca.log", "zcsign-attest-ca leaf") != 0)
+			return -1;
+	}
+	find_bin(signer, sizeof(signer), "enclave", "zcsign-enclave");
+	f = fopen(signer, "rb");
+	h = EVP_MD_CTX_new();
+	ok = f != NULL && h != NULL && EVP_DigestInit_ex(h, EVP_sha384(), NULL) == 1;
+	while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		ok = EVP_DigestUpdate(h, buf, n) == 1;
+	ok = ok && f != NULL && !ferror(f) && EVP_DigestFinal_ex(h, md, &mdlen) == 1 &&
+		mdlen == sizeof(md);
+	if (f != NULL)
+		fclose(f);
+	EVP_MD_CTX_free(h);
+	if (!ok) {
+		fprintf(stderr, PROG ": --spawn --attest: cannot hash %s\n", signer);
+		return -1;
+	}
+	zcs_hex_encode(md, sizeof(md), s->pcr0);
 	return 0;
 }
 
@@ -179,8 +245,8 @@ static int
 start_signers(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
 {
 	char bin[PATH_MAX], listen[160], keys[PATH_MAX], log[PATH_MAX], sock[108], cpu[16];
-	char last[512], presig[16], spin[16];
-	char *argv[20];
+	char last[512], presig[16], spin[16], attest[PATH_MAX];
+	char *argv[24];
 	unsigned int i, k;
 	uint64_t end;
 
@@ -216,6 +282,11 @@ start_signers(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
 			argv[k++] = presig;
 			argv[k++] = (char *)"--presig-schnorr";
 			argv[k++] = presig;
+		}
+		if (c->attest) {
+			snprintf(attest, sizeof(attest), "dev:%s/attest/signer-%u", s->dir, i);
+			argv[k++] = (char *)"--attest";
+			argv[k++] = attest;
 		}
 		argv[k] = NULL;
 		s->signer[i] = start_child(argv, log, c->signer_cpu, c->signer_fifo);
@@ -254,8 +325,12 @@ write_ini(const struct zcs_spawn *s, const struct zcs_spawn_conf *c, char *path,
 	}
 	fprintf(f, "# written by zcsign-bench --spawn\n[engine]\nshards = %u\npoll = %s\n",
 		s->shards, zcs_poll_mode_name(c->poll));
-	for (i = 0; i < s->shards; i++)
+	for (i = 0; i < s->shards; i++) {
 		fprintf(f, "[shard.%u]\nsigner = unix:%s/signer-%u.sock\n", i, s->dir, i);
+		if (c->attest)
+			fprintf(f, "attest = dev\nattest_root = %s/attest/root.pem\npcr0 = %s\n",
+				s->dir, s->pcr0);
+	}
 	if (fclose(f) != 0) {
 		fprintf(stderr, PROG ": --spawn: writing %s failed\n", path);
 		return -1;
@@ -329,11 +404,31 @@ zcs_spawn_start(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
 		return -1;
 	}
 	snprintf(s->prefix, sizeof(s->prefix), "zcs_bench_%d", (int)getpid());
-	if (keygen(s, c) != 0 || start_signers(s, c) != 0 || start_engine(s, c) != 0) {
+	if (keygen(s, c) != 0 || (c->attest && dev_ca(s) != 0) || start_signers(s, c) != 0 ||
+		start_engine(s, c) != 0) {
 		zcs_spawn_stop(s);
 		return -1;
 	}
 	return 0;
+}
+
+/* zcsignd's "connected to signer" lines, with their handshake times, as comments on stderr. */
+static void
+print_handshakes(const struct zcs_spawn *s)
+{
+	char line[512];
+	const char *p;
+	FILE *f = fopen(s->log, "r");
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if ((p = strstr(line, "connected to signer")) != NULL &&
+			strstr(line, "(handshake ") != NULL) {
+			line[strcspn(line, "\n")] = '\0';
+			fprintf(stderr, "# zcsignd: %s\n", strstr(line, "shard ") ?: p);
+		}
+	fclose(f);
 }
 
 int
@@ -350,8 +445,10 @@ zcs_spawn_wait_up(struct zcs_spawn *s, double timeout_s)
 		return -1;
 	}
 	while ((zcs_mono_ns() / 1000000) < end) {
-		if (zcs_shards_all_up(sh))
+		if (zcs_shards_all_up(sh)) {
+			print_handshakes(s);
 			return 0;
+		}
 		sleep_ms(20);
 	}
 	zcs_engine_info(sh, &ei);

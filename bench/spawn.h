@@ -38,6 +38,7 @@ struct zcs_spawn_conf {
 	int refill_cpu; /**< zcsign-enclave --refill-cpu, -1: not given */
 	unsigned int mem_mb; /**< zcsignd EAL -m */
 	unsigned int presig; /**< signers' pool capacity per kind; 0: their default */
+	int attest; /**< dev attestation: a dev CA, signers --attest dev:, zcsignd attest = dev */
 };
 
 struct zcs_spawn {
@@ -46,6 +47,7 @@ struct zcs_spawn {
 	char manifest[PATH_MAX];
 	char log[PATH_MAX]; /**< zcsignd's stderr */
 	char totals[256]; /**< zcsignd's "stopped:" line, after zcs_spawn_stop() */
+	char pcr0[97]; /**< --attest: the signers' PCR0 (hex), what zcsignd expects */
 	unsigned int shards;
 	pid_t signer[ZCS_SPAWN_MAX_SHARDS]; /**< -1: not running */
 	pid_t zcsignd; /**< -1: not running */

@@ -420,6 +420,16 @@ walk_section(struct walk *w, const struct zcs_ini *ini, int idx, char *err, size
 			rc = parse_shard_entry(
 				&w->conf->shard[shard], name, &entries[i], w->path, err, errlen);
 	}
+	/*
+	 * A vsock signer is an enclave's: without an attest key its documents are
+	 * checked against AWS's Nitro root (attest = off says otherwise, explicitly).
+	 */
+	if (rc == 0 && shard >= 0 && strncmp(w->conf->shard[shard].signer, "vsock:", 6) == 0) {
+		for (i = 0; i < n && strcmp(entries[i].name, "attest") != 0; i++)
+			;
+		if (i == n)
+			w->conf->shard[shard].attest = ZCS_ENGINE_ATTEST_NITRO;
+	}
 	free(entries);
 	return rc;
 }

@@ -104,6 +104,7 @@ struct zcs_worker {
 	uint64_t backoff_max;
 	uint64_t handshake_tsc;
 	uint64_t deadline; /* of the connect + handshake in progress */
+	uint64_t hs_start; /* TSC at the connect() of the handshake in progress */
 	uint64_t drain_tsc;
 	uint64_t grace_tsc;
 	uint64_t stop_seen; /* TSC when the stop flag was first seen; 0 before */
@@ -725,6 +726,7 @@ start_connect(struct zcs_worker *w, uint64_t now)
 		return;
 	}
 	w->fd = fd;
+	w->hs_start = now;
 	w->deadline = now + w->handshake_tsc;
 	set_state(w, ZCS_SHARD_CONNECTING);
 	if (connect(fd, (struct sockaddr *)&ss, len) == 0)
@@ -763,11 +765,15 @@ go_up(struct zcs_worker *w, uint64_t now)
 	struct zcs_shard_state *st = w->st;
 	const char *nonce = zcs_nonce_mode_name(h->nonce_mode);
 
-	ZCS_LOG(INFO, "shard %u: %s signer %s: shard %u of %u, %" PRIu32 " keys, nonce %s%s%s",
+	/* The handshake's time (connect to UP), attestation included: a cold-path figure. */
+	ZCS_LOG(INFO,
+		"shard %u: %s signer %s: shard %u of %u, %" PRIu32 " keys, nonce %s%s%s"
+		" (handshake %" PRIu64 " us)",
 		w->shard, w->ever_up ? "reconnected to" : "connected to", w->endpoint, h->shard_id,
 		h->shard_count, h->key_count, nonce != NULL ? nonce : "?",
 		w->has_measurement ? ", measurement as configured" : "",
-		w->attest != NULL ? ", attestation verified" : "");
+		w->attest != NULL ? ", attestation verified" : "",
+		(rte_rdtsc() - w->hs_start) * 1000000 / w->hz);
 	if (h->key_count == 0)
 		ZCS_LOG(WARNING, "shard %u: signer %s holds no keys: every request will fail",
 			w->shard, w->endpoint);

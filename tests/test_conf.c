@@ -217,6 +217,10 @@ test_full_file(void **state)
 	assert_int_equal(c->shard[0].has_measurement, 1);
 	assert_int_equal(c->shard[1].has_measurement, 0);
 	assert_int_equal(c->shard[2].has_measurement, 1); /* upper-case hex too */
+	/* A vsock signer is attested against AWS's root unless the file says otherwise. */
+	assert_int_equal(c->shard[0].attest, ZCS_ENGINE_ATTEST_OFF);
+	assert_int_equal(c->shard[1].attest, ZCS_ENGINE_ATTEST_NITRO);
+	assert_int_equal(c->shard[2].attest, ZCS_ENGINE_ATTEST_OFF);
 	for (i = 0; i < ZCS_MEASUREMENT_LEN; i++) {
 		assert_int_equal(c->shard[0].measurement[i], i);
 		assert_int_equal(c->shard[2].measurement[i], i);
@@ -354,6 +358,13 @@ test_attestation_keys(void **state)
 	assert_int_equal(f->conf.shard[0].attest, ZCS_ENGINE_ATTEST_NITRO);
 	assert_int_equal(load(f, SHARD0 "attest = off\n"), 0);
 	assert_int_equal(f->conf.shard[0].attest, ZCS_ENGINE_ATTEST_OFF);
+	/* vsock: nitro by default, off only when said */
+	assert_int_equal(load(f, "[shard.0]\nsigner = vsock:16:5000\nattest = off\n"), 0);
+	assert_int_equal(f->conf.shard[0].attest, ZCS_ENGINE_ATTEST_OFF);
+	snprintf(text, sizeof(text), "[shard.0]\nsigner = vsock:16:5000\npcr0 = %s\n", meas_hex);
+	assert_int_equal(load(f, text), 0);
+	assert_int_equal(f->conf.shard[0].attest, ZCS_ENGINE_ATTEST_NITRO);
+	assert_int_equal(f->conf.shard[0].pcr_mask, 1);
 
 	expect_refused(
 		f, SHARD0 "attest = yes\n", "[shard.0]", "attest = yes", "off, dev or nitro", NULL);

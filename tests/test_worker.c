@@ -1186,8 +1186,8 @@ test_attest_replay_refused(void **state)
 	fake.leaf = zcs_attest_cert_new(fake.leaf_key, "replay leaf", now - 3600, now + 3600,
 		fake.root, fake.root_key, false, -1);
 	assert_non_null(fake.leaf);
-	assert_true(snprintf(fake.root_pem, sizeof(fake.root_pem), "%s/replay-root.pem",
-			    g.p.dir) < (int)sizeof(fake.root_pem));
+	assert_true(snprintf(fake.root_pem, sizeof(fake.root_pem), "%s/replay-root.pem", g.p.dir) <
+		(int)sizeof(fake.root_pem));
 	f = fopen(fake.root_pem, "w");
 	assert_non_null(f);
 	assert_int_equal(PEM_write_X509(f, fake.root), 1);
@@ -1202,8 +1202,7 @@ test_attest_replay_refused(void **state)
 	conf.stats_interval_ms = 0;
 	snprintf(conf.shard[1].signer, sizeof(conf.shard[1].signer), "%s", fake.text);
 	conf.shard[1].attest = ZCS_ENGINE_ATTEST_DEV;
-	snprintf(conf.shard[1].attest_root, sizeof(conf.shard[1].attest_root), "%s",
-		fake.root_pem);
+	snprintf(conf.shard[1].attest_root, sizeof(conf.shard[1].attest_root), "%s", fake.root_pem);
 	conf.shard[1].pcr_mask = 1;
 	memcpy(conf.shard[1].pcr[0], fake.pcr0, sizeof(fake.pcr0));
 	engine_up(&conf, false);
