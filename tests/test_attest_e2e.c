@@ -41,11 +41,7 @@
 #define WAIT_MS 30000
 
 static struct {
-	struct engine_fixture f;
-	struct engine_fixture_conf c;
-	struct engine_client ec;
-	char prefix[64];
-	char lcores[128];
+	struct engine_group e;
 	char ca[64];
 	char attest[NSHARDS][160];
 	char ini[NSHARDS][512];
@@ -106,10 +102,7 @@ group_teardown(void **state)
 	int rc = 0;
 
 	(void)state;
-	engine_client_stop(&g.ec);
-	if (g.f.pid > 0 || g.f.dir[0] != '\0')
-		rc = engine_fixture_stop(&g.f, NULL);
-	engine_eal_cleanup_files(g.prefix);
+	rc = engine_group_stop(&g.e);
 	proc_rmtree(g.ca);
 	return rc;
 }
@@ -122,8 +115,7 @@ group_setup(void **state)
 
 	(void)state;
 	memset(&g, 0, sizeof(g));
-	g.f.pid = -1;
-	if (proc_tmpdir(g.ca, sizeof(g.ca), "attest-ca") != 0 || signer_pcr0(pcr0) != 0)
+	if (engine_group_conf(&g.e, "attest_e2e", NSHARDS, NACC) != 0 || proc_tmpdir(g.ca, sizeof(g.ca), "attest-ca") != 0 || signer_pcr0(pcr0) != 0)
 		return -1;
 	snprintf(g.out, sizeof(g.out), "%s/ca.out", g.ca);
 	snprintf(g.err, sizeof(g.err), "%s/ca.err", g.ca);
@@ -139,21 +131,11 @@ group_setup(void **state)
 		snprintf(g.ini[i], sizeof(g.ini[i]),
 			"attest = dev\nattest_root = %s/root.pem\npcr0 = %s\n", g.ca,
 			i == 0 ? pcr0 : wrong);
-		g.c.shard_ini[i] = g.ini[i];
-		g.c.signer_attest[i] = g.attest[i];
+		g.e.c.shard_ini[i] = g.ini[i];
+		g.e.c.signer_attest[i] = g.attest[i];
 	}
-	snprintf(g.prefix, sizeof(g.prefix), "zcs_attest_e2e_%d", (int)getpid());
-	assert_int_equal(zcs_lcores_map(g.lcores, sizeof(g.lcores), 0, NSHARDS), 0);
-	g.c.tag = "attest-e2e";
-	g.c.prefix = g.prefix;
-	g.c.shards = NSHARDS;
-	g.c.accounts = NACC;
-	g.c.lcores = g.lcores;
-	g.c.mem_mb = 128;
-	g.c.engine_ini = "pool_size = 8191\nring_size = 1024\nclient_slots = 4\n";
-	if (engine_fixture_start(&g.f, &g.c) != 0 ||
-		engine_client_start(&g.ec, "test_attest_e2e", g.prefix) != 0) {
-		group_teardown(state);
+	if (engine_group_start(&g.e, "test_attest_e2e") != 0) {
+		proc_rmtree(g.ca);
 		return -1;
 	}
 	return 0;
@@ -166,7 +148,7 @@ wait_state(unsigned int s, uint32_t want, struct zcs_shard_info *si)
 	uint64_t end = proc_now_ns() + (uint64_t)WAIT_MS * 1000000u;
 
 	for (;;) {
-		assert_int_equal(zcs_shard_info(g.ec.sh, s, si), 0);
+		assert_int_equal(zcs_shard_info(g.e.ec.sh, s, si), 0);
 		if (si->state == want)
 			return;
 		if (proc_now_ns() > end)
@@ -186,21 +168,21 @@ test_attested_shard_signs(void **state)
 	(void)state;
 	wait_state(0, ZCS_SHARD_UP, &si);
 	assert_string_equal(si.refused_reason, "");
-	engine_fixture_sign_verified(&g.f, g.ec.cl, n, NSHARDS, algos, 2, 0, WAIT_MS);
-	assert_true(proc_file_contains(g.f.log, "attestation verified"));
+	engine_fixture_sign_verified(&g.e.f, g.e.ec.cl, n, NSHARDS, algos, 2, 0, WAIT_MS);
+	assert_true(proc_file_contains(g.e.f.log, "attestation verified"));
 }
 
 static void
 test_wrong_pcr_refused(void **state)
 {
-	const struct zcs_manifest_account *acct = engine_fixture_account_on(&g.f, 1, 0);
+	const struct zcs_manifest_account *acct = engine_fixture_account_on(&g.e.f, 1, 0);
 	uint64_t end = proc_now_ns() + (uint64_t)WAIT_MS * 1000000u;
 	static const uint8_t hash[32] = {1};
 	struct zcs_sign_args a = {.cookie = 7, .algo = ZCS_ALGO_ECDSA, .hash = hash};
 	struct zcs_request *out[4];
 	struct zcs_shard_info si;
 	char prog[PATH_MAX], text[65536];
-	char *argv[] = {prog, (char *)"--file-prefix", g.prefix, (char *)"status", NULL};
+	char *argv[] = {prog, (char *)"--file-prefix", g.e.prefix, (char *)"status", NULL};
 	unsigned int k;
 
 	(void)state;
@@ -210,14 +192,14 @@ test_wrong_pcr_refused(void **state)
 	/* A request for shard 1 completes with the reason's status. */
 	assert_non_null(acct);
 	a.account = acct->account;
-	assert_int_equal(zcs_submit(g.ec.cl, &a), 0);
-	while ((k = zcs_poll(g.ec.cl, out, 4)) == 0) {
+	assert_int_equal(zcs_submit(g.e.ec.cl, &a), 0);
+	while ((k = zcs_poll(g.e.ec.cl, out, 4)) == 0) {
 		assert_true(proc_now_ns() < end);
 		proc_sleep_ms(1);
 	}
 	assert_int_equal(k, 1);
 	assert_int_equal(out[0]->status, ZCS_ERR_ATTESTATION);
-	zcs_release(g.ec.cl, out, k);
+	zcs_release(g.e.ec.cl, out, k);
 	/* zcsign-cli status says why. */
 	assert_int_equal(proc_build_path(prog, sizeof(prog), "cli/zcsign-cli"), 0);
 	assert_int_equal(proc_run(argv, g.out, g.err, PROC_REPLY_MS), 0);
@@ -231,7 +213,7 @@ test_wrong_pcr_refused(void **state)
 		static const unsigned int algos[] = {ZCS_ALGO_ECDSA_RECOVERABLE};
 		static const unsigned int n[NSHARDS] = {5, 0};
 
-		engine_fixture_sign_verified(&g.f, g.ec.cl, n, NSHARDS, algos, 1, 100, WAIT_MS);
+		engine_fixture_sign_verified(&g.e.f, g.e.ec.cl, n, NSHARDS, algos, 1, 100, WAIT_MS);
 	}
 }
 

@@ -64,34 +64,17 @@ static const char flatten_py[] =
 	"    for cmd, v in json.loads(line).items(): walk(i, '', v)\n";
 
 static struct {
-	struct engine_fixture f;
-	struct engine_fixture_conf c;
-	char prefix[64];
-	char lcores[128];
-	struct engine_client ec; /* this process as zcsignd's secondary */
+	struct engine_group e; /* zcsignd, signers, this process as its secondary */
 	uint64_t wall_ns;
 	uint64_t sent[NSHARDS];
 	char flat[65536]; /* "\n" + the flattened replies */
 } g;
 
-/* This process as a DPDK secondary of zcsignd. */
-static int
-client_start(void)
-{
-	return engine_client_start(&g.ec, "test_telemetry_e2e", g.prefix);
-}
-
 static int
 group_teardown(void **state)
 {
-	int rc = 0;
-
 	(void)state;
-	engine_client_stop(&g.ec);
-	if (g.f.pid > 0 || g.f.dir[0] != '\0')
-		rc = engine_fixture_stop(&g.f, NULL);
-	engine_eal_cleanup_files(g.prefix);
-	return rc;
+	return engine_group_stop(&g.e);
 }
 
 static int
@@ -99,24 +82,12 @@ group_setup(void **state)
 {
 	(void)state;
 	memset(&g, 0, sizeof(g));
-	g.f.pid = -1;
-	snprintf(g.prefix, sizeof(g.prefix), "zcs_tel_e2e_%d", (int)getpid());
-	assert_int_equal(zcs_lcores_map(g.lcores, sizeof(g.lcores), 0, NSHARDS), 0);
-	g.c.tag = "tel-e2e";
-	g.c.prefix = g.prefix;
-	g.c.shards = NSHARDS;
-	g.c.accounts = NACC;
-	g.c.lcores = g.lcores;
-	g.c.mem_mb = 128;
-	/* A threshold other than the default: the INI key reaches jitter,<lcore>. */
-	g.c.engine_ini = "pool_size = 8191\nring_size = 1024\nclient_slots = 4\n"
-			 "gap_threshold_us = 20\n";
-	g.c.telemetry = true;
-	if (engine_fixture_start(&g.f, &g.c) != 0 || client_start() != 0) {
-		group_teardown(state);
+	if (engine_group_conf(&g.e, "tel_e2e", NSHARDS, NACC) != 0)
 		return -1;
-	}
-	return 0;
+	/* A threshold other than the default: the INI key reaches jitter,<lcore>. */
+	g.e.c.engine_ini = ENGINE_GROUP_INI "gap_threshold_us = 20\n";
+	g.e.c.telemetry = true;
+	return engine_group_start(&g.e, "test_telemetry_e2e");
 }
 
 /* ---- load ---- */
@@ -130,7 +101,7 @@ drive_load(void)
 	static const unsigned int n[NSHARDS] = {N0, N1};
 	uint64_t t0 = rte_rdtsc();
 
-	engine_fixture_sign_verified(&g.f, g.ec.cl, n, NSHARDS, algos, RTE_DIM(algos), 0, WAIT_MS);
+	engine_fixture_sign_verified(&g.e.f, g.e.ec.cl, n, NSHARDS, algos, RTE_DIM(algos), 0, WAIT_MS);
 	g.wall_ns = zcs_tsc_to_ns(rte_rdtsc() - t0);
 	g.sent[0] += N0;
 	g.sent[1] += N1;
@@ -179,11 +150,11 @@ query(const char *cmds)
 		(char *)"/usr/bin/python3", (char *)TELEMETRY_PY, (char *)"-f", prefix, NULL};
 	char *py[] = {(char *)"/usr/bin/python3", (char *)"-c", (char *)flatten_py, out, NULL};
 
-	assert_int_equal(proc_path(script, sizeof(script), g.f.dir, "tel.in"), 0);
-	assert_int_equal(proc_path(out, sizeof(out), g.f.dir, "tel.out"), 0);
-	assert_int_equal(proc_path(flat, sizeof(flat), g.f.dir, "tel.flat"), 0);
-	assert_int_equal(proc_path(err, sizeof(err), g.f.dir, "tel.err"), 0);
-	snprintf(prefix, sizeof(prefix), "%s", g.prefix);
+	assert_int_equal(proc_path(script, sizeof(script), g.e.f.dir, "tel.in"), 0);
+	assert_int_equal(proc_path(out, sizeof(out), g.e.f.dir, "tel.out"), 0);
+	assert_int_equal(proc_path(flat, sizeof(flat), g.e.f.dir, "tel.flat"), 0);
+	assert_int_equal(proc_path(err, sizeof(err), g.e.f.dir, "tel.err"), 0);
+	snprintf(prefix, sizeof(prefix), "%s", g.e.prefix);
 	unlink(script);
 	assert_int_equal(proc_write_file(script, cmds, strlen(cmds), 0600), 0);
 	if (run_tool(tel, script, out, err) != 0) {
@@ -267,14 +238,14 @@ static void
 test_every_command(void **state)
 {
 	struct engine_totals tot;
-	char cmds[1024], want[8 + sizeof(g.f.sock[0])];
+	char cmds[1024], want[8 + sizeof(g.e.f.sock[0])];
 	unsigned int s, lc[NSHARDS];
 
 	(void)state;
-	engine_fixture_wait_up(g.ec.sh, WAIT_MS);
+	engine_fixture_wait_up(g.e.ec.sh, WAIT_MS);
 	drive_load();
 	for (s = 0; s < NSHARDS; s++)
-		lc[s] = g.ec.sh->shards[s].lcore;
+		lc[s] = g.e.ec.sh->shards[s].lcore;
 	snprintf(cmds, sizeof(cmds),
 		"/zcsign/info\n" /* 0 */
 		"/zcsign/shards\n" /* 1 */
@@ -299,7 +270,7 @@ test_every_command(void **state)
 	assert_true(flat_is(0, "poll_mode", "backoff"));
 	assert_int_equal(flat_u64(0, "gap_threshold_ns"), 20000);
 	assert_true(flat_u64(0, "uptime_ns") >= g.wall_ns);
-	assert_true(flat_u64(0, "pid") == (uint64_t)g.f.pid);
+	assert_true(flat_u64(0, "pid") == (uint64_t)g.e.f.pid);
 	for (s = 0; s < NSHARDS; s++) {
 		char path[32], buf[64];
 
@@ -315,7 +286,7 @@ test_every_command(void **state)
 	assert_int_equal(flat_u64(1, "1"), 1);
 
 	for (s = 0; s < NSHARDS; s++) {
-		snprintf(want, sizeof(want), "unix:%s", g.f.sock[s]);
+		snprintf(want, sizeof(want), "unix:%s", g.e.f.sock[s]);
 		assert_true(flat_is(2 + s, "state", "up"));
 		assert_true(flat_is(2 + s, "endpoint", want));
 		assert_int_equal(flat_u64(2 + s, "signed"), g.sent[s]);
@@ -347,11 +318,11 @@ test_every_command(void **state)
 	 * process leaves the process group first: a secondary outliving its
 	 * primary cannot release its memory cleanly.
 	 */
-	zcs_detach(g.ec.cl);
-	g.ec.cl = NULL;
+	zcs_detach(g.e.ec.cl);
+	g.e.ec.cl = NULL;
 	rte_eal_cleanup();
-	g.ec.eal = false;
-	assert_int_equal(engine_fixture_zcsignd_stop(&g.f, &tot), 0);
+	g.e.ec.eal = false;
+	assert_int_equal(engine_fixture_zcsignd_stop(&g.e.f, &tot), 0);
 	assert_int_equal(tot.signed_ok, N0 + N1);
 	assert_int_equal(tot.failed, 0);
 }

@@ -100,59 +100,31 @@ test_no_engine(void **state)
 /* ---- the real thing ---- */
 
 static struct {
-	struct engine_fixture f;
-	struct engine_fixture_conf c;
-	char prefix[64];
-	char lcores[128];
+	struct engine_group e; /* zcsignd, signers, this process as its secondary */
 	char prog[PATH_MAX];
-	struct engine_client ec; /* this process as zcsignd's secondary */
 	unsigned int next_account; /* engine_fixture_account_on() index of the next sign */
 	uint64_t sent[NSHARDS]; /* signed ok */
 	uint64_t failed[NSHARDS]; /* refused by the signer: unknown account */
 	char text[1 << 20];
 } g;
 
-/* This process as a DPDK secondary of zcsignd. */
-static int
-client_start(void)
-{
-	return engine_client_start(&g.ec, "test_top", g.prefix);
-}
-
 static int
 engine_teardown(void **state)
 {
-	int rc = 0;
-
 	(void)state;
-	engine_client_stop(&g.ec); /* the secondary leaves first */
-	if (g.f.pid > 0 || g.f.dir[0] != '\0')
-		rc = engine_fixture_stop(&g.f, NULL);
-	engine_eal_cleanup_files(g.prefix);
-	return rc;
+	return engine_group_stop(&g.e);
 }
 
 static int
 engine_setup(void **state)
 {
+	(void)state;
 	memset(&g, 0, sizeof(g));
-	g.f.pid = -1;
-	snprintf(g.prefix, sizeof(g.prefix), "zcs_top_%d", (int)getpid());
-	assert_int_equal(zcs_lcores_map(g.lcores, sizeof(g.lcores), 0, NSHARDS), 0);
-	g.c.tag = "top";
-	g.c.prefix = g.prefix;
-	g.c.shards = NSHARDS;
-	g.c.accounts = NACC;
-	g.c.lcores = g.lcores;
-	g.c.mem_mb = 128;
-	g.c.engine_ini = "pool_size = 8191\nring_size = 1024\nclient_slots = 4\n";
-	g.c.telemetry = true;
-	if (proc_build_path(g.prog, sizeof(g.prog), "cli/zcsign-cli") != 0 ||
-		engine_fixture_start(&g.f, &g.c) != 0 || client_start() != 0) {
-		engine_teardown(state);
+	if (engine_group_conf(&g.e, "top", NSHARDS, NACC) != 0 ||
+		proc_build_path(g.prog, sizeof(g.prog), "cli/zcsign-cli") != 0)
 		return -1;
-	}
-	return 0;
+	g.e.c.telemetry = true;
+	return engine_group_start(&g.e, "test_top");
 }
 
 /* n0 signs on shard 0 and n1 on shard 1, all completed and verified before returning. */
@@ -162,7 +134,7 @@ sign_burst(unsigned int n0, unsigned int n1)
 	static const unsigned int algo = ZCS_ALGO_ECDSA;
 	const unsigned int n[NSHARDS] = {n0, n1};
 
-	engine_fixture_sign_verified(&g.f, g.ec.cl, n, NSHARDS, &algo, 1, g.next_account, WAIT_MS);
+	engine_fixture_sign_verified(&g.e.f, g.e.ec.cl, n, NSHARDS, &algo, 1, g.next_account, WAIT_MS);
 	g.next_account += n0 + n1;
 	g.sent[0] += n0;
 	g.sent[1] += n1;
@@ -176,14 +148,14 @@ sign_unknown(unsigned int s, unsigned int n)
 	uint8_t hash[32] = {1};
 	struct zcs_request *out[8];
 	unsigned int i, got = 0;
-	struct zcs_sign_args a = {.account = engine_fixture_unknown_account(&g.f, s),
+	struct zcs_sign_args a = {.account = engine_fixture_unknown_account(&g.e.f, s),
 		.algo = ZCS_ALGO_ECDSA,
 		.hash = hash};
 
 	for (i = 0; i < n; i++)
-		assert_int_equal(zcs_submit(g.ec.cl, &a), 0);
+		assert_int_equal(zcs_submit(g.e.ec.cl, &a), 0);
 	while (got < n) {
-		unsigned int k = zcs_poll(g.ec.cl, out, RTE_DIM(out));
+		unsigned int k = zcs_poll(g.e.ec.cl, out, RTE_DIM(out));
 
 		if (k == 0 && proc_now_ns() > end)
 			fail_msg("%u of %u completions", got, n);
@@ -191,7 +163,7 @@ sign_unknown(unsigned int s, unsigned int n)
 			proc_sleep_ms(1);
 		for (i = 0; i < k; i++)
 			assert_int_equal(out[i]->status, ZCS_ERR_UNKNOWN_ACCOUNT);
-		zcs_release(g.ec.cl, out, k);
+		zcs_release(g.e.ec.cl, out, k);
 		got += k;
 	}
 	g.failed[s] += n;
@@ -229,7 +201,7 @@ num_at(int o, const char *key)
 static void
 shard_now(unsigned int i, struct zcs_shard_info *si)
 {
-	assert_int_equal(zcs_shard_info(g.ec.sh, i, si), 0);
+	assert_int_equal(zcs_shard_info(g.e.ec.sh, i, si), 0);
 }
 
 /* Shard i's signer, as its last STATS reported it to the engine. */
@@ -256,7 +228,7 @@ check_snapshot(const char *line, size_t len, bool rate_known)
 
 	if (json_parse(&doc, line, len) != 0)
 		fail_msg("top --json printed no JSON (%s): %.*s", doc.err, (int)len, line);
-	assert_true(u64_at(0, "pid", NULL) == (uint64_t)g.f.pid);
+	assert_true(u64_at(0, "pid", NULL) == (uint64_t)g.e.f.pid);
 	sh = json_find(&doc, 0, "shards");
 	assert_true(sh >= 0 && doc.node[sh].type == JSON_ARR);
 	assert_int_equal(doc.node[sh].kids, NSHARDS);
@@ -361,18 +333,18 @@ static void
 test_once_json(void **state)
 {
 	char out[PATH_MAX], err[PATH_MAX];
-	char *argv[] = {g.prog, (char *)"--file-prefix", g.prefix, (char *)"top", (char *)"--once",
+	char *argv[] = {g.prog, (char *)"--file-prefix", g.e.prefix, (char *)"top", (char *)"--once",
 		(char *)"--json", (char *)"--interval", (char *)"0.2", NULL};
 	ssize_t n;
 	int code;
 
 	(void)state;
-	engine_fixture_wait_up(g.ec.sh, WAIT_MS);
+	engine_fixture_wait_up(g.e.ec.sh, WAIT_MS);
 	sign_burst(N0, N1);
 	sign_unknown(1, 3);
 	wait_signer_stats();
-	assert_int_equal(proc_path(out, sizeof(out), g.f.dir, "once.out"), 0);
-	assert_int_equal(proc_path(err, sizeof(err), g.f.dir, "once.err"), 0);
+	assert_int_equal(proc_path(out, sizeof(out), g.e.f.dir, "once.out"), 0);
+	assert_int_equal(proc_path(err, sizeof(err), g.e.f.dir, "once.err"), 0);
 	run_cli(argv, out, err, &code);
 	if (code != 0)
 		proc_dump_log("zcsign-cli top", err);
@@ -390,7 +362,7 @@ static void
 test_live_json_rate(void **state)
 {
 	char out[PATH_MAX], err[PATH_MAX];
-	char *argv[] = {g.prog, (char *)"--file-prefix", g.prefix, (char *)"top", (char *)"--json",
+	char *argv[] = {g.prog, (char *)"--file-prefix", g.e.prefix, (char *)"top", (char *)"--json",
 		(char *)"--interval", (char *)"0.2", NULL};
 	double rate, best = 0;
 	unsigned int i, lines = 0;
@@ -399,9 +371,9 @@ test_live_json_rate(void **state)
 	pid_t pid;
 
 	(void)state;
-	engine_fixture_wait_up(g.ec.sh, WAIT_MS);
-	assert_int_equal(proc_path(out, sizeof(out), g.f.dir, "live-json.out"), 0);
-	assert_int_equal(proc_path(err, sizeof(err), g.f.dir, "live-json.err"), 0);
+	engine_fixture_wait_up(g.e.ec.sh, WAIT_MS);
+	assert_int_equal(proc_path(out, sizeof(out), g.e.f.dir, "live-json.out"), 0);
+	assert_int_equal(proc_path(err, sizeof(err), g.e.f.dir, "live-json.err"), 0);
 	pid = proc_spawn_tied(argv, out, err);
 	assert_true(pid > 0);
 	for (i = 0; i < BURSTS; i++) {
@@ -442,7 +414,7 @@ static void
 test_live_table(void **state)
 {
 	char out[PATH_MAX], err[PATH_MAX];
-	char *argv[] = {g.prog, (char *)"--file-prefix", g.prefix, (char *)"top",
+	char *argv[] = {g.prog, (char *)"--file-prefix", g.e.prefix, (char *)"top",
 		(char *)"--interval", (char *)"0.2", NULL};
 	unsigned int i, tables = 0;
 	const char *p;
@@ -450,9 +422,9 @@ test_live_table(void **state)
 	pid_t pid;
 
 	(void)state;
-	engine_fixture_wait_up(g.ec.sh, WAIT_MS);
-	assert_int_equal(proc_path(out, sizeof(out), g.f.dir, "live.out"), 0);
-	assert_int_equal(proc_path(err, sizeof(err), g.f.dir, "live.err"), 0);
+	engine_fixture_wait_up(g.e.ec.sh, WAIT_MS);
+	assert_int_equal(proc_path(out, sizeof(out), g.e.f.dir, "live.out"), 0);
+	assert_int_equal(proc_path(err, sizeof(err), g.e.f.dir, "live.err"), 0);
 	pid = proc_spawn_tied(argv, out, err);
 	assert_true(pid > 0);
 	/* About 1 s of bursts, so the tables show a rate. */
@@ -483,8 +455,8 @@ test_engine_totals(void **state)
 	struct engine_totals tot;
 
 	(void)state;
-	engine_client_stop(&g.ec); /* the secondary leaves first */
-	assert_int_equal(engine_fixture_zcsignd_stop(&g.f, &tot), 0);
+	engine_client_stop(&g.e.ec); /* the secondary leaves first */
+	assert_int_equal(engine_fixture_zcsignd_stop(&g.e.f, &tot), 0);
 	assert_true(tot.submitted == g.sent[0] + g.sent[1] + g.failed[0] + g.failed[1]);
 	assert_true(tot.signed_ok == g.sent[0] + g.sent[1]);
 	assert_true(tot.failed == g.failed[0] + g.failed[1]);

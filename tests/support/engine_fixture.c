@@ -488,3 +488,45 @@ engine_client_stop(struct engine_client *c)
 		rte_eal_cleanup();
 	c->eal = false;
 }
+
+int
+engine_group_conf(
+	struct engine_group *g, const char *tag, unsigned int shards, unsigned int accounts)
+{
+	memset(g, 0, sizeof(*g));
+	g->f.pid = -1;
+	snprintf(g->prefix, sizeof(g->prefix), "zcs_%s_%d", tag, (int)getpid());
+	if (zcs_lcores_map(g->lcores, sizeof(g->lcores), 0, shards) != 0)
+		return -1;
+	g->c.tag = tag;
+	g->c.prefix = g->prefix;
+	g->c.shards = shards;
+	g->c.accounts = accounts;
+	g->c.lcores = g->lcores;
+	g->c.mem_mb = 128;
+	g->c.engine_ini = ENGINE_GROUP_INI;
+	return 0;
+}
+
+int
+engine_group_start(struct engine_group *g, const char *client)
+{
+	if (engine_fixture_start(&g->f, &g->c) != 0 ||
+		engine_client_start(&g->ec, client, g->prefix) != 0) {
+		engine_group_stop(g);
+		return -1;
+	}
+	return 0;
+}
+
+int
+engine_group_stop(struct engine_group *g)
+{
+	int rc = 0;
+
+	engine_client_stop(&g->ec);
+	if (g->f.pid > 0 || g->f.dir[0] != '\0')
+		rc = engine_fixture_stop(&g->f, NULL);
+	engine_eal_cleanup_files(g->prefix);
+	return rc;
+}

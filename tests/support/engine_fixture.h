@@ -194,6 +194,34 @@ int engine_client_start(struct engine_client *c, const char *name, const char *p
 void engine_client_stop(struct engine_client *c);
 
 /*
+ * The usual end-to-end group: zcsignd with its signers (f, from c) and this
+ * process as its client (ec). engine_group_conf() fills c with the common
+ * settings (prefix zcs_<tag>_<pid>, main lcore then one per shard, 128 MB,
+ * pool_size 8191, ring_size 1024, client_slots 4); the test adds its own,
+ * then engine_group_start(). engine_group_stop() is the group teardown, safe
+ * on a group that did not start.
+ */
+struct engine_group {
+	struct engine_fixture f;
+	struct engine_fixture_conf c;
+	struct engine_client ec;
+	char prefix[64];
+	char lcores[128];
+};
+
+#define ENGINE_GROUP_INI "pool_size = 8191\nring_size = 1024\nclient_slots = 4\n"
+
+/* Zero g and fill g->c for shards and accounts. 0, or -1 (no lcore map). */
+int engine_group_conf(
+	struct engine_group *g, const char *tag, unsigned int shards, unsigned int accounts);
+
+/* zcsignd, its signers, then the client named client. 0, or -1 after engine_group_stop(). */
+int engine_group_start(struct engine_group *g, const char *client);
+
+/* Client first (a secondary must not outlive its primary), then zcsignd and signers. */
+int engine_group_stop(struct engine_group *g);
+
+/*
  * This process as a DPDK secondary of the zcsignd under file prefix prefix
  * (its lcores floating over our CPUs, no PCI, no telemetry, EAL errors only).
  * Returns 0, or -1 with the EAL's reason on stderr.
