@@ -115,7 +115,8 @@ group_setup(void **state)
 
 	(void)state;
 	memset(&g, 0, sizeof(g));
-	if (engine_group_conf(&g.e, "attest_e2e", NSHARDS, NACC) != 0 || proc_tmpdir(g.ca, sizeof(g.ca), "attest-ca") != 0 || signer_pcr0(pcr0) != 0)
+	if (engine_group_conf(&g.e, "attest_e2e", NSHARDS, NACC) != 0 ||
+		proc_tmpdir(g.ca, sizeof(g.ca), "attest-ca") != 0 || signer_pcr0(pcr0) != 0)
 		return -1;
 	snprintf(g.out, sizeof(g.out), "%s/ca.out", g.ca);
 	snprintf(g.err, sizeof(g.err), "%s/ca.err", g.ca);

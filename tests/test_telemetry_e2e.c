@@ -101,7 +101,8 @@ drive_load(void)
 	static const unsigned int n[NSHARDS] = {N0, N1};
 	uint64_t t0 = rte_rdtsc();
 
-	engine_fixture_sign_verified(&g.e.f, g.e.ec.cl, n, NSHARDS, algos, RTE_DIM(algos), 0, WAIT_MS);
+	engine_fixture_sign_verified(
+		&g.e.f, g.e.ec.cl, n, NSHARDS, algos, RTE_DIM(algos), 0, WAIT_MS);
 	g.wall_ns = zcs_tsc_to_ns(rte_rdtsc() - t0);
 	g.sent[0] += N0;
 	g.sent[1] += N1;

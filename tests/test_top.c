@@ -134,7 +134,8 @@ sign_burst(unsigned int n0, unsigned int n1)
 	static const unsigned int algo = ZCS_ALGO_ECDSA;
 	const unsigned int n[NSHARDS] = {n0, n1};
 
-	engine_fixture_sign_verified(&g.e.f, g.e.ec.cl, n, NSHARDS, &algo, 1, g.next_account, WAIT_MS);
+	engine_fixture_sign_verified(
+		&g.e.f, g.e.ec.cl, n, NSHARDS, &algo, 1, g.next_account, WAIT_MS);
 	g.next_account += n0 + n1;
 	g.sent[0] += n0;
 	g.sent[1] += n1;
@@ -333,8 +334,8 @@ static void
 test_once_json(void **state)
 {
 	char out[PATH_MAX], err[PATH_MAX];
-	char *argv[] = {g.prog, (char *)"--file-prefix", g.e.prefix, (char *)"top", (char *)"--once",
-		(char *)"--json", (char *)"--interval", (char *)"0.2", NULL};
+	char *argv[] = {g.prog, (char *)"--file-prefix", g.e.prefix, (char *)"top",
+		(char *)"--once", (char *)"--json", (char *)"--interval", (char *)"0.2", NULL};
 	ssize_t n;
 	int code;
 
@@ -362,8 +363,8 @@ static void
 test_live_json_rate(void **state)
 {
 	char out[PATH_MAX], err[PATH_MAX];
-	char *argv[] = {g.prog, (char *)"--file-prefix", g.e.prefix, (char *)"top", (char *)"--json",
-		(char *)"--interval", (char *)"0.2", NULL};
+	char *argv[] = {g.prog, (char *)"--file-prefix", g.e.prefix, (char *)"top",
+		(char *)"--json", (char *)"--interval", (char *)"0.2", NULL};
 	double rate, best = 0;
 	unsigned int i, lines = 0;
 	char *line, *nl;
