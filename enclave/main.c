@@ -409,8 +409,15 @@ serve(const secp256k1_context *ctx, const struct zcs_keystore *ks, const struct 
 	} else {
 		print_ready(ks, addr, o, presig, conf.measurement);
 		zcs_serve_run(srv);
+		/* What the signer saw, for the operator: refused peers above all. */
+		fprintf(stderr,
+			PROG ": stopping: connections %" PRIu64 ", refused busy %" PRIu64
+			", refused peers %" PRIu64 ", handshake timeouts %" PRIu64
+			", attestations %" PRIu64 ", signed %" PRIu64 ", errors %" PRIu64 "\n",
+			srv->stats.conns_accepted, srv->stats.conns_refused,
+			srv->stats.peers_refused, srv->stats.handshake_timeouts,
+			srv->stats.attestations, srv->stats.signed_ok, srv->stats.sign_errors);
 		zcs_serve_destroy(srv);
-		fprintf(stderr, PROG ": stopping\n");
 		rc = 0;
 	}
 	zcs_attest_source_close(conf.attest);

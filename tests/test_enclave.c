@@ -772,7 +772,7 @@ other_uid_refused(void **state)
 	char sock[PATH_MAX], log[PATH_MAX];
 	union zcs_wire_frame r;
 	struct stat st;
-	int fd, i;
+	int fd, i, status = 0;
 
 	if (geteuid() != 0)
 		skip_because("needs root: a second uid to connect as");
@@ -797,6 +797,12 @@ other_uid_refused(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(r.hdr.type, ZCS_FT_HELLO_REPLY);
 	close(fd);
+	/* Counted, and said when the signer stops. */
+	assert_int_equal(proc_stop(e->aux, SIGTERM, PROC_REPLY_MS, &status), 0);
+	e->aux = -1;
+	assert_true(proc_exited_ok(status));
+	if (!proc_file_contains(log, "refused peers 1,"))
+		fail_msg("the signer's stop line does not count the refused peer");
 }
 
 /*
