@@ -253,6 +253,7 @@ close_conn(struct zcs_worker *w)
 	w->tx_off = 0;
 	w->tx_len = 0;
 	w->rx_len = 0;
+	w->attesting = false; /* the next connection starts at HELLO */
 }
 
 static void
@@ -779,7 +780,7 @@ go_up(struct zcs_worker *w, uint64_t now)
 			w->shard, w->endpoint);
 	st->connects++;
 	w->ever_up = true;
-	w->attesting = false;
+	w->attesting = false; /* UP: no handshake frame is due any more */
 	w->fail_streak = 0;
 	w->backoff = w->backoff_min;
 	w->down_status = ZCS_ERR_SIGNER_DOWN;
