@@ -653,14 +653,14 @@ test_json_report(void **state)
 	rep.verify = 1;
 	rep.verify_seen = rep.verify_checked = rep.verified = 990;
 	js = report_json(&rep);
-	assert_true(json_check(js, 32, 0));
+	assert_json(js, 32, 0);
 	assert_non_null(strstr(js, "\"signer_pool\":null,")); /* not read: not claimed */
 	free(js);
 	rep.pool_known = 1;
 	rep.pool_misses = 3;
 	rep.pool_refilled = 40;
 	js = report_json(&rep);
-	assert_true(json_check(js, 32, 0));
+	assert_json(js, 32, 0);
 	assert_non_null(strstr(js, "\"signer_pool\":{\"misses\":3,\"refilled\":40},"));
 	assert_non_null(strstr(js,
 		"\"mode\":\"closed\",\"outstanding\":3,\"arrivals\":null,"
@@ -697,7 +697,7 @@ test_json_report(void **state)
 	zcs_bench_report_fill(&rep, &c, &st);
 	rep.algo = "a\"b\\c\n";
 	js = report_json(&rep);
-	assert_true(json_check(js, 32, 0));
+	assert_json(js, 32, 0);
 	assert_non_null(strstr(js,
 		"\"outstanding\":null,\"arrivals\":\"uniform\","
 		"\"offered_rate\":1000.000,\"algo\":\"a\\\"b\\\\c\\u000a\""));
@@ -964,7 +964,7 @@ test_json_sweep_baselines(void **state)
 	assert_non_null(f);
 	assert_int_equal(zcs_bench_report_json_ext(f, &steps[0], &x), 0);
 	assert_int_equal(fclose(f), 0);
-	assert_true(json_check(buf, 32, 0));
+	assert_json(buf, 32, 0);
 	assert_non_null(strstr(buf,
 		"\"sweep\":{\"slo_us\":50.000,\"capacity\":20000.000,"
 		"\"steps\":[{\"mode\":\"open\""));

@@ -133,7 +133,7 @@ read_manifest(const char *dir, struct manifest_entry *m, size_t max, uint32_t sh
 
 	path_in(path, sizeof(path), dir, "manifest.json");
 	slurp(path, manifest_text, sizeof(manifest_text));
-	assert_true(json_check(manifest_text, 8, JSON_CHECK_PLAIN | JSON_CHECK_OBJECT));
+	assert_json(manifest_text, 8, JSON_CHECK_PLAIN | JSON_CHECK_OBJECT);
 	snprintf(head, sizeof(head), "{\"version\":1,\"shards\":%" PRIu32 ",\"accounts\":[\n",
 		shards);
 	assert_memory_equal(manifest_text, head, strlen(head));

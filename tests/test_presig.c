@@ -47,18 +47,6 @@
 
 /* ---- helpers ---- */
 
-static void
-random_bytes(void *buf, size_t len)
-{
-	assert_int_equal(secp_random(buf, len), 0);
-}
-
-static void
-random_seckey(const secp256k1_context *ctx, uint8_t sk[32])
-{
-	assert_int_equal(secp_random_seckey(ctx, sk), 0);
-}
-
 /* keys[0] has an even P.y, keys[1] an odd one, the others are random. */
 static int
 setup(void **state)
@@ -69,10 +57,10 @@ setup(void **state)
 
 	assert_non_null(f);
 	/* d and n - d: both parities of P.y, so both d' = d and d' = n - d run. */
-	random_seckey(f->vctx, sk);
-	assert_int_equal(secp_key_make(f->vctx, &f->keys[0], 1, sk), 0);
+	secp_random_seckey(f->vctx, sk);
+	secp_key_make(f->vctx, &f->keys[0], 1, sk);
 	assert_true(secp256k1_ec_seckey_negate(f->vctx, sk));
-	assert_int_equal(secp_key_make(f->vctx, &f->keys[1], 1, sk), 0);
+	secp_key_make(f->vctx, &f->keys[1], 1, sk);
 	if (f->keys[0].pub_compressed[0] == 3) {
 		struct zcs_key t = f->keys[0];
 
@@ -82,7 +70,7 @@ setup(void **state)
 	assert_int_equal(f->keys[0].pub_compressed[0], 2);
 	assert_int_equal(f->keys[1].pub_compressed[0], 3);
 	for (i = 2; i < NKEYS; i++)
-		assert_int_equal(secp_key_make(f->vctx, &f->keys[i], 1, NULL), 0);
+		secp_key_make(f->vctx, &f->keys[i], 1, NULL);
 	explicit_bzero(sk, sizeof(sk));
 	*state = f;
 	return 0;
@@ -97,7 +85,7 @@ test_hash(unsigned int i, uint8_t hash[32])
 		hash[31] = 0xa1;
 		return;
 	}
-	assert_int_equal(secp_test_hash(i, hash), 0);
+	secp_test_hash(i, hash);
 }
 
 /* libsecp256k1's own verdict on a signature of key, for algo. */
@@ -292,7 +280,7 @@ test_scalar_helpers(void **state)
 			memcpy(a, presig_order_n, 32);
 			a[31] = 0x40;
 		} else
-			random_seckey(f->vctx, a);
+			secp_random_seckey(f->vctx, a);
 		assert_true(presig_inverse_mod_n(f->vctx, inv, a));
 		assert_true(secp256k1_ec_seckey_tweak_mul(f->vctx, inv, a));
 		assert_memory_equal(inv, one, 32);
@@ -405,9 +393,9 @@ test_r_above_n(void **state)
 		memcpy(r33 + 1, presig_order_n, 32);
 		r33[32] = (uint8_t)(0x42 + i); /* n + 1 + i */
 		assert_true(presig_ecdsa_entry_r(&e, r33));
-		random_seckey(f->vctx, k);
+		secp_random_seckey(f->vctx, k);
 		assert_true(presig_inverse_mod_n(f->vctx, e.k, k));
-		random_bytes(z, 32);
+		secp_random(z, 32);
 		if (i < NEDGE)
 			test_hash(i, z);
 		assert_true(presig_ecdsa_online(f->vctx, sig, &rid, &e, key->seckey, z));
@@ -463,7 +451,7 @@ test_zero_sum_discarded(void **state)
 
 	/* r = 0 (never made by a refill): r d = 0 is refused, discarded too. */
 	memset(ring_peek(p)->rx, 0, 32);
-	random_bytes(hash, 32);
+	secp_random(hash, 32);
 	assert_int_equal(zcs_presig_sign(f->ctx, ps, sig, &rid, key, ZCS_ALGO_ECDSA, hash), ZCS_OK);
 	verify_sig(f, key, ZCS_ALGO_ECDSA, hash, sig, rid);
 	zcs_presig_stats(ps, &st);
@@ -488,7 +476,7 @@ test_zero_schnorr_discarded(void **state)
 		const struct zcs_key *key = &f->keys[k];
 		struct presig_entry *e = ring_peek(p);
 
-		random_bytes(hash, 32);
+		secp_random(hash, 32);
 		memcpy(msg, e->rx, 32);
 		memcpy(msg + 32, key->pub_xonly, 32);
 		memcpy(msg + 64, hash, 32);
@@ -526,7 +514,7 @@ test_exhaustion_falls_back(void **state)
 
 	fill(ps, ZCS_PRESIG_ECDSA);
 	fill(ps, ZCS_PRESIG_SCHNORR);
-	random_bytes(hash, 32);
+	secp_random(hash, 32);
 	for (algo = ZCS_ALGO_ECDSA; algo <= ZCS_ALGO_SCHNORR; algo++)
 		for (i = 0; i < 4; i++) {
 			unsigned int kind = kind_of(algo);
@@ -584,7 +572,7 @@ test_entries_zeroed_after_use(void **state)
 		for (i = 0; i < 8; i++)
 			assert_false(
 				all_zero(&ps->pools[kind]->slots[i], sizeof(struct presig_entry)));
-	random_bytes(hash, 32);
+	secp_random(hash, 32);
 	for (algo = ZCS_ALGO_ECDSA; algo <= ZCS_ALGO_SCHNORR; algo++) {
 		struct presig_entry *e = ring_peek(ps->pools[kind_of(algo)]);
 
@@ -712,7 +700,7 @@ test_million_no_repeated_r(void **state)
 	assert_int_equal(zcs_presig_refill(ps, ZCS_PRESIG_ECDSA, 1), -EBUSY);
 	assert_int_equal(zcs_presig_start(ps), -EALREADY);
 	assert_string_equal(zcs_presig_priority(ps), "normal");
-	random_bytes(hash, 32);
+	secp_random(hash, 32);
 	for (i = 0; i < MILLION; i++) {
 		unsigned int algo = (i & 3) == 3 ? ZCS_ALGO_SCHNORR : ZCS_ALGO_ECDSA + (i & 1);
 		const struct zcs_key *key = &f->keys[i % NKEYS];
@@ -782,7 +770,7 @@ test_refill_water_marks(void **state)
 	wait_depth(ps, ZCS_PRESIG_ECDSA, 230);
 	wait_depth(ps, ZCS_PRESIG_SCHNORR, 90);
 	/* Down to 130 (still >= low): no refill. */
-	random_bytes(hash, 32);
+	secp_random(hash, 32);
 	for (i = 0; i < 100; i++)
 		assert_int_equal(
 			zcs_presig_sign(f->ctx, ps, sig, &rid, &f->keys[0], ZCS_ALGO_ECDSA, hash),

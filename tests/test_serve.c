@@ -45,6 +45,7 @@
 #include "clock.h"
 #include "keystore.h"
 #include "presig.h"
+#include "secp_util.h"
 #include "serve.h"
 #include "sign.h"
 
@@ -78,12 +79,6 @@ struct fixture {
 };
 
 /* ---- fixture ---- */
-
-static void
-random_bytes(void *buf, size_t len)
-{
-	assert_int_equal(getrandom(buf, len, 0), (ssize_t)len);
-}
 
 static void
 write_all(int fd, const void *buf, size_t len)
@@ -122,7 +117,7 @@ write_keys(struct fixture *f)
 		}
 		f->accounts[i] = a++;
 		do
-			random_bytes(seckey, sizeof(seckey));
+			secp_random(seckey, sizeof(seckey));
 		while (!secp256k1_ec_seckey_verify(f->vctx, seckey));
 		{
 			secp256k1_keypair kp;
@@ -450,7 +445,7 @@ sign_one(struct fixture *f, int fd, uint64_t seq, int key, unsigned int algo)
 	union zcs_wire_frame r;
 	uint8_t hash[32];
 
-	random_bytes(hash, sizeof(hash));
+	secp_random(hash, sizeof(hash));
 	zcs_wire_sign(&req, seq, f->accounts[key], (uint8_t)algo, hash);
 	send_all(fd, &req, sizeof(req));
 	recv_frame(fd, &r);
@@ -570,7 +565,7 @@ test_sign_batch(void **state)
 	assert_non_null(hashes);
 	fd = client_open(f);
 	for (i = 0; i < N; i++) {
-		random_bytes(hashes[i], 32);
+		secp_random(hashes[i], 32);
 		zcs_wire_sign(&reqs[i], 1000 + i, f->accounts[i % NKEYS],
 			(uint8_t)(ZCS_ALGO_ECDSA + i % 3), hashes[i]);
 	}
@@ -633,7 +628,7 @@ test_unknown_account(void **state)
 	uint8_t hash[32];
 	int fd;
 
-	random_bytes(hash, sizeof(hash));
+	secp_random(hash, sizeof(hash));
 	fd = client_open(f);
 	zcs_wire_sign(&req, 7, f->unknown_account, ZCS_ALGO_ECDSA, hash);
 	send_all(fd, &req, sizeof(req));
@@ -655,7 +650,7 @@ test_bad_body_not_fatal(void **state)
 	uint8_t hash[32];
 	int fd;
 
-	random_bytes(hash, sizeof(hash));
+	secp_random(hash, sizeof(hash));
 	fd = client_open(f);
 	zcs_wire_sign(&req[0], 11, f->accounts[0], 9, hash);
 	zcs_wire_sign(&req[1], 12, f->accounts[0], 0, hash);
@@ -790,7 +785,7 @@ test_garbage_fatal(void **state)
 	expect_fatal(f, false, &s, sizeof(s), ZCS_ERR_BAD_LENGTH, 0);
 
 	/* Random bytes: the magic cannot match once the first byte differs. */
-	random_bytes(junk, sizeof(junk));
+	secp_random(junk, sizeof(junk));
 	junk[0] = (uint8_t) ~(ZCS_WIRE_MAGIC & 0xff);
 	expect_fatal(f, false, junk, sizeof(junk), ZCS_ERR_BAD_MAGIC, 0);
 	expect_fatal(f, true, junk, sizeof(junk), ZCS_ERR_BAD_MAGIC, 0);
@@ -809,7 +804,7 @@ test_garbage_mid_batch(void **state)
 	uint8_t hash[32];
 	int fd;
 
-	random_bytes(hash, sizeof(hash));
+	secp_random(hash, sizeof(hash));
 	fd = client_open(f);
 	zcs_wire_sign(&s[0], 1, f->accounts[0], ZCS_ALGO_ECDSA, hash);
 	zcs_wire_sign(&s[1], 2, f->accounts[0], ZCS_ALGO_ECDSA, hash);
@@ -852,7 +847,7 @@ test_split_frames(void **state)
 	recv_frame(fd, &r);
 	assert_int_equal(r.hdr.type, ZCS_FT_HELLO_REPLY);
 
-	random_bytes(hash, sizeof(hash));
+	secp_random(hash, sizeof(hash));
 	zcs_wire_sign(&s, 21, f->accounts[1], ZCS_ALGO_SCHNORR, hash);
 	send_bytewise(fd, &s, sizeof(s));
 	recv_frame(fd, &r);
@@ -891,7 +886,7 @@ test_client_gone(void **state)
 	uint8_t hash[32];
 	int fd, i;
 
-	random_bytes(hash, sizeof(hash));
+	secp_random(hash, sizeof(hash));
 	/* Close in the middle of a frame. */
 	fd = client_open(f);
 	zcs_wire_sign(&s[0], 1, f->accounts[0], ZCS_ALGO_ECDSA, hash);
@@ -942,7 +937,7 @@ test_backpressure(void **state)
 	assert_non_null(hashes);
 	for (i = 0; i < N; i++) {
 		if (i % SIGN_EVERY == 0) {
-			random_bytes(hashes[i / SIGN_EVERY], 32);
+			secp_random(hashes[i / SIGN_EVERY], 32);
 			zcs_wire_sign((struct zcs_wire_sign *)(reqs + total), i,
 				f->accounts[i % NKEYS], ZCS_ALGO_ECDSA, hashes[i / SIGN_EVERY]);
 			total += sizeof(struct zcs_wire_sign);
@@ -1127,7 +1122,7 @@ test_conn_stall(void **state)
 	assert_non_null(srv);
 	fd = driven_pair(srv, 8192);
 	for (i = 0; i < N1 + N2; i++) {
-		random_bytes(hashes[i], 32);
+		secp_random(hashes[i], 32);
 		zcs_wire_sign(&reqs[i], i, f->accounts[i % NKEYS], ZCS_ALGO_ECDSA, hashes[i]);
 	}
 	/* First batch: replies to it stay pending (below the high-water mark). */
@@ -1282,7 +1277,7 @@ mode_srv_sign(struct fixture *f, struct mode_srv *m, uint64_t seq, int key, unsi
 	if (hash_in != NULL)
 		memcpy(hash, hash_in, sizeof(hash));
 	else
-		random_bytes(hash, sizeof(hash));
+		secp_random(hash, sizeof(hash));
 	zcs_wire_sign(&req, seq, f->accounts[key], (uint8_t)algo, hash);
 	mode_srv_call(m, &req, sizeof(req), sizeof(struct zcs_wire_sign_reply), &r);
 	assert_int_equal(r.hdr.type, ZCS_FT_SIGN_REPLY);
@@ -1360,7 +1355,7 @@ test_hedged_mode(void **state)
 
 	mode_srv_open(f, &m, ZCS_NONCE_HEDGED, NULL, false, &f->ks);
 	mode_srv_hello(&m, ZCS_NONCE_HEDGED);
-	random_bytes(hash, sizeof(hash));
+	secp_random(hash, sizeof(hash));
 	assert_int_equal(mode_srv_sign(f, &m, 1, 0, ZCS_ALGO_ECDSA, hash, sig1), ZCS_OK);
 	assert_int_equal(mode_srv_sign(f, &m, 2, 0, ZCS_ALGO_ECDSA, hash, sig2), ZCS_OK);
 	assert_memory_not_equal(sig1, sig2, 64);

@@ -133,6 +133,7 @@ static struct {
 	uint8_t *doc;
 	size_t doc_len;
 	atomic_uint docs_signed, docs_replayed;
+	atomic_int honest; /* set: every ATTEST gets a document made for its nonce */
 } fake = {.lfd = -1};
 
 static void
@@ -195,7 +196,9 @@ fake_attest(int fd, const struct zcs_wire_attest *a)
 	struct zcs_wire_attest_reply r;
 	size_t off, n;
 
-	if (fake.doc == NULL) {
+	if (fake.doc == NULL || atomic_load(&fake.honest)) {
+		free(fake.doc);
+		fake.doc = NULL;
 		if (fake_sign_doc(a->nonce) != 0) {
 			zcs_wire_attest_reply(&r, a->seq, ZCS_ERR_NO_ATTESTATION, 0, 0, NULL, 0);
 			fake_send(fd, &r, sizeof(r));
@@ -462,7 +465,7 @@ stats_teardown(void **state)
 	test_teardown(state);
 	fake_stop();
 	if (g.presig != NULL) {
-		assert_int_equal(inproc_signer_set_mode(&g.p, &g.p.sig[1], 0, NULL), 0);
+		inproc_signer_set_mode(&g.p, &g.p.sig[1], 0, NULL);
 		zcs_presig_destroy(g.presig);
 		g.presig = NULL;
 	}
@@ -1031,8 +1034,7 @@ test_stats_precomputed(void **state)
 	assert_non_null(g.presig);
 	assert_int_equal(zcs_presig_refill(g.presig, ZCS_PRESIG_ECDSA, 8), 8);
 	assert_int_equal(zcs_presig_refill(g.presig, ZCS_PRESIG_SCHNORR, 4), 4);
-	assert_int_equal(
-		inproc_signer_set_mode(&g.p, &g.p.sig[1], ZCS_NONCE_PRECOMPUTED, g.presig), 0);
+	inproc_signer_set_mode(&g.p, &g.p.sig[1], ZCS_NONCE_PRECOMPUTED, g.presig);
 
 	base_conf(&conf);
 	conf.stats_interval_ms = STATS_MS;
@@ -1196,6 +1198,7 @@ test_attest_replay_refused(void **state)
 	atomic_store(&fake.docs_signed, 0);
 	atomic_store(&fake.docs_replayed, 0);
 	atomic_store(&fake.drop, 0);
+	atomic_store(&fake.honest, 0);
 
 	fake_start(FAKE_REPLAY);
 	base_conf(&conf);
@@ -1223,6 +1226,11 @@ test_attest_replay_refused(void **state)
 	/* Shard 0 signs on. */
 	submit(0, 0, ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
 	collect(1, ZCS_OK, NULL);
+	/* The verdict is per connection: once the signer answers fresh documents, the shard is back. */
+	atomic_store(&fake.honest, 1);
+	wait_state(1, ZCS_SHARD_UP);
+	assert_int_equal(atomic_load(&fake.docs_signed), 2);
+	assert_string_equal(g.sh->shards[1].refused_reason, "");
 }
 
 /* The fake, answering STATS right: its replies are taken (the control for the next tests). */

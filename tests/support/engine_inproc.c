@@ -16,6 +16,13 @@
 
 #include <zcsign/shard.h>
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
 #include "clock.h"
 #include "engine_inproc.h"
 #include "hex.h"
@@ -179,14 +186,14 @@ quit_thread(struct inproc_signer *s)
 	}
 }
 
-int
+void
 inproc_signer_set_mode(
 	struct inproc *p, struct inproc_signer *s, unsigned int nonce, struct zcs_presig *ps)
 {
 	quit_thread(s);
 	zcs_serve_destroy(s->srv);
 	s->srv = NULL;
-	return serve(p, s, nonce, ps);
+	assert_int_equal(serve(p, s, nonce, ps), 0);
 }
 
 /* Start the signer of shard in p->dir; 0, or -1 with a message on stderr. */

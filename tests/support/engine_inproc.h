@@ -88,9 +88,9 @@ void inproc_teardown(struct inproc *p);
 /*
  * Restart s's server (same keys, same listener) in nonce mode nonce (0:
  * RFC 6979) with pools ps (precomputed; NULL otherwise); the engine's
- * connection, if any, is closed. 0 or -1.
+ * connection, if any, is closed. The test fails when the server cannot start.
  */
-int inproc_signer_set_mode(
+void inproc_signer_set_mode(
 	struct inproc *p, struct inproc_signer *s, unsigned int nonce, struct zcs_presig *ps);
 
 /*

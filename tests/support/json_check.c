@@ -3,6 +3,13 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
 #include "json_check.h"
 
 struct check {
@@ -139,4 +146,19 @@ json_check(const char *text, int max_depth, unsigned int flags)
 		return false;
 	end = value(&c, text, 0);
 	return end != NULL && *ws(end) == '\0';
+}
+
+void
+assert_json(const char *text, int max_depth, unsigned int flags)
+{
+	if (!json_check(text, max_depth, flags))
+		fail_msg("not %s JSON (depth <= %d): %.200s",
+			flags & JSON_CHECK_OBJECT ? "one object of" : "valid", max_depth, text);
+}
+
+void
+assert_json_object(const char *s)
+{
+	assert_int_equal(s[0], '{');
+	assert_json(s, 32, JSON_CHECK_OBJECT);
 }

@@ -21,4 +21,10 @@
 /* text is one JSON value nested at most max_depth deep, under flags. */
 bool json_check(const char *text, int max_depth, unsigned int flags);
 
+/* The test fails, quoting the text's start, unless json_check() accepts it. */
+void assert_json(const char *text, int max_depth, unsigned int flags);
+
+/* s is one JSON object: it starts with '{', and json_check() accepts it. */
+void assert_json_object(const char *s);
+
 #endif /* ZCS_TESTS_JSON_CHECK_H */

@@ -29,14 +29,14 @@ void secp_edge_hash(unsigned int i, uint8_t hash[32]);
 /* x = n - x for a 32-byte big-endian x in 1..n-1: turns a low ECDSA s into its high twin. */
 void secp_negate_mod_n(uint8_t x[32]);
 
-/* len bytes from getrandom(2). Returns 0, or -1 (a short read included). */
-int secp_random(void *buf, size_t len);
+/* len bytes from getrandom(2); the test fails on a short read. */
+void secp_random(void *buf, size_t len);
 
-/* A random valid secret key. Returns 0, or -1 when getrandom failed. */
-int secp_random_seckey(const secp256k1_context *ctx, uint8_t sk[32]);
+/* A random valid secret key (the test fails when getrandom does). */
+void secp_random_seckey(const secp256k1_context *ctx, uint8_t sk[32]);
 
 /* Hash i of a test set: the edge cases first (i < SECP_EDGE_HASHES), then random ones. */
-int secp_test_hash(unsigned int i, uint8_t hash[32]);
+void secp_test_hash(unsigned int i, uint8_t hash[32]);
 
 /*
  * The group set-up of the key tests (test_keygen, test_keystore): a fresh

@@ -43,11 +43,3 @@ str_count(const char *s, const char *what)
 		n++;
 	return n;
 }
-
-void
-assert_json_object(const char *s)
-{
-	assert_int_equal(s[0], '{');
-	if (!json_check(s, 32, JSON_CHECK_OBJECT))
-		fail_msg("not one JSON object: %.200s", s);
-}

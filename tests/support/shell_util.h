@@ -9,6 +9,8 @@
 #ifndef ZCS_TESTS_SHELL_UTIL_H
 #define ZCS_TESTS_SHELL_UTIL_H
 
+#include "json_check.h"
+
 #include <stddef.h>
 
 /* Run a shell command (printf format); its stdout into out, its exit status returned. */
@@ -16,8 +18,5 @@ int shell_run(char *out, size_t len, const char *fmt, ...) __attribute__((format
 
 /* How often what occurs in s (not overlapping). */
 unsigned int str_count(const char *s, const char *what);
-
-/* s is one JSON object: it starts with '{', and json_check() accepts it. */
-void assert_json_object(const char *s);
 
 #endif /* ZCS_TESTS_SHELL_UTIL_H */

@@ -33,10 +33,10 @@ int secp_sign_fixture_teardown(void **state);
 
 /*
  * k for account, from seckey (NULL: a random valid one), its public half
- * derived on ctx the way the key store derives it (zcs_key_derive).
- * Returns 0 or -1.
+ * derived on ctx the way the key store derives it (zcs_key_derive); the
+ * test fails when either step does.
  */
-int secp_key_make(
+void secp_key_make(
 	const secp256k1_context *ctx, struct zcs_key *k, uint64_t account, const uint8_t *seckey);
 
 #endif /* ZCS_TESTS_SIGN_FIXTURE_H */

@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Test support: see signer_fixture.h. */
 #define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
 #include "signer_fixture.h"
 
 int
@@ -76,5 +83,6 @@ signer_fixture_start(struct signer_fixture *f, const char *tag, unsigned int acc
 uint64_t
 signer_fixture_unknown_account(const struct signer_fixture *f)
 {
+	assert_true(f->m.count > 0); /* a started fixture's manifest */
 	return f->m.accounts[f->m.count - 1].account + 1;
 }
