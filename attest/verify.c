@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "attest.h"
+#include "clock.h"
 #include "attest_internal.h"
 
 /* AWS publishes this fingerprint with the root (docs.aws.amazon.com, "Verifying the root of
@@ -336,12 +337,8 @@ zcs_attest_verify(const struct zcs_attest_doc *doc, char *err, size_t errlen,
 	X509 *leaf = NULL;
 	int rc;
 
-	if (at_ms == 0) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		at_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	}
+	if (at_ms == 0)
+		at_ms = zcs_real_ms();
 	rc = check_root(doc, err, errlen, policy);
 	rc = rc ?: check_chain(doc, err, errlen, (time_t)(at_ms / 1000), &leaf);
 	rc = rc ?: check_signature(doc, err, errlen, leaf);

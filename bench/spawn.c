@@ -22,8 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include <zcsign/poll.h>
 #include <zcsign/wire.h>
 
@@ -31,6 +29,7 @@
 #include "hex.h"
 #include "rmtree.h"
 #include "shards.h"
+#include "sign.h"
 #include "spawn.h"
 
 #define PROG "zcsign-bench"
@@ -101,7 +100,7 @@ start_child(char *const argv[], const char *log, int cpu, int fifo)
 static int
 reap(pid_t pid, unsigned int ms, int *status)
 {
-	uint64_t end = (zcs_mono_ns() / 1000000) + ms;
+	uint64_t end = zcs_mono_ms() + ms;
 
 	do {
 		pid_t r = waitpid(pid, status, WNOHANG);
@@ -109,7 +108,7 @@ reap(pid_t pid, unsigned int ms, int *status)
 		if (r == pid || (r < 0 && errno == ECHILD))
 			return 0;
 		sleep_ms(5);
-	} while ((zcs_mono_ns() / 1000000) < end);
+	} while (zcs_mono_ms() < end);
 	return -1;
 }
 
@@ -202,12 +201,8 @@ dev_ca(struct zcs_spawn *s)
 	char *init[] = {bin, (char *)"init", (char *)"--out", ca, NULL};
 	char *leaf[] = {bin, (char *)"leaf", (char *)"--ca", ca, (char *)"--out", ca,
 		(char *)"--name", name, NULL};
-	uint8_t buf[65536], md[48];
-	unsigned int i, mdlen = 0;
-	EVP_MD_CTX *h;
-	size_t n;
-	FILE *f;
-	int ok;
+	uint8_t md[48];
+	unsigned int i;
 
 	find_bin(bin, sizeof(bin), "attest", "zcsign-attest-ca");
 	snprintf(ca, sizeof(ca), "%s/attest", s->dir);
@@ -223,17 +218,7 @@ dev_ca(struct zcs_spawn *s)
 			return -1;
 	}
 	find_bin(signer, sizeof(signer), "enclave", "zcsign-enclave");
-	f = fopen(signer, "rb");
-	h = EVP_MD_CTX_new();
-	ok = f != NULL && h != NULL && EVP_DigestInit_ex(h, EVP_sha384(), NULL) == 1;
-	while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-		ok = EVP_DigestUpdate(h, buf, n) == 1;
-	ok = ok && f != NULL && !ferror(f) && EVP_DigestFinal_ex(h, md, &mdlen) == 1 &&
-		mdlen == sizeof(md);
-	if (f != NULL)
-		fclose(f);
-	EVP_MD_CTX_free(h);
-	if (!ok) {
+	if (zcs_measure_path(signer, md) != 0) {
 		fprintf(stderr, PROG ": --spawn --attest: cannot hash %s\n", signer);
 		return -1;
 	}
@@ -294,12 +279,11 @@ start_signers(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
 			fprintf(stderr, PROG ": --spawn: fork: %s\n", strerror(errno));
 			return -1;
 		}
-		end = (zcs_mono_ns() / 1000000) + LISTEN_MS;
+		end = zcs_mono_ms() + LISTEN_MS;
 		while (access(sock, F_OK) != 0) {
 			int status;
 
-			if ((zcs_mono_ns() / 1000000) > end ||
-				waitpid(s->signer[i], &status, WNOHANG) != 0) {
+			if (zcs_mono_ms() > end || waitpid(s->signer[i], &status, WNOHANG) != 0) {
 				log_line(log, NULL, last, sizeof(last));
 				fprintf(stderr, PROG ": --spawn: signer %u did not listen: %s\n", i,
 					last);
@@ -361,7 +345,7 @@ start_engine(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
 		return -1;
 	}
 	/* zcsignd logs "shard N -> ..." once zcs_engine_start() published the memzone */
-	end = (zcs_mono_ns() / 1000000) + ENGINE_START_MS;
+	end = zcs_mono_ms() + ENGINE_START_MS;
 	for (;;) {
 		log_line(s->log, "zcsignd: shard ", last, sizeof(last));
 		if (last[0] != '\0')
@@ -373,7 +357,7 @@ start_engine(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
 				last, s->log);
 			return -1;
 		}
-		if ((zcs_mono_ns() / 1000000) > end) {
+		if (zcs_mono_ms() > end) {
 			fprintf(stderr,
 				PROG ": --spawn: zcsignd not started after %u ms (log: %s)\n",
 				ENGINE_START_MS, s->log);
@@ -434,7 +418,7 @@ print_handshakes(const struct zcs_spawn *s)
 int
 zcs_spawn_wait_up(struct zcs_spawn *s, double timeout_s)
 {
-	uint64_t end = (zcs_mono_ns() / 1000000) + (uint64_t)(timeout_s * 1000);
+	uint64_t end = zcs_mono_ms() + (uint64_t)(timeout_s * 1000);
 	const struct zcs_engine_shared *sh = zcs_shards_lookup();
 	struct zcs_engine_info ei;
 	struct zcs_shard_info si;
@@ -444,7 +428,7 @@ zcs_spawn_wait_up(struct zcs_spawn *s, double timeout_s)
 		fprintf(stderr, PROG ": --spawn: no engine state under prefix %s\n", s->prefix);
 		return -1;
 	}
-	while ((zcs_mono_ns() / 1000000) < end) {
+	while (zcs_mono_ms() < end) {
 		if (zcs_shards_all_up(sh)) {
 			print_handshakes(s);
 			return 0;

@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "attest_source.h"
+#include "clock.h"
 #include "nsm.h"
 #include "sign.h"
 
@@ -186,7 +187,6 @@ zcs_attest_source_document(struct zcs_attest_source *s, uint8_t *out, size_t cap
 	const uint8_t nonce[32], char *err, size_t errlen)
 {
 	struct zcs_attest_fields f;
-	struct timespec ts;
 	char module[48];
 	uint8_t *doc;
 	unsigned int i;
@@ -194,11 +194,10 @@ zcs_attest_source_document(struct zcs_attest_source *s, uint8_t *out, size_t cap
 
 	if (s->kind == SRC_NITRO)
 		return zcs_nsm_attest(s->nsm_fd, out, cap, len, err, errlen, nonce, 32, NULL, 0);
-	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(module, sizeof(module), "zcsign-dev-shard-%u-of-%u", s->shard, s->shards);
 	memset(&f, 0, sizeof(f));
 	f.module_id = module;
-	f.timestamp_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	f.timestamp_ms = zcs_real_ms();
 	f.pcr_mask = 3;
 	f.pcr_len[0] = f.pcr_len[1] = ZCS_DEV_PCR_LEN;
 	memcpy(f.pcr[0], s->pcr0, ZCS_DEV_PCR_LEN);

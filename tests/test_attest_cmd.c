@@ -27,7 +27,6 @@
 
 #include <cmocka.h>
 
-#include <openssl/evp.h>
 
 #include "hex.h"
 #include "proc_util.h"
@@ -223,29 +222,6 @@ signer_with_ca(const char *sock, bool attest)
 	return proc_signer_start_with(keys, sock, log, attest ? extra : NULL);
 }
 
-/* SHA-384 of the signer binary, as hex: its dev PCR0. */
-static void
-signer_pcr0(char hex[97])
-{
-	char prog[4096];
-	uint8_t buf[65536], md[48];
-	unsigned int n = 0;
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	FILE *f;
-	size_t k;
-
-	assert_int_equal(proc_build_path(prog, sizeof(prog), "enclave/zcsign-enclave"), 0);
-	f = fopen(prog, "rb");
-	assert_non_null(f);
-	assert_int_equal(EVP_DigestInit_ex(c, EVP_sha384(), NULL), 1);
-	while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-		assert_int_equal(EVP_DigestUpdate(c, buf, k), 1);
-	fclose(f);
-	assert_int_equal(EVP_DigestFinal_ex(c, md, &n), 1);
-	EVP_MD_CTX_free(c);
-	zcs_hex_encode(md, 48, hex);
-}
-
 static void
 test_from_signer(void **state)
 {
@@ -259,7 +235,7 @@ test_from_signer(void **state)
 	snprintf(root, sizeof(root), "%s/ca/root.pem", g.dir);
 	pid = signer_with_ca(sock, true);
 	assert_true(pid > 0);
-	signer_pcr0(hex);
+	proc_signer_pcr0_hex(hex);
 	snprintf(pcr, sizeof(pcr), "0=%s", hex);
 	assert_int_equal(
 		cli("--signer", signer, "attest", "--root", root, "--pcr", pcr, "--json", NULL), 0);

@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <openssl/evp.h>
 
 #include <zcsign/client.h>
 #include <zcsign/status.h>
@@ -47,33 +46,6 @@ static struct {
 	char ini[NSHARDS][512];
 	char out[PATH_MAX], err[PATH_MAX];
 } g;
-
-/* SHA-384 of the zcsign-enclave binary, as hex: the dev PCR0 its signers report. */
-static int
-signer_pcr0(char hex[97])
-{
-	char prog[PATH_MAX];
-	uint8_t buf[65536], md[48];
-	unsigned int n = 0;
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	FILE *f;
-	size_t k;
-	int ok;
-
-	if (c == NULL || proc_build_path(prog, sizeof(prog), "enclave/zcsign-enclave") != 0 ||
-		(f = fopen(prog, "rb")) == NULL)
-		return -1;
-	ok = EVP_DigestInit_ex(c, EVP_sha384(), NULL) == 1;
-	while (ok && (k = fread(buf, 1, sizeof(buf), f)) > 0)
-		ok = EVP_DigestUpdate(c, buf, k) == 1;
-	fclose(f);
-	ok = ok && EVP_DigestFinal_ex(c, md, &n) == 1;
-	EVP_MD_CTX_free(c);
-	if (!ok)
-		return -1;
-	zcs_hex_encode(md, 48, hex);
-	return 0;
-}
 
 /* zcsign-attest-ca with args up to NULL; 0 when it exits 0. */
 static int
@@ -116,8 +88,9 @@ group_setup(void **state)
 	(void)state;
 	memset(&g, 0, sizeof(g));
 	if (engine_group_conf(&g.e, "attest_e2e", NSHARDS, NACC) != 0 ||
-		proc_tmpdir(g.ca, sizeof(g.ca), "attest-ca") != 0 || signer_pcr0(pcr0) != 0)
+		proc_tmpdir(g.ca, sizeof(g.ca), "attest-ca") != 0)
 		return -1;
+	proc_signer_pcr0_hex(pcr0);
 	snprintf(g.out, sizeof(g.out), "%s/ca.out", g.ca);
 	snprintf(g.err, sizeof(g.err), "%s/ca.err", g.ca);
 	if (ca_run("init", "--out", g.ca, NULL) != 0)

@@ -44,7 +44,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <openssl/evp.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -544,27 +543,6 @@ static void
 hex_of(const uint8_t *b, size_t n, char *out)
 {
 	zcs_hex_encode(b, n, out);
-}
-
-/* SHA-384 of a file: what zcsign-enclave reports as its measurement (dev mode). */
-static void
-sha384_file(const char *path, uint8_t out[ZCS_MEASUREMENT_LEN])
-{
-	static uint8_t buf[1 << 16];
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned int len = 0;
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	assert_non_null(md);
-	assert_non_null(f);
-	assert_int_equal(EVP_DigestInit_ex(md, EVP_sha384(), NULL), 1);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		assert_int_equal(EVP_DigestUpdate(md, buf, n), 1);
-	fclose(f);
-	assert_int_equal(EVP_DigestFinal_ex(md, out, &len), 1);
-	assert_int_equal(len, ZCS_MEASUREMENT_LEN);
-	EVP_MD_CTX_free(md);
 }
 
 /* ---- setup and teardown ---- */
@@ -1222,7 +1200,7 @@ measurement_mismatch(void **state)
 	};
 
 	assert_int_equal(proc_build_path(prog, sizeof(prog), "enclave/zcsign-enclave"), 0);
-	sha384_file(prog, real);
+	proc_sha384_file(prog, real);
 	memcpy(wrong, real, sizeof(wrong));
 	wrong[0] ^= 0x5a;
 	hex_of(real, sizeof(real), real_hex);

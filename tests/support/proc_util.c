@@ -7,7 +7,9 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
+#include "hex.h"
 #include "clock.h"
 #include "proc_util.h"
 
@@ -520,4 +522,37 @@ proc_run_tied(
 	char *const argv[], const char *out_path, const char *err_path, unsigned int timeout_ms)
 {
 	return run_to_exit(proc_spawn_tied(argv, out_path, err_path), timeout_ms);
+}
+
+void
+proc_sha384_file(const char *path, uint8_t out[48])
+{
+	uint8_t buf[65536];
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned int len = 0;
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	assert_non_null(md);
+	if (f == NULL)
+		fail_msg("cannot read %s: %s", path, strerror(errno));
+	assert_int_equal(EVP_DigestInit_ex(md, EVP_sha384(), NULL), 1);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		assert_int_equal(EVP_DigestUpdate(md, buf, n), 1);
+	assert_int_equal(ferror(f), 0);
+	fclose(f);
+	assert_int_equal(EVP_DigestFinal_ex(md, out, &len), 1);
+	assert_int_equal(len, 48);
+	EVP_MD_CTX_free(md);
+}
+
+void
+proc_signer_pcr0_hex(char hex[97])
+{
+	char prog[PATH_MAX];
+	uint8_t md[48];
+
+	assert_int_equal(proc_build_path(prog, sizeof(prog), "enclave/zcsign-enclave"), 0);
+	proc_sha384_file(prog, md);
+	zcs_hex_encode(md, sizeof(md), hex);
 }

@@ -204,4 +204,10 @@ pid_t proc_spawn_tied(char *const argv[], const char *out_path, const char *err_
 int proc_run_tied(
 	char *const argv[], const char *out_path, const char *err_path, unsigned int timeout_ms);
 
+/* SHA-384 of the file at path (OpenSSL, streamed); the test fails when it cannot be read. */
+void proc_sha384_file(const char *path, uint8_t out[48]);
+
+/* The dev PCR0 (and measurement) of the built zcsign-enclave: its SHA-384, as 96 hex digits. */
+void proc_signer_pcr0_hex(char hex[97]);
+
 #endif /* ZCS_TESTS_PROC_UTIL_H */
