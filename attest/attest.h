@@ -126,6 +126,31 @@ struct zcs_attest_policy {
 	size_t nonce_len;
 };
 
+/*
+ * The DER of the first certificate of the PEM file at path into *der
+ * (OPENSSL_free it). Its length, or -1 with err naming the file.
+ */
+int zcs_attest_pem_der(const char *path, uint8_t **der, char *err, size_t errlen);
+
+/*
+ * A document reassembled from its ATTEST_REPLY chunks (the wire protocol's
+ * ZCS_WIRE_ATTEST_CHUNK pieces, in order): buf and cap are the caller's.
+ */
+struct zcs_attest_chunks {
+	uint8_t *buf;
+	size_t cap;
+	size_t total; /* 0 until the first chunk */
+	size_t got;
+};
+
+/*
+ * Add one chunk (offset, total, chunk_len and data of an ATTEST_REPLY with
+ * status ok). 1 when the document is whole, 0 when more are due, -1 with err
+ * when the chunk is out of order or the document larger than cap.
+ */
+int zcs_attest_chunks_add(struct zcs_attest_chunks *c, uint32_t offset, uint32_t total,
+	const uint8_t *data, uint16_t chunk_len, char *err, size_t errlen);
+
 /* Verify a parsed document against policy: every check after the syntax. */
 int zcs_attest_verify(const struct zcs_attest_doc *doc, char *err, size_t errlen,
 	const struct zcs_attest_policy *policy);

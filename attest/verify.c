@@ -16,6 +16,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -356,4 +357,39 @@ zcs_attest_check(struct zcs_attest_doc *doc, char *err, size_t errlen, const uin
 	int rc = zcs_attest_parse(doc, err, errlen, buf, len);
 
 	return rc ?: zcs_attest_verify(doc, err, errlen, policy);
+}
+
+int
+zcs_attest_pem_der(const char *path, uint8_t **der, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	X509 *cert = f != NULL ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	int len;
+
+	if (f != NULL)
+		fclose(f);
+	*der = NULL;
+	len = cert != NULL ? i2d_X509(cert, der) : 0;
+	X509_free(cert);
+	if (len <= 0) {
+		snprintf(err, errlen, "%s: %s", path,
+			f == NULL ? "cannot open it" : "no PEM certificate there");
+		return -1;
+	}
+	return len;
+}
+
+int
+zcs_attest_chunks_add(struct zcs_attest_chunks *c, uint32_t offset, uint32_t total,
+	const uint8_t *data, uint16_t chunk_len, char *err, size_t errlen)
+{
+	if (offset != c->got || total > c->cap || (size_t)offset + chunk_len > total ||
+		(c->got > 0 && total != c->total)) {
+		snprintf(err, errlen, "attestation chunk at %u of %u out of order", offset, total);
+		return -1;
+	}
+	c->total = total;
+	memcpy(c->buf + c->got, data, chunk_len);
+	c->got += chunk_len;
+	return c->got == c->total ? 1 : 0;
 }

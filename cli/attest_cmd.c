@@ -222,27 +222,16 @@ read_doc(const char *path, uint8_t *out, size_t cap)
 static int
 load_root(struct attest_args *x, uint8_t **der)
 {
-	X509 *cert;
-	FILE *f;
+	char why[300];
 	int len;
 
 	if (x->root == NULL || strcmp(x->root, "aws") == 0) {
 		x->pol.root_sha256 = zcs_attest_aws_root_g1_sha256;
 		return 0;
 	}
-	f = fopen(x->root, "r");
-	if (f == NULL)
-		return cli_fail(CLI_EXIT_RUNTIME, "attest verify: cannot open root %s", x->root);
-	cert = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	if (cert == NULL)
-		return cli_fail(
-			CLI_EXIT_RUNTIME, "attest verify: %s holds no PEM certificate", x->root);
-	*der = NULL;
-	len = i2d_X509(cert, der);
-	X509_free(cert);
-	if (len <= 0)
-		return cli_fail(CLI_EXIT_RUNTIME, "attest verify: cannot encode %s", x->root);
+	len = zcs_attest_pem_der(x->root, der, why, sizeof(why));
+	if (len < 0)
+		return cli_fail(CLI_EXIT_RUNTIME, "attest verify: root %s", why);
 	x->pol.root_der = *der;
 	x->pol.root_der_len = (size_t)len;
 	return 0;

@@ -22,6 +22,7 @@
 #include <zcsign/wire.h>
 
 #include "addr.h"
+#include "attest.h"
 #include "cli.h"
 #include "clock.h"
 #include "out.h"
@@ -206,11 +207,12 @@ int
 cli_signer_attest(
 	const struct cli_args *a, const uint8_t nonce[32], uint8_t *doc, size_t cap, size_t *len)
 {
+	struct zcs_attest_chunks in = {.buf = doc, .cap = cap};
 	struct zcs_wire_attest req;
 	union zcs_wire_frame f;
 	struct cli_conn c;
-	size_t got = 0;
-	int rc;
+	char why[96];
+	int rc, whole = 0;
 
 	rc = open_conn(&c, a);
 	if (rc == 0) {
@@ -229,19 +231,14 @@ cli_signer_attest(
 				zcs_status_name(f.attest_reply.status));
 			break;
 		}
-		if (f.attest_reply.offset != got || f.attest_reply.total > cap ||
-			(got > 0 && f.attest_reply.total != *len)) {
-			rc = cli_fail(CLI_EXIT_RUNTIME,
-				"signer at %s: attestation chunk at %u of %u is out of order",
-				a->signer, f.attest_reply.offset, f.attest_reply.total);
-			break;
-		}
-		*len = f.attest_reply.total;
-		memcpy(doc + got, f.attest_reply.data, f.attest_reply.chunk_len);
-		got += f.attest_reply.chunk_len;
-		if (got == *len)
+		whole = zcs_attest_chunks_add(&in, f.attest_reply.offset, f.attest_reply.total,
+			f.attest_reply.data, f.attest_reply.chunk_len, why, sizeof(why));
+		if (whole < 0)
+			rc = cli_fail(CLI_EXIT_RUNTIME, "signer at %s: %s", a->signer, why);
+		if (whole != 0)
 			break;
 	}
+	*len = in.total;
 	if (c.fd >= 0)
 		close(c.fd);
 	return rc;

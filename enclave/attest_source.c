@@ -122,7 +122,7 @@ static int
 open_dev(struct zcs_attest_source *s, const char *prefix, char *err, size_t errlen)
 {
 	char path[4096];
-	X509 *cert;
+	char why[300];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s.key", prefix);
@@ -135,16 +135,11 @@ open_dev(struct zcs_attest_source *s, const char *prefix, char *err, size_t errl
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s.pem", prefix);
-	f = fopen(path, "r");
-	cert = f != NULL ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
-	if (f != NULL)
-		fclose(f);
-	if (cert == NULL || (s->cert_len = i2d_X509(cert, &s->cert)) <= 0) {
-		X509_free(cert);
-		snprintf(err, errlen, "--attest: cannot read a certificate from %s", path);
+	s->cert_len = zcs_attest_pem_der(path, &s->cert, why, sizeof(why));
+	if (s->cert_len < 0) {
+		snprintf(err, errlen, "--attest: certificate %s", why);
 		return -1;
 	}
-	X509_free(cert);
 	snprintf(path, sizeof(path), "%s.bundle.pem", prefix);
 	if (load_bundle(s, path, err, errlen) != 0)
 		return -1;

@@ -6,8 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include <openssl/pem.h>
-#include <openssl/x509.h>
+#include <openssl/crypto.h>
 
 #include <zcsign/status.h>
 
@@ -18,7 +17,7 @@ struct zcs_attest_check {
 	struct zcs_attest_policy policy;
 	uint8_t *root_der; /* dev: the pinned root; NULL for Nitro (fingerprint) */
 	uint8_t nonce[32];
-	size_t total, got;
+	struct zcs_attest_chunks doc_in; /* over buf */
 	uint8_t buf[ZCS_WIRE_ATTEST_MAX];
 	struct zcs_attest_doc doc;
 };
@@ -27,9 +26,8 @@ struct zcs_attest_check *
 zcs_attest_check_create(const struct zcs_engine_shard_conf *sc, char *err, size_t errlen)
 {
 	struct zcs_attest_check *c = calloc(1, sizeof(*c));
+	char why[300];
 	unsigned int i;
-	X509 *root;
-	FILE *f;
 	int len;
 
 	if (c == NULL) {
@@ -39,15 +37,9 @@ zcs_attest_check_create(const struct zcs_engine_shard_conf *sc, char *err, size_
 	if (sc->attest == ZCS_ENGINE_ATTEST_NITRO) {
 		c->policy.root_sha256 = zcs_attest_aws_root_g1_sha256;
 	} else {
-		f = fopen(sc->attest_root, "r");
-		root = f != NULL ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
-		if (f != NULL)
-			fclose(f);
-		len = root != NULL ? i2d_X509(root, &c->root_der) : 0;
-		X509_free(root);
-		if (len <= 0) {
-			snprintf(err, errlen, "attest_root = %s: no PEM certificate there",
-				sc->attest_root);
+		len = zcs_attest_pem_der(sc->attest_root, &c->root_der, why, sizeof(why));
+		if (len < 0) {
+			snprintf(err, errlen, "attest_root = %s", why);
 			free(c);
 			return NULL;
 		}
@@ -81,7 +73,7 @@ zcs_attest_check_start(struct zcs_attest_check *c, uint8_t nonce[32])
 	if (getrandom(c->nonce, sizeof(c->nonce), 0) != (ssize_t)sizeof(c->nonce))
 		return -1;
 	memcpy(nonce, c->nonce, sizeof(c->nonce));
-	c->total = c->got = 0;
+	c->doc_in = (struct zcs_attest_chunks){.buf = c->buf, .cap = sizeof(c->buf)};
 	return 0;
 }
 
@@ -93,20 +85,15 @@ zcs_attest_check_chunk(
 		snprintf(err, errlen, "no attestation document: %s", zcs_status_name(f->status));
 		return -1;
 	}
-	if (f->offset != c->got || (c->got > 0 && f->total != c->total)) {
-		snprintf(err, errlen, "attestation chunk at %u of %u out of order", f->offset,
-			f->total);
-		return -1;
-	}
-	c->total = f->total;
-	memcpy(c->buf + c->got, f->data, f->chunk_len);
-	c->got += f->chunk_len;
-	return c->got == c->total ? 1 : 0;
+	return zcs_attest_chunks_add(
+		&c->doc_in, f->offset, f->total, f->data, f->chunk_len, err, errlen);
 }
 
 int
 zcs_attest_check_verify(struct zcs_attest_check *c, char *err, size_t errlen)
 {
 	c->policy.at_ms = 0; /* now */
-	return zcs_attest_check(&c->doc, err, errlen, c->buf, c->total, &c->policy) == 0 ? 0 : -1;
+	return zcs_attest_check(&c->doc, err, errlen, c->buf, c->doc_in.total, &c->policy) == 0
+		? 0
+		: -1;
 }

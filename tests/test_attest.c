@@ -573,6 +573,34 @@ test_result_names(void **state)
 	assert_string_equal(zcs_attest_result_name(ZCS_ATTEST_ERR_INTERNAL - 1), "unknown");
 }
 
+/* ATTEST_REPLY chunks: reassembled in order; out of order, a changed total or too big refused. */
+static void
+test_chunks(void **state)
+{
+	uint8_t src[150], buf[150];
+	struct zcs_attest_chunks c = {.buf = buf, .cap = sizeof(buf)};
+	char err[128];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 7);
+	assert_int_equal(zcs_attest_chunks_add(&c, 0, 150, src, 64, err, sizeof(err)), 0);
+	assert_int_equal(zcs_attest_chunks_add(&c, 64, 150, src + 64, 64, err, sizeof(err)), 0);
+	assert_int_equal(zcs_attest_chunks_add(&c, 128, 150, src + 128, 22, err, sizeof(err)), 1);
+	assert_int_equal(c.total, 150);
+	assert_memory_equal(buf, src, sizeof(src));
+
+	c = (struct zcs_attest_chunks){.buf = buf, .cap = sizeof(buf)};
+	assert_int_equal(zcs_attest_chunks_add(&c, 64, 150, src, 64, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "chunk at 64 of 150 out of order"));
+	assert_int_equal(zcs_attest_chunks_add(&c, 0, 151, src, 64, err, sizeof(err)), -1);
+	assert_int_equal(zcs_attest_chunks_add(&c, 0, 150, src, 64, err, sizeof(err)), 0);
+	assert_int_equal(zcs_attest_chunks_add(&c, 64, 140, src, 64, err, sizeof(err)), -1);
+	assert_int_equal(zcs_attest_chunks_add(&c, 64, 150, src, 100, err, sizeof(err)), -1);
+	assert_int_equal(c.got, 64);
+}
+
 int
 main(void)
 {
@@ -584,6 +612,7 @@ main(void)
 		cmocka_unit_test(test_strict_fields),
 		cmocka_unit_test(test_strict_envelope),
 		cmocka_unit_test(test_result_names),
+		cmocka_unit_test(test_chunks),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
