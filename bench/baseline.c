@@ -25,12 +25,6 @@
 /* The presignature pools: room for a refill batch with the pool never empty. */
 #define PRESIG_CAP 4096
 
-uint64_t
-zcs_baseline_now_ns(void)
-{
-	return zcs_mono_ns();
-}
-
 int
 zcs_baseline_pin(int cpu)
 {
@@ -120,11 +114,11 @@ zcs_baseline_sign(
 	*per = 1;
 	zcs_baseline_random_hash(hash);
 	for (i = 0; i < n; i++) {
-		uint64_t t0 = zcs_baseline_now_ns();
+		uint64_t t0 = zcs_mono_ns();
 
 		if (zcs_sign(b->ctx, sig, &recid, key, algo, ZCS_NONCE_RFC6979, hash) != ZCS_OK)
 			return -1;
-		ns[i] = zcs_baseline_now_ns() - t0;
+		ns[i] = zcs_mono_ns() - t0;
 		hash[i & 31] ^= sig[i & 63]; /* a new message each time */
 	}
 	return 0;
@@ -180,13 +174,13 @@ zcs_baseline_presig(
 
 		if (zcs_baseline_presig_fill(ps, kind, ZCS_PRESIG_BATCH) != 0)
 			goto out;
-		t0 = zcs_baseline_now_ns();
+		t0 = zcs_mono_ns();
 		for (j = 0; j < ZCS_PRESIG_BATCH; j++) {
 			if (zcs_presig_sign(b->ctx, ps, sig, &recid, key, algo, hash) != ZCS_OK)
 				goto out;
 			hash[j & 31] ^= sig[32 + (j & 31)];
 		}
-		ns[i] = zcs_baseline_now_ns() - t0;
+		ns[i] = zcs_mono_ns() - t0;
 	}
 	zcs_presig_stats(ps, &st);
 	rc = st.misses[kind] == 0 ? 0 : -1;
@@ -263,14 +257,14 @@ zcs_baseline_unix_rt(struct zcs_baseline *b, uint64_t *ns, unsigned int n, unsig
 	zcs_baseline_pin(b->cpu_client);
 	zcs_baseline_random_hash(hash);
 	for (i = 0; i < n; i++) {
-		uint64_t t0 = zcs_baseline_now_ns();
+		uint64_t t0 = zcs_mono_ns();
 
 		zcs_wire_sign(&req, i, ZCS_BASELINE_ACCOUNT, ZCS_ALGO_ECDSA, hash);
 		if (send(sv[0], &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req) ||
 			zcs_baseline_recv_spin(sv[0], &rep, sizeof(rep), NULL) != 0 ||
 			le64toh(rep.seq) != i)
 			goto out;
-		ns[i] = zcs_baseline_now_ns() - t0;
+		ns[i] = zcs_mono_ns() - t0;
 	}
 	rc = 0;
 out:

@@ -36,9 +36,6 @@ int zcs_baseline_init(struct zcs_baseline *b, int cpu_client, int cpu_server);
 /** Wipe the key, free the context. */
 void zcs_baseline_fini(struct zcs_baseline *b);
 
-/** Monotonic nanoseconds. */
-uint64_t zcs_baseline_now_ns(void);
-
 /** 32 random bytes (getrandom; a fixed pattern if that fails: a benchmark, not a key). */
 void zcs_baseline_random_hash(uint8_t h[32]);
 

@@ -51,6 +51,7 @@
 #include <zcsign/wire.h>
 
 #include "baseline.h"
+#include "clock.h"
 #include "num.h"
 #include "presig.h"
 #include "rmtree.h"
@@ -119,11 +120,11 @@ bench_refill(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigned
 	if (ps == NULL)
 		return -1;
 	for (unsigned int i = 0; i < n && rc == 0; i++) {
-		uint64_t t0 = zcs_baseline_now_ns();
+		uint64_t t0 = zcs_mono_ns();
 
 		if (zcs_presig_refill(ps, kind, ZCS_PRESIG_BATCH) != ZCS_PRESIG_BATCH)
 			rc = -1;
-		ns[i] = zcs_baseline_now_ns() - t0;
+		ns[i] = zcs_mono_ns() - t0;
 		zcs_presig_drain(ps, kind);
 	}
 	zcs_presig_destroy(ps);
@@ -142,11 +143,11 @@ bench_encode(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigned
 	*per = BATCH;
 	zcs_baseline_random_hash(hash);
 	for (unsigned int i = 0; i < n; i++) {
-		uint64_t t0 = zcs_baseline_now_ns();
+		uint64_t t0 = zcs_mono_ns();
 
 		for (unsigned int j = 0; j < BATCH; j++)
 			zcs_wire_sign(&frames[j], j, i, ZCS_ALGO_ECDSA, hash);
-		ns[i] = zcs_baseline_now_ns() - t0;
+		ns[i] = zcs_mono_ns() - t0;
 	}
 	return frames[BATCH - 1].seq == BATCH - 1 ? 0 : -1;
 }
@@ -167,14 +168,14 @@ bench_decode(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigned
 	for (unsigned int j = 0; j < BATCH; j++)
 		zcs_wire_sign_reply(&frames[j], j, ZCS_OK, 0, 1000, sig);
 	for (unsigned int i = 0; i < n; i++) {
-		uint64_t t0 = zcs_baseline_now_ns();
+		uint64_t t0 = zcs_mono_ns();
 
 		for (unsigned int j = 0; j < BATCH; j++) {
 			if (zcs_wire_decode(&frames[j], sizeof(frames[j]), &f, &used) != 0)
 				return -1;
 			sum += f.sign_reply.seq;
 		}
-		ns[i] = zcs_baseline_now_ns() - t0;
+		ns[i] = zcs_mono_ns() - t0;
 	}
 	return sum > 0 ? 0 : -1;
 }
@@ -191,7 +192,7 @@ bench_hist(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigned i
 	*per = BATCH;
 	zcs_hist_init(&h);
 	for (unsigned int i = 0; i < n; i++) {
-		uint64_t t0 = zcs_baseline_now_ns();
+		uint64_t t0 = zcs_mono_ns();
 
 		for (unsigned int j = 0; j < BATCH; j++) {
 			zcs_hist_record(&h, v);
@@ -199,7 +200,7 @@ bench_hist(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigned i
 				1442695040888963407ULL; /* spread buckets */
 			v >>= 40;
 		}
-		ns[i] = zcs_baseline_now_ns() - t0;
+		ns[i] = zcs_mono_ns() - t0;
 	}
 	return h.count == (uint64_t)n * BATCH ? 0 : -1;
 }
@@ -275,13 +276,13 @@ bench_rt(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigned int
 		if (ps != NULL && (i % ZCS_PRESIG_BATCH) == 0 &&
 			zcs_baseline_presig_fill(ps, kind, ZCS_PRESIG_BATCH) != 0)
 			goto join;
-		t0 = zcs_baseline_now_ns();
+		t0 = zcs_mono_ns();
 		zcs_wire_sign(&req, i, ZCS_BASELINE_ACCOUNT, (uint8_t)algo, hash);
 		if (send(sv[0], &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req) ||
 			zcs_baseline_recv_spin(sv[0], &rep.s, sizeof(rep.s), NULL) != 0 ||
 			le16toh(rep.s.status) != ZCS_OK)
 			goto join;
-		ns[i] = zcs_baseline_now_ns() - t0;
+		ns[i] = zcs_mono_ns() - t0;
 		hash[i & 31] ^= rep.s.sig[i & 63];
 	}
 	rc = 0;
@@ -396,7 +397,7 @@ bench_ring(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigned i
 		return -1;
 	}
 	for (unsigned int i = 0; i < n; i++) {
-		uint64_t t0 = zcs_baseline_now_ns();
+		uint64_t t0 = zcs_mono_ns();
 
 		for (unsigned int j = 0; j < BATCH; j++) {
 			while (rte_ring_sp_enqueue(h.r, (void *)(uintptr_t)(sent + 1)) != 0)
@@ -405,7 +406,7 @@ bench_ring(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigned i
 		}
 		while (atomic_load_explicit(&h.taken, memory_order_acquire) < sent)
 			rte_pause();
-		ns[i] = zcs_baseline_now_ns() - t0;
+		ns[i] = zcs_mono_ns() - t0;
 	}
 	if (rte_eal_wait_lcore(lcore) != 0)
 		rc = -1;
@@ -439,7 +440,7 @@ bench_mempool(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigne
 		goto out;
 	}
 	for (unsigned int i = 0; i < n && rc == 0; i++) {
-		uint64_t t0 = zcs_baseline_now_ns();
+		uint64_t t0 = zcs_mono_ns();
 
 		for (unsigned int j = 0; j < BATCH; j++) {
 			if (rte_mempool_generic_get(mp, &obj, 1, cache) != 0) {
@@ -448,7 +449,7 @@ bench_mempool(struct bench_ctx *b, const struct bench *bn, uint64_t *ns, unsigne
 			}
 			rte_mempool_generic_put(mp, &obj, 1, cache);
 		}
-		ns[i] = zcs_baseline_now_ns() - t0;
+		ns[i] = zcs_mono_ns() - t0;
 	}
 out:
 	if (cache != NULL) {

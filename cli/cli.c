@@ -46,7 +46,6 @@
 #include "out.h"
 
 #define PROG CLI_PROG
-#define EXIT_USAGE CLI_EXIT_USAGE
 /* DPDK's own limit on a file prefix is a path component; ours keeps it a plain name. */
 #define FILE_PREFIX_MAX 64
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -105,16 +104,16 @@ parse_hex_arg(const char *opt, const char *text, uint8_t *out, size_t n)
 	size_t i;
 
 	if (len != 2 * n)
-		return cli_fail(EXIT_USAGE, "%s: expected %zu hex digits, got %zu characters", opt,
-			2 * n, len);
+		return cli_fail(CLI_EXIT_USAGE, "%s: expected %zu hex digits, got %zu characters",
+			opt, 2 * n, len);
 	/* Checked here, not by the decoder: the message names the character (not secret). */
 	for (i = 0; i < len; i++)
 		if (!isxdigit((unsigned char)text[i]))
-			return cli_fail(EXIT_USAGE,
+			return cli_fail(CLI_EXIT_USAGE,
 				"%s: expected %zu hex digits, character %zu is not a hex digit",
 				opt, 2 * n, i + 1);
 	if (zcs_hex_decode(text, n, out) != 0)
-		return cli_fail(EXIT_USAGE, "%s: expected %zu hex digits", opt, 2 * n);
+		return cli_fail(CLI_EXIT_USAGE, "%s: expected %zu hex digits", opt, 2 * n);
 	return 0;
 }
 
@@ -130,7 +129,7 @@ parse_recid(const char *s, struct cli_args *a)
 		return 0;
 	}
 	if (zcs_parse_u64(s, 255, &v) != 0)
-		return cli_fail(EXIT_USAGE, "--recid: expected 0..3 or null, got '%s'", s);
+		return cli_fail(CLI_EXIT_USAGE, "--recid: expected 0..3 or null, got '%s'", s);
 	a->recid = (unsigned int)v;
 	a->have_recid = true;
 	return 0;
@@ -156,15 +155,15 @@ parse_file_prefix(const char *p)
 	size_t i, len = strlen(p);
 
 	if (len == 0 || len > FILE_PREFIX_MAX)
-		return cli_fail(EXIT_USAGE, "--file-prefix: expected 1..%d characters, got %zu",
+		return cli_fail(CLI_EXIT_USAGE, "--file-prefix: expected 1..%d characters, got %zu",
 			FILE_PREFIX_MAX, len);
 	for (i = 0; i < len; i++)
 		if (!isalnum((unsigned char)p[i]) && p[i] != '_' && p[i] != '-' && p[i] != '.')
-			return cli_fail(EXIT_USAGE,
+			return cli_fail(CLI_EXIT_USAGE,
 				"--file-prefix: '%s': only letters, digits, '_', '-' and '.'", p);
 	if (p[0] == '.' || p[0] == '-')
 		return cli_fail(
-			EXIT_USAGE, "--file-prefix: '%s' must not start with '%c'", p, p[0]);
+			CLI_EXIT_USAGE, "--file-prefix: '%s' must not start with '%c'", p, p[0]);
 	return 0;
 }
 
@@ -177,7 +176,7 @@ parse_shard(const char *s, struct cli_args *a)
 
 	if (slash == NULL || zcs_parse_u64_n(s, (size_t)(slash - s), ZCS_MAX_SHARDS - 1, &i) != 0 ||
 		zcs_parse_u64(slash + 1, ZCS_MAX_SHARDS, &n) != 0 || n == 0 || i >= n)
-		return cli_fail(EXIT_USAGE, "--shard '%s': expected I/N with I < N <= %d", s,
+		return cli_fail(CLI_EXIT_USAGE, "--shard '%s': expected I/N with I < N <= %d", s,
 			ZCS_MAX_SHARDS);
 	a->shard_id = (uint16_t)i;
 	a->shard_count = (uint16_t)n;
@@ -210,11 +209,11 @@ parse_global(int argc, char **argv, struct cli_args *a)
 		case 'S':
 			shard = optarg;
 			if (parse_shard(optarg, a) != 0)
-				return EXIT_USAGE;
+				return CLI_EXIT_USAGE;
 			break;
 		case 'p':
 			if (parse_file_prefix(optarg) != 0)
-				return EXIT_USAGE;
+				return CLI_EXIT_USAGE;
 			a->file_prefix = optarg;
 			break;
 		case 'v':
@@ -224,14 +223,15 @@ parse_global(int argc, char **argv, struct cli_args *a)
 			usage(stdout);
 			return -1;
 		case ':':
-			return cli_fail(EXIT_USAGE, "%s needs an argument", option_text(argv, c));
+			return cli_fail(
+				CLI_EXIT_USAGE, "%s needs an argument", option_text(argv, c));
 		default:
-			return cli_fail(EXIT_USAGE, "unknown option '%s' (see --help)",
+			return cli_fail(CLI_EXIT_USAGE, "unknown option '%s' (see --help)",
 				option_text(argv, c));
 		}
 	}
 	if (optind >= argc)
-		return cli_fail(EXIT_USAGE,
+		return cli_fail(CLI_EXIT_USAGE,
 			"no command given: sign, pubkey, status, top or verify (see --help)");
 	a->cmd = argv[optind];
 	if (strcmp(a->cmd, "sign") == 0)
@@ -247,26 +247,26 @@ parse_global(int argc, char **argv, struct cli_args *a)
 	else if (strcmp(a->cmd, "attest") == 0)
 		a->cmd_id = CMD_ATTEST;
 	else
-		return cli_fail(EXIT_USAGE,
+		return cli_fail(CLI_EXIT_USAGE,
 			"unknown command '%s': sign, pubkey, status, top, verify or attest (see "
 			"--help)",
 			a->cmd);
 	/* Two answers to "which signer": refuse rather than pick one silently. */
 	if (a->signer != NULL && a->file_prefix != NULL)
-		return cli_fail(EXIT_USAGE,
+		return cli_fail(CLI_EXIT_USAGE,
 			"--signer and --file-prefix exclude each other: one signer, or the "
 			"engine");
 	if (shard != NULL && a->signer == NULL)
-		return cli_fail(EXIT_USAGE,
+		return cli_fail(CLI_EXIT_USAGE,
 			"--shard %s: only with --signer (the engine knows its "
 			"shards)",
 			shard);
 	if (a->cmd_id == CMD_TOP && a->signer != NULL)
-		return cli_fail(EXIT_USAGE,
+		return cli_fail(CLI_EXIT_USAGE,
 			"top: watches an engine, not a signer: drop --signer (and give "
 			"zcsignd's --file-prefix)");
 	if (a->cmd_id == CMD_STATUS && a->signer != NULL)
-		return cli_fail(EXIT_USAGE,
+		return cli_fail(CLI_EXIT_USAGE,
 			"status: reports an engine, not a signer: drop --signer (and give "
 			"zcsignd's --file-prefix)");
 	return 0;
@@ -331,13 +331,13 @@ check_command(struct cli_args *a, const char *algo, const char *recid)
 	if (a->cmd_id == CMD_STATUS)
 		return 0;
 	if (!a->have_account)
-		return cli_fail(EXIT_USAGE, "%s: --account is required", a->cmd);
+		return cli_fail(CLI_EXIT_USAGE, "%s: --account is required", a->cmd);
 	if (a->cmd_id == CMD_PUBKEY)
 		return 0;
 	if (a->hash_hex == NULL)
-		return cli_fail(EXIT_USAGE, "%s: --hash is required", a->cmd);
+		return cli_fail(CLI_EXIT_USAGE, "%s: --hash is required", a->cmd);
 	if (a->cmd_id == CMD_VERIFY && (a->manifest == NULL || a->sig_hex == NULL || algo == NULL))
-		return cli_fail(EXIT_USAGE, "verify: %s is required",
+		return cli_fail(CLI_EXIT_USAGE, "verify: %s is required",
 			a->manifest == NULL	     ? "--manifest"
 				: a->sig_hex == NULL ? "--signature"
 						     : "--algo");
@@ -345,7 +345,7 @@ check_command(struct cli_args *a, const char *algo, const char *recid)
 	if (algo != NULL) {
 		a->algo = zcs_algo_parse(algo);
 		if (a->algo == 0)
-			return cli_fail(EXIT_USAGE,
+			return cli_fail(CLI_EXIT_USAGE,
 				"--algo: unknown algorithm '%s' (ecdsa, ecdsa-recoverable, "
 				"schnorr)",
 				algo);
@@ -359,7 +359,7 @@ check_command(struct cli_args *a, const char *algo, const char *recid)
 	/* Only a recoverable signature has one; "null" there is a script's mistake. */
 	if (rc == 0 && a->algo == ZCS_ALGO_ECDSA_RECOVERABLE && !a->have_recid)
 		return cli_fail(
-			EXIT_USAGE, "verify: --recid 0..3 is required for ecdsa-recoverable");
+			CLI_EXIT_USAGE, "verify: --recid 0..3 is required for ecdsa-recoverable");
 	return rc;
 }
 
@@ -377,13 +377,13 @@ parse_command(int argc, char **argv, struct cli_args *a)
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		o = cmd_option(c);
 		if (o != NULL && !(o->cmds & a->cmd_id))
-			return cli_fail(EXIT_USAGE,
+			return cli_fail(CLI_EXIT_USAGE,
 				"%s: --%s does not apply to this command (see --help)", a->cmd,
 				o->name);
 		switch (c) {
 		case 'a':
 			if (zcs_parse_u64(optarg, UINT64_MAX, &a->account) != 0)
-				return cli_fail(EXIT_USAGE,
+				return cli_fail(CLI_EXIT_USAGE,
 					"--account: expected a decimal account id, got '%s'",
 					optarg);
 			a->have_account = true;
@@ -407,15 +407,16 @@ parse_command(int argc, char **argv, struct cli_args *a)
 			usage(stdout);
 			return -1;
 		case ':':
-			return cli_fail(EXIT_USAGE, "%s: %s needs an argument", a->cmd,
+			return cli_fail(CLI_EXIT_USAGE, "%s: %s needs an argument", a->cmd,
 				option_text(argv, c));
 		default:
-			return cli_fail(EXIT_USAGE, "%s: unknown option '%s' (see --help)", a->cmd,
-				option_text(argv, c));
+			return cli_fail(CLI_EXIT_USAGE, "%s: unknown option '%s' (see --help)",
+				a->cmd, option_text(argv, c));
 		}
 	}
 	if (optind < argc)
-		return cli_fail(EXIT_USAGE, "%s: unexpected argument '%s'", a->cmd, argv[optind]);
+		return cli_fail(
+			CLI_EXIT_USAGE, "%s: unexpected argument '%s'", a->cmd, argv[optind]);
 	return check_command(a, algo, recid);
 }
 

@@ -57,7 +57,8 @@ find_lib(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
-int
+/* The dev PCRs of this process (attest_source.h). 0, or -1 with err naming what was unreadable. */
+static int
 zcs_dev_pcrs(uint8_t pcr0[ZCS_DEV_PCR_LEN], uint8_t pcr1[ZCS_DEV_PCR_LEN], char *err, size_t errlen)
 {
 	uint8_t both[2 * ZCS_DEV_PCR_LEN];

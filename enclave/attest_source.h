@@ -43,8 +43,4 @@ const char *zcs_attest_source_kind(const struct zcs_attest_source *s);
 
 void zcs_attest_source_close(struct zcs_attest_source *s);
 
-/* The dev PCRs of this process (above). 0, or -1 with err naming what could not be read. */
-int zcs_dev_pcrs(
-	uint8_t pcr0[ZCS_DEV_PCR_LEN], uint8_t pcr1[ZCS_DEV_PCR_LEN], char *err, size_t errlen);
-
 #endif /* ZCS_ENCLAVE_ATTEST_SOURCE_H */

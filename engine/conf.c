@@ -137,11 +137,12 @@ check_shard(const struct zcs_engine_conf *conf, unsigned int i, char *err, size_
 	if (zcs_addr_parse(s->signer, false, &a, aerr, sizeof(aerr)) != 0)
 		return fail(err, errlen, "[shard.%u] signer = %s: %s", i, s->signer, aerr);
 	if (s->attest > ZCS_ENGINE_ATTEST_NITRO)
-		return fail(err, errlen, "[shard.%u] attest = %u: not off, dev or nitro", i,
-			s->attest);
+		return fail(
+			err, errlen, "[shard.%u] attest = %u: not off, dev or nitro", i, s->attest);
 	if (s->attest == ZCS_ENGINE_ATTEST_DEV && s->attest_root[0] == '\0')
-		return fail(err, errlen, "[shard.%u] attest = dev: needs attest_root = PEMFILE "
-					 "(the dev attestation CA's root.pem)",
+		return fail(err, errlen,
+			"[shard.%u] attest = dev: needs attest_root = PEMFILE "
+			"(the dev attestation CA's root.pem)",
 			i);
 	/* Expectations nothing would check are a misconfiguration, not a no-op. */
 	if (s->attest == ZCS_ENGINE_ATTEST_OFF && (s->pcr_mask != 0 || s->attest_root[0] != '\0'))
@@ -291,8 +292,9 @@ parse_attest_entry(struct zcs_engine_shard_conf *s, const char *sec,
 		i < ZCS_ENGINE_PCRS) {
 		if (strlen(e->value) != 2 * ZCS_MEASUREMENT_LEN ||
 			zcs_hex_decode(e->value, ZCS_MEASUREMENT_LEN, s->pcr[i]) != 0)
-			return fail(err, errlen, "%s: [%s] %s = %s: expected %d hex digits (SHA-384)",
-				path, sec, e->name, e->value, 2 * ZCS_MEASUREMENT_LEN);
+			return fail(err, errlen,
+				"%s: [%s] %s = %s: expected %d hex digits (SHA-384)", path, sec,
+				e->name, e->value, 2 * ZCS_MEASUREMENT_LEN);
 		s->pcr_mask |= UINT32_C(1) << i;
 		return 0;
 	}
@@ -398,6 +400,7 @@ walk_section(struct walk *w, const struct zcs_ini *ini, int idx, char *err, size
 {
 	struct rte_cfgfile_entry *entries;
 	char name[CFG_NAME_LEN];
+	bool attest_given = false;
 	int n, i, j, shard, rc;
 
 	n = zcs_ini_section(ini, idx, name, &entries);
@@ -407,6 +410,7 @@ walk_section(struct walk *w, const struct zcs_ini *ini, int idx, char *err, size
 		return fail(err, errlen, "%s: section %d unreadable", w->path, idx);
 	rc = enter_section(w, name, &shard, err, errlen);
 	for (i = 0; rc == 0 && i < n; i++) {
+		attest_given |= strcmp(entries[i].name, "attest") == 0;
 		for (j = 0; j < i; j++)
 			if (strcmp(entries[i].name, entries[j].name) == 0)
 				break;
@@ -424,12 +428,9 @@ walk_section(struct walk *w, const struct zcs_ini *ini, int idx, char *err, size
 	 * A vsock signer is an enclave's: without an attest key its documents are
 	 * checked against AWS's Nitro root (attest = off says otherwise, explicitly).
 	 */
-	if (rc == 0 && shard >= 0 && strncmp(w->conf->shard[shard].signer, "vsock:", 6) == 0) {
-		for (i = 0; i < n && strcmp(entries[i].name, "attest") != 0; i++)
-			;
-		if (i == n)
-			w->conf->shard[shard].attest = ZCS_ENGINE_ATTEST_NITRO;
-	}
+	if (rc == 0 && shard >= 0 && !attest_given &&
+		strncmp(w->conf->shard[shard].signer, "vsock:", 6) == 0)
+		w->conf->shard[shard].attest = ZCS_ENGINE_ATTEST_NITRO;
 	free(entries);
 	return rc;
 }

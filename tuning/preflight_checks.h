@@ -21,7 +21,6 @@
 
 #include "cpuset.h"
 
-#define ZCS_PF_MAX_CPUS ZCS_CPUSET_MAX
 #define ZCS_PF_TEXT 512
 
 /* Exit latency (us) above which an enabled idle state counts as deep. */
@@ -94,7 +93,7 @@ struct zcs_pf_check_def {
 	zcs_pf_check_fn fn;
 };
 
-/** Every check in report order; ZCS_PF_NCHECKS entries. */
+/** Every check in report order; zcs_pf_nchecks entries. */
 extern const struct zcs_pf_check_def zcs_pf_checks[];
 extern const unsigned int zcs_pf_nchecks;
 

@@ -32,7 +32,7 @@ shard_lcores(const struct zcs_ini *ini, int idx, const char *sec, const struct r
 		if (strcmp(e[i].name, "lcore") != 0)
 			continue;
 		/* As strict as the engine (engine/conf.c): no leading zero either. */
-		if (zcs_parse_u64(e[i].value, ZCS_PF_MAX_CPUS - 1, &cpu) != 0 ||
+		if (zcs_parse_u64(e[i].value, ZCS_CPUSET_MAX - 1, &cpu) != 0 ||
 			(e[i].value[0] == '0' && e[i].value[1] != '\0')) {
 			snprintf(err, errlen,
 				"config %s line %u: [%s] lcore = '%s' is not a CPU number",

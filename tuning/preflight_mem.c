@@ -162,7 +162,7 @@ zcs_pf_check_numa(const struct zcs_pf_ctx *ctx, struct zcs_pf_check *r)
 	if (ctx->use_libnuma && numa_available() < 0)
 		return zcs_pf_verdict(
 			r, ZCS_PF_PASS, NULL, "no NUMA (libnuma: not available): one node");
-	for (unsigned int c = 0; c < ZCS_PF_MAX_CPUS; c++) {
+	for (unsigned int c = 0; c < ZCS_CPUSET_MAX; c++) {
 		if (!zcs_cpuset_isset(&ctx->cores, c))
 			continue;
 		if (ctx->use_libnuma) {

@@ -35,7 +35,7 @@ zcs_pf_check_cstates(const struct zcs_pf_ctx *ctx, struct zcs_pf_check *r)
 	if (ret < 0)
 		return zcs_pf_unreadable(
 			ctx, r, "/sys/devices/system/cpu/cpuidle/current_driver", ret);
-	for (unsigned int c = 0; c < ZCS_PF_MAX_CPUS; c++) {
+	for (unsigned int c = 0; c < ZCS_CPUSET_MAX; c++) {
 		if (!zcs_cpuset_isset(&ctx->cores, c))
 			continue;
 		for (unsigned int s = 0;; s++) {
@@ -85,7 +85,7 @@ zcs_pf_check_governor(const struct zcs_pf_ctx *ctx, struct zcs_pf_check *r)
 	size_t off = 0, noff = 0;
 	unsigned int good = 0;
 
-	for (unsigned int c = 0; c < ZCS_PF_MAX_CPUS; c++) {
+	for (unsigned int c = 0; c < ZCS_CPUSET_MAX; c++) {
 		if (!zcs_cpuset_isset(&ctx->cores, c))
 			continue;
 		snprintf(path, sizeof(path),
