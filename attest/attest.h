@@ -134,7 +134,9 @@ int zcs_attest_pem_der(const char *path, uint8_t **der, char *err, size_t errlen
 
 /*
  * A document reassembled from its ATTEST_REPLY chunks (the wire protocol's
- * ZCS_WIRE_ATTEST_CHUNK pieces, in order): buf and cap are the caller's.
+ * ZCS_WIRE_ATTEST_CHUNK pieces, in order; the signer's control endpoint
+ * reassembles a key bundle's BUNDLE chunks the same way): buf and cap are
+ * the caller's.
  */
 struct zcs_attest_chunks {
 	uint8_t *buf;

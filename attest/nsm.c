@@ -135,14 +135,15 @@ zcs_nsm_open(char *err, size_t errlen)
 
 int
 zcs_nsm_attest(int fd, uint8_t *doc, size_t cap, size_t *doc_len, char *err, size_t errlen,
-	const uint8_t *nonce, size_t nonce_len, const uint8_t *public_key, size_t public_key_len)
+	const uint8_t *user_data, size_t user_data_len, const uint8_t *nonce, size_t nonce_len,
+	const uint8_t *public_key, size_t public_key_len)
 {
 	static uint8_t req[ZCS_NSM_REQUEST_MAX], resp[ZCS_NSM_RESPONSE_MAX];
 	struct zcs_nsm_message msg;
 	size_t req_len;
 
 	req_len = zcs_nsm_attestation_request(
-		req, sizeof(req), NULL, 0, nonce, nonce_len, public_key, public_key_len);
+		req, sizeof(req), user_data, user_data_len, nonce, nonce_len, public_key, public_key_len);
 	if (req_len == 0) {
 		snprintf(err, errlen, "NSM request does not fit in %d bytes", ZCS_NSM_REQUEST_MAX);
 		return -1;

@@ -57,8 +57,12 @@ int zcs_nsm_attestation_response(uint8_t *doc, size_t cap, size_t *doc_len, char
 /* Open the device. Returns the fd, or -errno with err saying what that means here. */
 int zcs_nsm_open(char *err, size_t errlen);
 
-/* One request through the device fd: an attestation document with these fields. 0 or -1. */
+/*
+ * One request through the device fd: an attestation document with these
+ * fields (each NULL for none). 0 or -1. Not reentrant (static buffers).
+ */
 int zcs_nsm_attest(int fd, uint8_t *doc, size_t cap, size_t *doc_len, char *err, size_t errlen,
-	const uint8_t *nonce, size_t nonce_len, const uint8_t *public_key, size_t public_key_len);
+	const uint8_t *user_data, size_t user_data_len, const uint8_t *nonce, size_t nonce_len,
+	const uint8_t *public_key, size_t public_key_len);
 
 #endif /* ZCS_ATTEST_NSM_H */

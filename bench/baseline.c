@@ -3,6 +3,7 @@
  * The floors of zcsign-bench --baselines and zcsign-bench-micro (baseline.h).
  */
 #define _GNU_SOURCE
+#include <endian.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -18,6 +19,7 @@
 #include <zcsign/wire.h>
 
 #include "baseline.h"
+#include "bundle.h"
 #include "clock.h"
 #include "hex.h"
 #include "sign.h"
@@ -50,10 +52,12 @@ zcs_baseline_random_hash(uint8_t h[32])
 int
 zcs_baseline_init(struct zcs_baseline *b, int cpu_client, int cpu_server)
 {
-	char path[64], hex[65], err[256];
-	uint8_t sk[32];
-	FILE *f;
-	int fd;
+	struct zcs_keystore none;
+	struct zcs_keystore_delta d;
+	uint64_t account = htole64(ZCS_BASELINE_ACCOUNT);
+	uint8_t rec[ZCS_BUNDLE_REC_LEN];
+	char err[256];
+	int rc;
 
 	memset(b, 0, sizeof(*b));
 	b->cpu_client = cpu_client;
@@ -63,29 +67,18 @@ zcs_baseline_init(struct zcs_baseline *b, int cpu_client, int cpu_server)
 		fprintf(stderr, "zcsign-bench: baselines: no secp256k1 context\n");
 		return -1;
 	}
+	/* One key, made in memory and merged into an empty store the way a bundle's are. */
+	memcpy(rec, &account, sizeof(account));
 	do
-		zcs_baseline_random_hash(sk);
-	while (!secp256k1_ec_seckey_verify(b->ctx, sk));
-	zcs_hex_encode(sk, 32, hex);
-	memset(sk, 0, sizeof(sk));
-	/* a key file of mode 0600 (mkstemp's), so the loader takes it */
-	snprintf(path, sizeof(path), "/tmp/zcsign-bench-XXXXXX");
-	fd = mkstemp(path);
-	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-		fprintf(stderr, "zcsign-bench: baselines: temp key file: %s\n", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		goto fail;
-	}
-	fprintf(f, "zcsign-keys v1 shard=0 shards=1\n%d %s\n", ZCS_BASELINE_ACCOUNT, hex);
-	fclose(f);
-	memset(hex, 0, sizeof(hex));
-	if (zcs_keystore_load(&b->ks, b->ctx, path, err, sizeof(err)) != 0) {
+		zcs_baseline_random_hash(rec + 8);
+	while (!secp256k1_ec_seckey_verify(b->ctx, rec + 8));
+	zcs_keystore_sealed(&none, 0, 1);
+	rc = zcs_keystore_merge(&b->ks, &d, &none, b->ctx, rec, 1, 1, err, sizeof(err));
+	explicit_bzero(rec, sizeof(rec));
+	if (rc != 0) {
 		fprintf(stderr, "zcsign-bench: baselines: %s\n", err);
-		unlink(path);
 		goto fail;
 	}
-	unlink(path);
 	return 0;
 fail:
 	zcs_sign_ctx_destroy(b->ctx);

@@ -172,27 +172,37 @@ run_tool(struct zcs_spawn *s, char *const argv[], const char *logname, const cha
 	return 0;
 }
 
+/*
+ * The operator's provisioning key (dir/operator.key, .pub) and the keys,
+ * sealed to it: dir/keys/shard-I.bundle. No plaintext key file is written.
+ */
 static int
 keygen(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
 {
-	char bin[PATH_MAX], accounts[16], shards[16], out[PATH_MAX];
+	char bin[PATH_MAX], accounts[16], shards[16], out[PATH_MAX], op[PATH_MAX];
+	char pub[PATH_MAX];
+	char *opkey[] = {bin, (char *)"--new-operator-key", op, NULL};
 	char *argv[] = {bin, (char *)"--accounts", accounts, (char *)"--shards", shards,
-		(char *)"--out", out, NULL};
+		(char *)"--out", out, (char *)"--operator-pub", pub, NULL};
 
 	find_bin(bin, sizeof(bin), "enclave", "zcsign-keygen");
 	snprintf(accounts, sizeof(accounts), "%u", c->accounts);
 	snprintf(shards, sizeof(shards), "%u", c->shards);
 	snprintf(out, sizeof(out), "%s/keys", s->dir);
-	if (run_tool(s, argv, "keygen.log", "zcsign-keygen") != 0)
+	snprintf(op, sizeof(op), "%s/operator", s->dir);
+	snprintf(pub, sizeof(pub), "%s/operator.pub", s->dir);
+	if (run_tool(s, opkey, "keygen.log", "zcsign-keygen --new-operator-key") != 0 ||
+		run_tool(s, argv, "keygen.log", "zcsign-keygen") != 0)
 		return -1;
 	snprintf(s->manifest, sizeof(s->manifest), "%s/keys/manifest.json", s->dir);
 	return 0;
 }
 
 /*
- * --attest: a dev attestation CA in dir/attest (zcsign-attest-ca init) and a
- * leaf per signer (signer-I), and the PCR0 zcsignd expects: the SHA-384 of
- * the zcsign-enclave binary the signers run, which is what they report.
+ * A dev attestation CA in dir/attest (zcsign-attest-ca init) and a leaf per
+ * signer (signer-I), and the PCR0 the provisioner (and with --attest,
+ * zcsignd) expects: the SHA-384 of the zcsign-enclave binary the signers run,
+ * which is what they report.
  */
 static int
 dev_ca(struct zcs_spawn *s)
@@ -229,8 +239,8 @@ dev_ca(struct zcs_spawn *s)
 static int
 start_signers(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
 {
-	char bin[PATH_MAX], listen[160], keys[PATH_MAX], log[PATH_MAX], sock[108], cpu[16];
-	char last[512], presig[16], spin[16], attest[PATH_MAX];
+	char bin[PATH_MAX], listen[160], log[PATH_MAX], sock[108], cpu[16];
+	char last[512], presig[16], spin[16], attest[PATH_MAX], shard[16];
 	char *argv[24];
 	unsigned int i, k;
 	uint64_t end;
@@ -239,7 +249,7 @@ start_signers(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
 	for (i = 0; i < s->shards; i++) {
 		snprintf(sock, sizeof(sock), "%s/signer-%u.sock", s->dir, i);
 		snprintf(listen, sizeof(listen), "unix:%s", sock);
-		snprintf(keys, sizeof(keys), "%s/keys/shard-%u.keys", s->dir, i);
+		snprintf(shard, sizeof(shard), "%u/%u", i, s->shards);
 		snprintf(log, sizeof(log), "%s/signer-%u.log", s->dir, i);
 		snprintf(cpu, sizeof(cpu), "%d", c->refill_cpu);
 		snprintf(presig, sizeof(presig), "%u", c->presig);
@@ -247,8 +257,8 @@ start_signers(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
 		argv[k++] = bin;
 		argv[k++] = (char *)"--listen";
 		argv[k++] = listen;
-		argv[k++] = (char *)"--keys";
-		argv[k++] = keys;
+		argv[k++] = (char *)"--shard"; /* sealed: provisioned below */
+		argv[k++] = shard;
 		argv[k++] = (char *)"--idle";
 		argv[k++] = (char *)zcs_poll_mode_name(c->signer_idle);
 		if (c->signer_spin_us >= 0) {
@@ -268,11 +278,9 @@ start_signers(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
 			argv[k++] = (char *)"--presig-schnorr";
 			argv[k++] = presig;
 		}
-		if (c->attest) {
-			snprintf(attest, sizeof(attest), "dev:%s/attest/signer-%u", s->dir, i);
-			argv[k++] = (char *)"--attest";
-			argv[k++] = attest;
-		}
+		snprintf(attest, sizeof(attest), "dev:%s/attest/signer-%u", s->dir, i);
+		argv[k++] = (char *)"--attest";
+		argv[k++] = attest;
 		argv[k] = NULL;
 		s->signer[i] = start_child(argv, log, c->signer_cpu, c->signer_fifo);
 		if (s->signer[i] < 0) {
@@ -291,6 +299,28 @@ start_signers(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
 			}
 			sleep_ms(10);
 		}
+	}
+	return 0;
+}
+
+/* Each signer gets its shard's bundle the way production does: zcsign-cli provision. */
+static int
+provision(struct zcs_spawn *s)
+{
+	char bin[PATH_MAX], signer[160], op[PATH_MAX], root[PATH_MAX], pcr[112], bundle[PATH_MAX];
+	char *argv[] = {bin, (char *)"--signer", signer, (char *)"provision", (char *)"--operator-key",
+		op, (char *)"--root", root, (char *)"--pcr", pcr, bundle, NULL};
+	unsigned int i;
+
+	find_bin(bin, sizeof(bin), "cli", "zcsign-cli");
+	snprintf(op, sizeof(op), "%s/operator.key", s->dir);
+	snprintf(root, sizeof(root), "%s/attest/root.pem", s->dir);
+	snprintf(pcr, sizeof(pcr), "0=%s", s->pcr0);
+	for (i = 0; i < s->shards; i++) {
+		snprintf(signer, sizeof(signer), "unix:%s/signer-%u.sock", s->dir, i);
+		snprintf(bundle, sizeof(bundle), "%s/keys/shard-%u.bundle", s->dir, i);
+		if (run_tool(s, argv, "provision.log", "zcsign-cli provision") != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -388,7 +418,7 @@ zcs_spawn_start(struct zcs_spawn *s, const struct zcs_spawn_conf *c)
 		return -1;
 	}
 	snprintf(s->prefix, sizeof(s->prefix), "zcs_bench_%d", (int)getpid());
-	if (keygen(s, c) != 0 || (c->attest && dev_ca(s) != 0) || start_signers(s, c) != 0 ||
+	if (keygen(s, c) != 0 || dev_ca(s) != 0 || start_signers(s, c) != 0 || provision(s) != 0 ||
 		start_engine(s, c) != 0) {
 		zcs_spawn_stop(s);
 		return -1;

@@ -71,9 +71,8 @@ usage(FILE *f)
 		"Exit status: 0 valid, 1 invalid (one line naming the failed check), 2 usage.\n");
 }
 
-/* "N=HEX" into the policy's expected PCRs. */
-static int
-parse_pcr(struct attest_args *x, const char *arg)
+int
+cli_attest_parse_pcr(struct zcs_attest_policy *pol, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 	uint64_t idx;
@@ -84,12 +83,12 @@ parse_pcr(struct attest_args *x, const char *arg)
 			ZCS_ATTEST_PCRS - 1);
 	hexlen = strlen(eq + 1);
 	if ((hexlen != 64 && hexlen != 96 && hexlen != 128) ||
-		zcs_hex_decode(eq + 1, hexlen / 2, x->pol.pcr[idx]) != 0)
+		zcs_hex_decode(eq + 1, hexlen / 2, pol->pcr[idx]) != 0)
 		return cli_fail(CLI_EXIT_USAGE,
 			"--pcr %u: expected 64, 96 or 128 hex digits (a 32, 48 or 64-byte PCR)",
 			(unsigned int)idx);
-	x->pol.pcr_mask |= UINT32_C(1) << idx;
-	x->pol.pcr_len[idx] = (uint8_t)(hexlen / 2);
+	pol->pcr_mask |= UINT32_C(1) << idx;
+	pol->pcr_len[idx] = (uint8_t)(hexlen / 2);
 	return 0;
 }
 
@@ -137,7 +136,7 @@ parse_args(struct attest_args *x, int argc, char **argv)
 					optarg);
 			break;
 		case 'p':
-			if (parse_pcr(x, optarg) != 0)
+			if (cli_attest_parse_pcr(&x->pol, optarg) != 0)
 				return CLI_EXIT_USAGE;
 			break;
 		case 'n':
@@ -218,22 +217,21 @@ read_doc(const char *path, uint8_t *out, size_t cap)
 	return k / 2;
 }
 
-/* The pinned root: AWS's fingerprint, or the DER of the PEM file's certificate. */
-static int
-load_root(struct attest_args *x, uint8_t **der)
+int
+cli_attest_load_root(const char *root, struct zcs_attest_policy *pol, uint8_t **der)
 {
 	char why[300];
 	int len;
 
-	if (x->root == NULL || strcmp(x->root, "aws") == 0) {
-		x->pol.root_sha256 = zcs_attest_aws_root_g1_sha256;
+	if (root == NULL || strcmp(root, "aws") == 0) {
+		pol->root_sha256 = zcs_attest_aws_root_g1_sha256;
 		return 0;
 	}
-	len = zcs_attest_pem_der(x->root, der, why, sizeof(why));
+	len = zcs_attest_pem_der(root, der, why, sizeof(why));
 	if (len < 0)
-		return cli_fail(CLI_EXIT_RUNTIME, "attest verify: root %s", why);
-	x->pol.root_der = *der;
-	x->pol.root_der_len = (size_t)len;
+		return cli_fail(CLI_EXIT_RUNTIME, "attest: --root %s", why);
+	pol->root_der = *der;
+	pol->root_der_len = (size_t)len;
 	return 0;
 }
 
@@ -316,7 +314,7 @@ cli_attest_main(const struct cli_args *a, int argc, char **argv)
 		if (len == 0)
 			return CLI_EXIT_RUNTIME;
 	}
-	rc = load_root(&x, &root_der);
+	rc = cli_attest_load_root(x.root, &x.pol, &root_der);
 	doc = rc == 0 ? malloc(sizeof(*doc)) : NULL;
 	if (rc == 0 && doc == NULL)
 		rc = cli_fail(CLI_EXIT_RUNTIME, "attest verify: out of memory");

@@ -13,6 +13,8 @@
  *       --algo ALGO [--recid N|null]
  *   zcsign-cli attest verify --doc FILE [--root aws|PEMFILE] [--at UNIX_MS]
  *       [--pcr N=HEX]... [--nonce HEX] [--json]
+ *   zcsign-cli --signer ADDR [--shard I/N] provision --operator-key FILE
+ *       [--root aws|PEMFILE] [--pcr N=HEX]... [--control ADDR] [--json] BUNDLE...
  *
  * Without --signer, sign, pubkey and status go through a running zcsignd: the
  * CLI is a DPDK secondary process of it (engine_path.c), so it needs zcsignd's
@@ -89,6 +91,10 @@ usage(FILE *f)
 		"  attest verify --doc FILE [--root aws|PEMFILE] [--at UNIX_MS] [--pcr N=HEX]...\n"
 		"         [--nonce HEX] [--json]\n"
 		"      verify a Nitro-format attestation document (see attest --help)\n"
+		"  --signer ADDR provision --operator-key FILE [--root aws|PEMFILE] [--pcr N=HEX]...\n"
+		"         BUNDLE...\n"
+		"      give an attested signer the keys of zcsign-keygen's sealed bundles\n"
+		"      (see provision --help)\n"
 		"\n"
 		"Output: one JSON object on stdout. Exit status: 0 success (verify: the\n"
 		"signature is valid), 1 run-time error (no zcsignd, connection, signer,\n"
@@ -171,15 +177,10 @@ parse_file_prefix(const char *p)
 static int
 parse_shard(const char *s, struct cli_args *a)
 {
-	const char *slash = strchr(s, '/');
-	uint64_t i, n;
-
-	if (slash == NULL || zcs_parse_u64_n(s, (size_t)(slash - s), ZCS_MAX_SHARDS - 1, &i) != 0 ||
-		zcs_parse_u64(slash + 1, ZCS_MAX_SHARDS, &n) != 0 || n == 0 || i >= n)
+	if (zcs_parse_shard(s, &a->shard_id, &a->shard_count) != 0)
 		return cli_fail(CLI_EXIT_USAGE, "--shard '%s': expected I/N with I < N <= %d", s,
 			ZCS_MAX_SHARDS);
-	a->shard_id = (uint16_t)i;
-	a->shard_count = (uint16_t)n;
+	a->shard_given = true;
 	return 0;
 }
 
@@ -246,10 +247,12 @@ parse_global(int argc, char **argv, struct cli_args *a)
 		a->cmd_id = CMD_TOP;
 	else if (strcmp(a->cmd, "attest") == 0)
 		a->cmd_id = CMD_ATTEST;
+	else if (strcmp(a->cmd, "provision") == 0)
+		a->cmd_id = CMD_PROVISION;
 	else
 		return cli_fail(CLI_EXIT_USAGE,
-			"unknown command '%s': sign, pubkey, status, top, verify or attest (see "
-			"--help)",
+			"unknown command '%s': sign, pubkey, status, top, verify, attest or "
+			"provision (see --help)",
 			a->cmd);
 	/* Two answers to "which signer": refuse rather than pick one silently. */
 	if (a->signer != NULL && a->file_prefix != NULL)
@@ -434,6 +437,9 @@ main(int argc, char **argv)
 	/* attest verify reads a file: no engine, no signer (attest_cmd.c). */
 	if (rc == 0 && a.cmd_id == CMD_ATTEST)
 		return cli_attest_main(&a, argc - optind, argv + optind);
+	/* provision talks to one signer's control endpoint (provision_cmd.c). */
+	if (rc == 0 && a.cmd_id == CMD_PROVISION)
+		return cli_provision_main(&a, argc - optind, argv + optind);
 	if (rc == 0)
 		rc = parse_command(argc - optind, argv + optind, &a);
 	if (rc < 0)

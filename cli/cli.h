@@ -24,6 +24,7 @@ enum cli_cmd {
 	CMD_STATUS = 8,
 	CMD_TOP = 16,
 	CMD_ATTEST = 32,
+	CMD_PROVISION = 64,
 };
 
 /* What the command line asked for. */
@@ -32,6 +33,7 @@ struct cli_args {
 	const char *file_prefix; /* zcsignd's EAL --file-prefix; NULL: DPDK's default */
 	bool verbose; /* engine path: zcsign debug log lines on stderr */
 	uint16_t shard_id, shard_count; /* --shard I/N for --signer; default 0/1 */
+	bool shard_given; /* --shard was on the command line */
 	const char *cmd;
 	enum cli_cmd cmd_id;
 	uint64_t account;
@@ -74,5 +76,23 @@ int cli_attest_main(const struct cli_args *a, int argc, char **argv);
  */
 int cli_signer_attest(
 	const struct cli_args *a, const uint8_t nonce[32], uint8_t *doc, size_t cap, size_t *len);
+
+/*
+ * provision (provision_cmd.c): parse its options from argv (argv[0] is
+ * "provision"), open the bundles, check the signer's attestation, send the
+ * keys sealed to it. a->shard_* is set to the bundles' shard.
+ */
+int cli_provision_main(struct cli_args *a, int argc, char **argv);
+
+struct zcs_attest_policy;
+
+/* "N=HEX" into pol's expected PCRs (attest_cmd.c). 0, or the exit status after a message. */
+int cli_attest_parse_pcr(struct zcs_attest_policy *pol, const char *arg);
+
+/*
+ * The pinned root: "aws" or NULL (AWS's fingerprint), else the certificate
+ * of that PEM file (*der, OPENSSL_free it). 0, or the exit status.
+ */
+int cli_attest_load_root(const char *root, struct zcs_attest_policy *pol, uint8_t **der);
 
 #endif /* ZCS_CLI_H */

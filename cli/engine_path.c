@@ -366,8 +366,10 @@ print_shard(const struct zcs_shard_info *si)
 			printf("%s\"%s\":%" PRIu64, listed++ ? "," : "", zcs_status_name((int)s),
 				si->by_status[s]);
 	printf("},\"connects\":%" PRIu64 ",\"disconnects\":%" PRIu64 ",\"signer_keys\":%" PRIu32
-	       ",",
-		si->connects, si->disconnects, si->signer_keys);
+	       ",\"signer_key_source\":\"%s\",",
+		si->connects, si->disconnects, si->signer_keys,
+		si->signer_key_source != 0 ? zcs_key_source_name(si->signer_key_source)
+					   : "unknown");
 	/* null while the mode has no name: 0 until a signer's first HELLO reply. */
 	if (nonce != NULL)
 		printf("\"nonce_mode\":\"%s\",", nonce);

@@ -256,3 +256,22 @@ zcs_addr_connect(const struct zcs_addr *a, bool nonblock, char *err, size_t errl
 	}
 	return fd;
 }
+
+int
+zcs_addr_control(const struct zcs_addr *sign, struct zcs_addr *ctl)
+{
+	*ctl = *sign;
+	if (sign->kind == ZCS_ADDR_UNIX) {
+		size_t n = strlen(sign->path);
+
+		if (n + sizeof(ZCS_ADDR_CONTROL_SUFFIX) > sizeof(ctl->path))
+			return -ENAMETOOLONG;
+		memcpy(ctl->path + n, ZCS_ADDR_CONTROL_SUFFIX, sizeof(ZCS_ADDR_CONTROL_SUFFIX));
+		return 0;
+	}
+	/* The port after the signing port; VMADDR_PORT_ANY (-1U) is no port. */
+	if (sign->kind != ZCS_ADDR_VSOCK || sign->port >= UINT32_MAX - 1)
+		return -EINVAL;
+	ctl->port = sign->port + 1;
+	return 0;
+}

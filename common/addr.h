@@ -53,4 +53,12 @@ int zcs_addr_listen(const struct zcs_addr *a, char *err, size_t errlen);
  */
 int zcs_addr_connect(const struct zcs_addr *a, bool nonblock, char *err, size_t errlen);
 
+/*
+ * The control endpoint (provisioning) of a signer listening at sign, unless
+ * configured otherwise: unix:PATH.ctl, or vsock port + 1. 0, -ENAMETOOLONG
+ * (the path does not fit), or -EINVAL (no port after sign's).
+ */
+#define ZCS_ADDR_CONTROL_SUFFIX ".ctl"
+int zcs_addr_control(const struct zcs_addr *sign, struct zcs_addr *ctl);
+
 #endif /* ZCS_ADDR_H */

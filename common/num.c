@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zcsign/shard.h>
+
 #include "num.h"
 
 int
@@ -57,5 +59,19 @@ zcs_parse_double(const char *s, double min, double max, double *out)
 	if (errno == ERANGE || !isfinite(v) || v < min || v > max)
 		return -ERANGE;
 	*out = v;
+	return 0;
+}
+
+int
+zcs_parse_shard(const char *s, uint16_t *id, uint16_t *count)
+{
+	const char *slash = strchr(s, '/');
+	uint64_t i, n;
+
+	if (slash == NULL || zcs_parse_u64_n(s, (size_t)(slash - s), ZCS_MAX_SHARDS - 1, &i) != 0 ||
+		zcs_parse_u64(slash + 1, ZCS_MAX_SHARDS, &n) != 0 || n == 0 || i >= n)
+		return -1;
+	*id = (uint16_t)i;
+	*count = (uint16_t)n;
 	return 0;
 }

@@ -27,6 +27,12 @@ int zcs_parse_u64_n(const char *s, size_t n, uint64_t max, uint64_t *out);
  * A finite decimal floating-point number ("0.5", "2", "1e-3"; no hex, inf or
  * nan, no surrounding space) in [min, max]. Returns 0, -EINVAL or -ERANGE.
  */
+/*
+ * "I/N": a shard id and count, I < N <= ZCS_MAX_SHARDS (zcsign/shard.h).
+ * 0, or -1 (nothing written).
+ */
+int zcs_parse_shard(const char *s, uint16_t *id, uint16_t *count);
+
 int zcs_parse_double(const char *s, double min, double max, double *out);
 
 #endif /* ZCS_COMMON_NUM_H */

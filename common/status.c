@@ -26,6 +26,9 @@ static const struct {
 	[ZCS_ERR_INTERNAL] = {"internal", "internal error"},
 	[ZCS_ERR_NO_ATTESTATION] = {"no_attestation", "signer has no attestation configured"},
 	[ZCS_ERR_ATTESTATION] = {"attestation", "signer's attestation document failed verification"},
+	[ZCS_ERR_SEALED] = {"sealed", "signer holds no keys yet: it has not been provisioned"},
+	[ZCS_ERR_BUNDLE] = {"bundle", "key bundle refused: malformed, altered or not for this key"},
+	[ZCS_ERR_STALE] = {"stale", "key bundle generation not newer than the signer's"},
 };
 
 const char *

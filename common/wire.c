@@ -22,6 +22,9 @@ static const size_t frame_sizes[] = {
 	[ZCS_FT_STATS_REPLY] = sizeof(struct zcs_wire_stats_reply),
 	[ZCS_FT_ATTEST] = sizeof(struct zcs_wire_attest),
 	[ZCS_FT_ATTEST_REPLY] = sizeof(struct zcs_wire_attest_reply),
+	[ZCS_FT_PROVISION] = sizeof(struct zcs_wire_provision),
+	[ZCS_FT_BUNDLE] = sizeof(struct zcs_wire_bundle),
+	[ZCS_FT_BUNDLE_REPLY] = sizeof(struct zcs_wire_bundle_reply),
 };
 
 size_t
@@ -66,7 +69,8 @@ check_hello_reply(struct zcs_wire_hello_reply *f)
 	f->key_count = le32toh(f->key_count);
 	if (!all_zero(f->reserved, sizeof(f->reserved)))
 		return ZCS_ERR_BAD_RESERVED;
-	if (zcs_nonce_mode_name(f->nonce_mode) == NULL)
+	if (zcs_nonce_mode_name(f->nonce_mode) == NULL ||
+		zcs_key_source_name(f->key_source) == NULL)
 		return ZCS_ERR_BAD_REQUEST;
 	if (f->shard_count == 0 || f->shard_count > ZCS_MAX_SHARDS || f->shard_id >= f->shard_count)
 		return ZCS_ERR_BAD_REQUEST;
@@ -153,9 +157,13 @@ check_stats_reply(struct zcs_wire_stats_reply *f)
 	f->misses = le64toh(f->misses);
 	f->discards = le64toh(f->discards);
 	f->signed_ok = le64toh(f->signed_ok);
+	f->key_count = le32toh(f->key_count);
 	if (!all_zero(f->reserved, sizeof(f->reserved)))
 		return ZCS_ERR_BAD_RESERVED;
-	if (zcs_nonce_mode_name(f->nonce_mode) == NULL)
+	if (zcs_nonce_mode_name(f->nonce_mode) == NULL ||
+		zcs_key_source_name(f->key_source) == NULL)
+		return ZCS_ERR_BAD_REQUEST;
+	if (f->key_source == ZCS_KEYS_SEALED && f->key_count != 0)
 		return ZCS_ERR_BAD_REQUEST;
 	if (f->ecdsa_depth > f->ecdsa_capacity || f->schnorr_depth > f->schnorr_capacity)
 		return ZCS_ERR_BAD_REQUEST;
@@ -196,6 +204,52 @@ check_attest_reply(struct zcs_wire_attest_reply *f)
 		return ZCS_ERR_BAD_REQUEST;
 	if (!all_zero(f->data + f->chunk_len, sizeof(f->data) - f->chunk_len))
 		return ZCS_ERR_BAD_RESERVED;
+	return 0;
+}
+
+static int
+check_provision(struct zcs_wire_provision *f)
+{
+	f->seq = le64toh(f->seq);
+	return 0;
+}
+
+static int
+check_bundle(struct zcs_wire_bundle *f)
+{
+	f->seq = le64toh(f->seq);
+	f->reserved0 = le16toh(f->reserved0);
+	f->chunk_len = le16toh(f->chunk_len);
+	f->total = le32toh(f->total);
+	f->offset = le32toh(f->offset);
+	f->reserved1 = le32toh(f->reserved1);
+	if ((f->reserved0 | f->reserved1) != 0)
+		return ZCS_ERR_BAD_RESERVED;
+	if (f->total == 0 || f->total > ZCS_WIRE_BUNDLE_MAX || f->chunk_len == 0 ||
+		f->chunk_len > ZCS_WIRE_BUNDLE_CHUNK || f->offset >= f->total ||
+		f->chunk_len > f->total - f->offset)
+		return ZCS_ERR_BAD_REQUEST;
+	if (!all_zero(f->data + f->chunk_len, sizeof(f->data) - f->chunk_len))
+		return ZCS_ERR_BAD_RESERVED;
+	return 0;
+}
+
+static int
+check_bundle_reply(struct zcs_wire_bundle_reply *f)
+{
+	f->seq = le64toh(f->seq);
+	f->status = le16toh(f->status);
+	f->key_count = le32toh(f->key_count);
+	f->added = le32toh(f->added);
+	f->rotated = le32toh(f->rotated);
+	f->generation = le64toh(f->generation);
+	if (!all_zero(f->reserved, sizeof(f->reserved)))
+		return ZCS_ERR_BAD_RESERVED;
+	if (f->status >= ZCS_STATUS_MAX)
+		return ZCS_ERR_BAD_REQUEST;
+	/* A refused bundle changed nothing. */
+	if (f->status != ZCS_OK && (f->added | f->rotated) != 0)
+		return ZCS_ERR_BAD_REQUEST;
 	return 0;
 }
 
@@ -248,6 +302,12 @@ zcs_wire_decode(const void *buf, size_t len, union zcs_wire_frame *out, size_t *
 		return check_attest(&out->attest);
 	case ZCS_FT_ATTEST_REPLY:
 		return check_attest_reply(&out->attest_reply);
+	case ZCS_FT_PROVISION:
+		return check_provision(&out->provision);
+	case ZCS_FT_BUNDLE:
+		return check_bundle(&out->bundle);
+	case ZCS_FT_BUNDLE_REPLY:
+		return check_bundle_reply(&out->bundle_reply);
 	}
 	return ZCS_ERR_BAD_TYPE; /* unreachable: frame_size() knew the type */
 }
@@ -305,4 +365,16 @@ unsigned int
 zcs_nonce_mode_parse(const char *name)
 {
 	return parse_name(nonce_names, NELEM(nonce_names), name);
+}
+
+static const char *const key_source_names[] = {
+	[ZCS_KEYS_SEALED] = "sealed",
+	[ZCS_KEYS_PROVISIONED] = "provisioned",
+	[ZCS_KEYS_DEV] = "insecure-dev",
+};
+
+const char *
+zcs_key_source_name(unsigned int source)
+{
+	return name_of(key_source_names, NELEM(key_source_names), source);
 }

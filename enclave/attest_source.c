@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* dl_iterate_phdr */
 #include <errno.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ enum { SRC_DEV = 1, SRC_NITRO = 2 };
 struct zcs_attest_source {
 	int kind;
 	uint16_t shard, shards;
-	char user_data[32];
+	pthread_mutex_t lock; /* the serve loop (ATTEST) and the control thread (PROVISION) */
 	/* dev */
 	EVP_PKEY *key;
 	uint8_t *cert;
@@ -160,7 +161,7 @@ zcs_attest_source_open(const char *spec, uint16_t shard, uint16_t shards, char *
 	s->nsm_fd = -1;
 	s->shard = shard;
 	s->shards = shards;
-	snprintf(s->user_data, sizeof(s->user_data), "zcsign shard %u/%u", shard, shards);
+	pthread_mutex_init(&s->lock, NULL);
 	if (strncmp(spec, "dev:", 4) == 0 && spec[4] != '\0') {
 		s->kind = SRC_DEV;
 		rc = open_dev(s, spec + 4, err, errlen);
@@ -178,9 +179,11 @@ zcs_attest_source_open(const char *spec, uint16_t shard, uint16_t shards, char *
 	return s;
 }
 
-int
-zcs_attest_source_document(struct zcs_attest_source *s, uint8_t *out, size_t cap, size_t *len,
-	const uint8_t nonce[32], char *err, size_t errlen)
+/* A document from the dev CA's leaf, with the dev PCRs. */
+static int
+dev_document(struct zcs_attest_source *s, uint8_t *out, size_t cap, size_t *len,
+	const uint8_t nonce[32], const char *user_data, const uint8_t *public_key,
+	size_t public_key_len, char *err, size_t errlen)
 {
 	struct zcs_attest_fields f;
 	char module[48];
@@ -188,8 +191,6 @@ zcs_attest_source_document(struct zcs_attest_source *s, uint8_t *out, size_t cap
 	unsigned int i;
 	int rc;
 
-	if (s->kind == SRC_NITRO)
-		return zcs_nsm_attest(s->nsm_fd, out, cap, len, err, errlen, nonce, 32, NULL, 0);
 	snprintf(module, sizeof(module), "zcsign-dev-shard-%u-of-%u", s->shard, s->shards);
 	memset(&f, 0, sizeof(f));
 	f.module_id = module;
@@ -202,9 +203,10 @@ zcs_attest_source_document(struct zcs_attest_source *s, uint8_t *out, size_t cap
 	f.cabundle_count = s->nbundle;
 	for (i = 0; i < s->nbundle; i++)
 		f.cabundle[i] = (struct zcs_attest_bytes){s->bundle[i], (size_t)s->bundle_len[i]};
-	f.user_data =
-		(struct zcs_attest_bytes){(const uint8_t *)s->user_data, strlen(s->user_data)};
+	f.user_data = (struct zcs_attest_bytes){(const uint8_t *)user_data, strlen(user_data)};
 	f.nonce = (struct zcs_attest_bytes){nonce, 32};
+	if (public_key != NULL)
+		f.public_key = (struct zcs_attest_bytes){public_key, public_key_len};
 	rc = zcs_attest_sign(&doc, len, err, errlen, &f, s->key);
 	if (rc != 0)
 		return -1;
@@ -216,6 +218,28 @@ zcs_attest_source_document(struct zcs_attest_source *s, uint8_t *out, size_t cap
 	memcpy(out, doc, *len);
 	free(doc);
 	return 0;
+}
+
+int
+zcs_attest_source_document(struct zcs_attest_source *s, uint8_t *out, size_t cap, size_t *len,
+	const uint8_t nonce[32], const char *state, const uint8_t *public_key,
+	size_t public_key_len, char *err, size_t errlen)
+{
+	char user_data[64];
+	int rc;
+
+	snprintf(user_data, sizeof(user_data), "zcsign shard %u/%u %s", s->shard, s->shards,
+		state);
+	pthread_mutex_lock(&s->lock);
+	if (s->kind == SRC_NITRO)
+		rc = zcs_nsm_attest(s->nsm_fd, out, cap, len, err, errlen,
+			(const uint8_t *)user_data, strlen(user_data), nonce, 32, public_key,
+			public_key_len);
+	else
+		rc = dev_document(s, out, cap, len, nonce, user_data, public_key, public_key_len,
+			err, errlen);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
 }
 
 const char *
@@ -237,5 +261,6 @@ zcs_attest_source_close(struct zcs_attest_source *s)
 		OPENSSL_free(s->bundle[i]);
 	if (s->nsm_fd >= 0)
 		close(s->nsm_fd);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -2,19 +2,29 @@
 /*
  * zcsign-keygen: secret keys for N accounts, split over S shards.
  *
- *   DIR/shard-<i>.keys  mode 0600, the accounts zcs_shard_of() maps to shard i
- *                       (format in keystore.h); loaded by that shard's signer
- *   DIR/manifest.json   mode 0644, public keys of every account, one per line
+ *   DIR/shard-<i>.bundle  the accounts zcs_shard_of() maps to shard i, sealed to
+ *                         the operator's provisioning key (--operator-pub;
+ *                         keys/bundle.h): only zcsign-cli provision, holding
+ *                         the private key, opens it, to seal it again to an
+ *                         attested signer
+ *   DIR/shard-<i>.keys    only with --insecure-plaintext: the same keys in
+ *                         plaintext (format in keystore.h, mode 0600), for a
+ *                         dev signer's --insecure-dev-keys
+ *   DIR/manifest.json     mode 0644, public keys of every account, one per line
+ *
+ *   zcsign-keygen --new-operator-key PREFIX   writes PREFIX.key (0600) and PREFIX.pub
  *
  * Existing output files are never overwritten: an operator must not lose keys
  * by re-running a command. Keys are generated and written one account at a
- * time, so memory stays small for any N and a secret exists only in locked
- * memory (zcs_secure_alloc) until write(2) puts it in its file. If anything
- * fails, every file this run created is removed: its keys were never handed
- * out, and a half-written key set must not be mistaken for a whole one.
+ * time, so memory stays small for any N; a secret exists only in locked
+ * memory (zcs_secure_alloc) until it is encrypted into its bundle (or, with
+ * --insecure-plaintext, written to its file). If anything fails, every file
+ * this run created is removed: its keys were never handed out, and a
+ * half-written key set must not be mistaken for a whole one.
  *
  * Exit status: 0 done, 1 runtime failure, 2 bad usage.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -29,10 +39,13 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
 #include <zcsign/shard.h>
 
+#include "bundle.h"
+#include "clock.h"
 #include "hex.h"
 #include "keystore.h"
 #include "num.h"
@@ -43,6 +56,8 @@
 #define KEY_LINE_MAX (20 + 1 + 64 + 1)
 /* Per-shard buffer of key lines, flushed with write(2) when nearly full. */
 #define SHARD_BUF 4096
+/* Per-shard buffer of bundle records, encrypted and written when full. */
+#define SHARD_RECS 50
 
 _Static_assert((uint64_t)MAX_ACCOUNTS *KEY_LINE_MAX + 256 <= ZCS_KEYFILE_MAX,
 	"the largest key file keygen writes must load");
@@ -52,6 +67,10 @@ struct opts {
 	uint64_t first;
 	uint32_t shards;
 	const char *out;
+	const char *operator_pub; /* --operator-pub: write sealed bundles */
+	bool plaintext; /* --insecure-plaintext: write plaintext key files */
+	uint64_t generation; /* --generation; default the wall clock in ms */
+	const char *new_operator_key; /* --new-operator-key PREFIX: only that */
 };
 
 /* Locked memory: one line buffer per shard, then the key being generated. */
@@ -59,6 +78,8 @@ struct secret_area {
 	struct {
 		size_t used;
 		char buf[SHARD_BUF];
+		uint32_t nrec;
+		uint8_t rec[SHARD_RECS * ZCS_BUNDLE_REC_LEN];
 	} shard[ZCS_MAX_SHARDS];
 	struct zcs_key key; /* the account being generated: secret, keypair, public keys */
 	unsigned char seed[32];
@@ -68,7 +89,12 @@ struct outputs {
 	int dirfd;
 	int keyfd[ZCS_MAX_SHARDS];
 	int created[ZCS_MAX_SHARDS]; /* by this run, so ours to remove on failure */
+	int bundlefd[ZCS_MAX_SHARDS];
+	int bundle_created[ZCS_MAX_SHARDS];
+	struct zcs_bundle_sealer *sealer[ZCS_MAX_SHARDS];
+	uint8_t operator_pub[ZCS_BUNDLE_PUB_LEN];
 	uint64_t size[ZCS_MAX_SHARDS];
+	uint64_t due[ZCS_MAX_SHARDS]; /* accounts of each shard, counted before generating */
 	FILE *manifest;
 	int manifest_created;
 };
@@ -77,17 +103,27 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " PROG " --accounts N --shards S --out DIR [--first-account A]\n"
+		"usage: " PROG " --accounts N --shards S --out DIR --operator-pub FILE\n"
+		"           [--first-account A] [--generation G] [--insecure-plaintext]\n"
+		"       " PROG " --new-operator-key PREFIX\n"
 		"\n"
 		"Generates secret keys for accounts A..A+N-1 (A defaults to 1).\n"
 		"  --accounts N        number of accounts, 1..%u\n"
 		"  --shards S          number of shards, 1..%d\n"
 		"  --out DIR           output directory, created (mode 0700) if missing\n"
+		"  --operator-pub FILE seal each shard's keys to this X25519 public key (PEM):\n"
+		"                      DIR/shard-<i>.bundle, opened only by zcsign-cli provision\n"
 		"  --first-account A   first account id (default 1)\n"
+		"  --generation G      the key set's version, 1.. (default: now, in ms); a signer\n"
+		"                      takes a bundle only when it is newer than what it holds\n"
+		"  --insecure-plaintext  also (or, without --operator-pub, only) write plaintext\n"
+		"                      DIR/shard-<i>.keys for a dev signer's --insecure-dev-keys\n"
+		"  --new-operator-key PREFIX  make the operator's provisioning key pair:\n"
+		"                      PREFIX.key (private, mode 0600) and PREFIX.pub\n"
 		"  --help              this text\n"
 		"\n"
-		"Writes DIR/shard-<i>.keys (mode 0600, SECRET) and DIR/manifest.json (public\n"
-		"keys). Refuses to overwrite existing files.\n",
+		"Writes the bundles (or key files) and DIR/manifest.json (public keys).\n"
+		"Refuses to overwrite existing files.\n",
 		MAX_ACCOUNTS, ZCS_MAX_SHARDS);
 }
 
@@ -99,6 +135,10 @@ parse_args(int argc, char **argv, struct opts *o)
 		{"shards", required_argument, NULL, 's'},
 		{"out", required_argument, NULL, 'o'},
 		{"first-account", required_argument, NULL, 'f'},
+		{"operator-pub", required_argument, NULL, 'p'},
+		{"generation", required_argument, NULL, 'g'},
+		{"insecure-plaintext", no_argument, NULL, 'P'},
+		{"new-operator-key", required_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -144,6 +184,23 @@ parse_args(int argc, char **argv, struct opts *o)
 			}
 			o->first = v;
 			break;
+		case 'p':
+			o->operator_pub = optarg;
+			break;
+		case 'g':
+			if (zcs_parse_u64(optarg, UINT64_MAX, &v) != 0 || v < 1) {
+				fprintf(stderr, PROG ": --generation must be 1.., got '%s'\n",
+					optarg);
+				return 2;
+			}
+			o->generation = v;
+			break;
+		case 'P':
+			o->plaintext = true;
+			break;
+		case 'n':
+			o->new_operator_key = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -160,6 +217,20 @@ parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, PROG ": unexpected argument '%s' (try --help)\n", argv[optind]);
 		return 2;
 	}
+	if (o->new_operator_key != NULL) {
+		if (have_accounts || have_shards || o->out != NULL || o->operator_pub != NULL) {
+			fprintf(stderr, PROG ": --new-operator-key takes no other option\n");
+			return 2;
+		}
+		return 0;
+	}
+	if (o->operator_pub == NULL && !o->plaintext) {
+		fprintf(stderr, PROG ": missing --operator-pub FILE (keys are written only sealed; "
+				     "--insecure-plaintext writes a dev key file)\n");
+		return 2;
+	}
+	if (o->generation == 0)
+		o->generation = zcs_real_ms();
 	if (!have_accounts || !have_shards || o->out == NULL) {
 		fprintf(stderr, PROG ": missing %s (try --help)\n",
 			!have_accounts	       ? "--accounts N"
@@ -241,6 +312,15 @@ remove_created(const struct opts *o, struct outputs *out)
 			snprintf(name, sizeof(name), "shard-%" PRIu32 ".keys", i);
 			removed += unlinkat(out->dirfd, name, 0) == 0;
 		}
+		if (out->bundlefd[i] >= 0)
+			close(out->bundlefd[i]);
+		out->bundlefd[i] = -1;
+		zcs_bundle_seal_abort(out->sealer[i]);
+		out->sealer[i] = NULL;
+		if (out->bundle_created[i]) {
+			snprintf(name, sizeof(name), "shard-%" PRIu32 ".bundle", i);
+			removed += unlinkat(out->dirfd, name, 0) == 0;
+		}
 	}
 	if (out->manifest != NULL)
 		fclose(out->manifest);
@@ -292,6 +372,37 @@ open_dir(const struct opts *o)
 	return fd;
 }
 
+/* Shard i's bundle file, its header written: the sealer then takes its records. */
+static int
+open_bundle(const struct opts *o, struct outputs *out, uint32_t i)
+{
+	struct zcs_bundle_hdr h;
+	uint8_t hdr[ZCS_BUNDLE_HDR_LEN];
+	char name[32], err[200];
+
+	snprintf(name, sizeof(name), "shard-%" PRIu32 ".bundle", i);
+	out->bundlefd[i] = create_file(o, out->dirfd, name, 0600);
+	if (out->bundlefd[i] < 0)
+		return -1;
+	out->bundle_created[i] = 1;
+	memset(&h, 0, sizeof(h));
+	h.purpose = ZCS_BUNDLE_AT_REST;
+	h.shard_id = (uint16_t)i;
+	h.shard_count = (uint16_t)o->shards;
+	h.key_count = (uint32_t)out->due[i];
+	h.generation = o->generation;
+	out->sealer[i] = zcs_bundle_seal_begin(hdr, &h, out->operator_pub, err, sizeof(err));
+	if (out->sealer[i] == NULL) {
+		fprintf(stderr, PROG ": %s/%s: %s\n", o->out, name, err);
+		return -1;
+	}
+	if (write_all(out->bundlefd[i], (char *)hdr, sizeof(hdr)) != 0) {
+		fprintf(stderr, PROG ": cannot write %s/%s: %s\n", o->out, name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Create every output file and write the key-file headers and manifest start. */
 static int
 open_outputs(const struct opts *o, struct outputs *out)
@@ -301,16 +412,20 @@ open_outputs(const struct opts *o, struct outputs *out)
 	int fd, n;
 
 	for (i = 0; i < o->shards; i++) {
+		if (o->operator_pub != NULL && open_bundle(o, out, i) != 0)
+			return -1;
+		if (!o->plaintext)
+			continue;
 		snprintf(name, sizeof(name), "shard-%" PRIu32 ".keys", i);
 		out->keyfd[i] = create_file(o, out->dirfd, name, 0600);
 		if (out->keyfd[i] < 0)
 			return -1;
 		out->created[i] = 1;
 		n = snprintf(head, sizeof(head),
-			"# SECRET: zcsign secret keys of shard %" PRIu32 " of %" PRIu32
-			". Keep mode 0600; never copy off the signer host.\n"
-			"zcsign-keys v1 shard=%" PRIu32 " shards=%" PRIu32 "\n",
-			i, o->shards, i, o->shards);
+			"# SECRET, INSECURE: zcsign secret keys of shard %" PRIu32 " of %" PRIu32
+			" in plaintext, for a dev signer only (--insecure-dev-keys).\n"
+			"zcsign-keys v1 shard=%" PRIu32 " shards=%" PRIu32 " keys=%" PRIu64 "\n",
+			i, o->shards, i, o->shards, out->due[i]);
 		if (write_all(out->keyfd[i], head, (size_t)n) != 0) {
 			fprintf(stderr, PROG ": cannot write %s/%s: %s\n", o->out, name,
 				strerror(errno));
@@ -332,10 +447,41 @@ open_outputs(const struct opts *o, struct outputs *out)
 	return 0;
 }
 
+/* Encrypt shard i's pending records into its bundle. */
+static int
+flush_records(const struct opts *o, struct outputs *out, struct secret_area *sa, uint32_t i)
+{
+	uint8_t ct[sizeof(sa->shard[i].rec)];
+	size_t len = (size_t)sa->shard[i].nrec * ZCS_BUNDLE_REC_LEN;
+	int rc;
+
+	if (out->sealer[i] == NULL)
+		return 0;
+	rc = zcs_bundle_seal_update(out->sealer[i], ct, sa->shard[i].rec, len);
+	explicit_bzero(sa->shard[i].rec, len);
+	sa->shard[i].nrec = 0;
+	if (rc != 0)
+		out->sealer[i] = NULL; /* freed by the failed update */
+	if (rc == 0)
+		rc = write_all(out->bundlefd[i], (char *)ct, len);
+	if (rc != 0) {
+		fprintf(stderr, PROG ": cannot seal %s/shard-%" PRIu32 ".bundle: %s\n", o->out, i,
+			strerror(rc < 0 ? -rc : EIO));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 flush_shard(const struct opts *o, struct outputs *out, struct secret_area *sa, uint32_t i)
 {
-	int rc = write_all(out->keyfd[i], sa->shard[i].buf, sa->shard[i].used);
+	int rc;
+
+	if (flush_records(o, out, sa, i) != 0)
+		return -1;
+	if (out->keyfd[i] < 0)
+		return 0;
+	rc = write_all(out->keyfd[i], sa->shard[i].buf, sa->shard[i].used);
 
 	explicit_bzero(sa->shard[i].buf, sa->shard[i].used);
 	sa->shard[i].used = 0;
@@ -369,13 +515,25 @@ gen_account(const struct opts *o, struct outputs *out, struct secret_area *sa,
 		return -1;
 	}
 
-	if (SHARD_BUF - sa->shard[i].used < KEY_LINE_MAX + 1 && flush_shard(o, out, sa, i) != 0)
+	if ((SHARD_BUF - sa->shard[i].used < KEY_LINE_MAX + 1 ||
+		    sa->shard[i].nrec == SHARD_RECS) &&
+		flush_shard(o, out, sa, i) != 0)
 		return -1;
-	line = sa->shard[i].buf + sa->shard[i].used;
-	n = snprintf(line, KEY_LINE_MAX + 1, "%" PRIu64 " ", account);
-	hex_encode_ct(sa->key.seckey, sizeof(sa->key.seckey), line + n);
-	line[n + 64] = '\n';
-	sa->shard[i].used += (size_t)n + 65;
+	if (o->plaintext) {
+		line = sa->shard[i].buf + sa->shard[i].used;
+		n = snprintf(line, KEY_LINE_MAX + 1, "%" PRIu64 " ", account);
+		hex_encode_ct(sa->key.seckey, sizeof(sa->key.seckey), line + n);
+		line[n + 64] = '\n';
+		sa->shard[i].used += (size_t)n + 65;
+	}
+	if (o->operator_pub != NULL) {
+		uint64_t le = htole64(account);
+		uint8_t *rec = sa->shard[i].rec + (size_t)sa->shard[i].nrec * ZCS_BUNDLE_REC_LEN;
+
+		memcpy(rec, &le, sizeof(le));
+		memcpy(rec + 8, sa->key.seckey, sizeof(sa->key.seckey));
+		sa->shard[i].nrec++;
+	}
 	out->size[i]++;
 	zcs_hex_encode(sa->key.pub_compressed, sizeof(sa->key.pub_compressed), pubhex);
 	zcs_hex_encode(sa->key.pub_xonly, sizeof(sa->key.pub_xonly), xonlyhex);
@@ -388,6 +546,33 @@ gen_account(const struct opts *o, struct outputs *out, struct secret_area *sa,
 	return 0;
 }
 
+/* The tag after the last record, then fsync and close. */
+static int
+finish_bundle(const struct opts *o, struct outputs *out, uint32_t i)
+{
+	uint8_t tag[ZCS_BUNDLE_TAG_LEN];
+	char err[200];
+	int rc;
+
+	if (out->sealer[i] == NULL)
+		return 0;
+	rc = zcs_bundle_seal_end(out->sealer[i], tag, err, sizeof(err));
+	out->sealer[i] = NULL;
+	if (rc != 0) {
+		fprintf(stderr, PROG ": %s/shard-%" PRIu32 ".bundle: %s\n", o->out, i, err);
+		return -1;
+	}
+	rc = write_all(out->bundlefd[i], (char *)tag, sizeof(tag));
+	if (rc != 0 || fsync(out->bundlefd[i]) != 0 || close(out->bundlefd[i]) != 0) {
+		out->bundlefd[i] = -1;
+		fprintf(stderr, PROG ": cannot write %s/shard-%" PRIu32 ".bundle: %s\n", o->out,
+			i, strerror(errno));
+		return -1;
+	}
+	out->bundlefd[i] = -1;
+	return 0;
+}
+
 /* Flush, fsync and close every file, then the directory: keys must be durable. */
 static int
 finish_outputs(const struct opts *o, struct outputs *out, struct secret_area *sa)
@@ -396,8 +581,10 @@ finish_outputs(const struct opts *o, struct outputs *out, struct secret_area *sa
 	int fd;
 
 	for (i = 0; i < o->shards; i++) {
-		if (flush_shard(o, out, sa, i) != 0)
+		if (flush_shard(o, out, sa, i) != 0 || finish_bundle(o, out, i) != 0)
 			return -1;
+		if (out->keyfd[i] < 0)
+			continue;
 		if (fsync(out->keyfd[i]) != 0 || close(out->keyfd[i]) != 0) {
 			out->keyfd[i] = -1;
 			fprintf(stderr, PROG ": cannot sync %s/shard-%" PRIu32 ".keys: %s\n",
@@ -431,8 +618,25 @@ static int
 generate(const struct opts *o, struct outputs *out, struct secret_area *sa,
 	const secp256k1_context *ctx)
 {
+	char err[200];
 	uint64_t k;
 
+	if (o->operator_pub != NULL &&
+		zcs_bundle_key_load_public(out->operator_pub, err, sizeof(err), o->operator_pub) !=
+			0) {
+		fprintf(stderr, PROG ": --operator-pub %s\n", err);
+		return -1;
+	}
+	/* A bundle's header carries its key count: count each shard's accounts first. */
+	for (k = 0; k < o->accounts; k++)
+		out->due[zcs_shard_of(o->first + k, o->shards)]++;
+	for (k = 0; k < o->shards; k++)
+		if (out->due[k] > ZCS_BUNDLE_MAX_KEYS) {
+			fprintf(stderr, PROG ": shard %" PRIu64 " would hold %" PRIu64
+					" keys, more than a bundle's %u\n",
+				k, out->due[k], ZCS_BUNDLE_MAX_KEYS);
+			return -1;
+		}
 	if (open_outputs(o, out) != 0)
 		return -1;
 	for (k = 0; k < o->accounts; k++) {
@@ -451,7 +655,38 @@ print_summary(const struct opts *o, const struct outputs *out)
 		o->shards, o->shards == 1 ? "" : "s", o->out);
 	for (i = 0; i < o->shards; i++)
 		printf(" %" PRIu64, out->size[i]);
-	printf(")\n");
+	printf("), generation %" PRIu64 ":%s%s\n", o->generation,
+		o->operator_pub != NULL ? " sealed bundles shard-<i>.bundle" : "",
+		o->plaintext ? " INSECURE plaintext shard-<i>.keys" : "");
+}
+
+/* --new-operator-key PREFIX: the operator's X25519 provisioning key pair. */
+static int
+new_operator_key(const char *prefix)
+{
+	EVP_PKEY *k;
+	char err[300];
+	int rc;
+
+	if (zcs_secure_heap_init() != 0) {
+		fprintf(stderr, PROG ": cannot set up OpenSSL's secure heap (ulimit -l)\n");
+		return 1;
+	}
+	k = zcs_bundle_key_new();
+	if (k == NULL) {
+		fprintf(stderr, PROG ": cannot make an X25519 key\n");
+		return 1;
+	}
+	rc = zcs_bundle_key_write(prefix, k, err, sizeof(err));
+	EVP_PKEY_free(k);
+	if (rc != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 1;
+	}
+	printf(PROG ": operator provisioning key: %s.key (private, mode 0600: keep it off the "
+		    "signer hosts), %s.pub (for --operator-pub)\n",
+		prefix, prefix);
+	return 0;
 }
 
 int
@@ -467,8 +702,10 @@ main(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc != 0)
 		return rc;
+	if (o.new_operator_key != NULL)
+		return new_operator_key(o.new_operator_key);
 	for (i = 0; i < ZCS_MAX_SHARDS; i++)
-		out.keyfd[i] = -1;
+		out.keyfd[i] = out.bundlefd[i] = -1;
 
 	sa = zcs_secure_alloc(sizeof(*sa));
 	if (sa == NULL) {

@@ -3,6 +3,7 @@
  * Key store: loads one shard's key file into locked memory. The file format and
  * the loader's contract are in keystore.h.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -10,18 +11,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <zcsign/shard.h>
+#include <zcsign/wire.h>
 
+#include <openssl/crypto.h>
+
+#include "bundle.h"
 #include "hex.h"
 #include "keystore.h"
 #include "num.h"
 
-#define HEADER_SYNTAX "'zcsign-keys v1 shard=<id> shards=<count>'"
+#define HEADER_SYNTAX "'zcsign-keys v1 shard=<id> shards=<count> keys=<n>'"
 
 /*
  * A key line as seen by the first pass. Only public fields: the secret stays in
@@ -36,6 +39,7 @@ struct entry {
 /* State shared by the parsing passes, so error reports name file and line. */
 struct parse {
 	const char *path;
+	uint64_t keys; /* the header's keys= */
 	char *err;
 	size_t errlen;
 	const char *buf; /* whole file, in secure memory */
@@ -43,58 +47,6 @@ struct parse {
 	size_t pos; /* start of the next unread line */
 	uint32_t line; /* number of the line last returned */
 };
-
-static size_t
-page_round(size_t len)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-
-	return (len + page - 1) & ~(page - 1);
-}
-
-void *
-zcs_secure_alloc(size_t len)
-{
-	size_t maplen;
-	void *p;
-	int saved;
-
-	if (len == 0 || len > SIZE_MAX / 2) {
-		errno = EINVAL;
-		return NULL;
-	}
-	maplen = page_round(len);
-	p = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	/*
-	 * Each of these is a promise made in keystore.h; losing one is an error.
-	 * mlock goes through syscall(2): AddressSanitizer replaces mlock() with a
-	 * no-op that reports success, and sanitizer builds must not quietly let
-	 * secrets swap.
-	 */
-	if (syscall(SYS_mlock, p, maplen) != 0 || madvise(p, maplen, MADV_DONTDUMP) != 0 ||
-		madvise(p, maplen, MADV_WIPEONFORK) != 0) {
-		saved = errno;
-		munmap(p, maplen);
-		errno = saved;
-		return NULL;
-	}
-	return p;
-}
-
-void
-zcs_secure_free(void *p, size_t len)
-{
-	size_t maplen;
-
-	if (p == NULL || len == 0)
-		return;
-	maplen = page_round(len);
-	explicit_bzero(p, maplen);
-	/* munmap drops the lock too; no munlock, which sanitizers would skip anyway */
-	munmap(p, maplen);
-}
 
 static void __attribute__((format(printf, 3, 4)))
 set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -203,7 +155,7 @@ static int
 parse_header(struct parse *ps, struct zcs_keystore *ks)
 {
 	const char *p, *e;
-	uint64_t id, count;
+	uint64_t id, count, keys;
 
 	if (!next_line(ps, &p, &e)) {
 		set_err(ps->err, ps->errlen, "%s: no header line " HEADER_SYNTAX, ps->path);
@@ -216,6 +168,7 @@ parse_header(struct parse *ps, struct zcs_keystore *ks)
 		return line_err(ps, "unsupported key file version (this signer reads v1)");
 	if (!eat_blanks(&p, e) || !eat(&p, e, "shard=") || parse_u64(&p, e, &id) != 0 ||
 		!eat_blanks(&p, e) || !eat(&p, e, "shards=") || parse_u64(&p, e, &count) != 0 ||
+		!eat_blanks(&p, e) || !eat(&p, e, "keys=") || parse_u64(&p, e, &keys) != 0 ||
 		p != e)
 		return line_err(ps, "malformed header, expected " HEADER_SYNTAX);
 	if (count < 1 || count > ZCS_MAX_SHARDS)
@@ -223,8 +176,11 @@ parse_header(struct parse *ps, struct zcs_keystore *ks)
 			ps, "shards=%" PRIu64 " is out of range 1..%d", count, ZCS_MAX_SHARDS);
 	if (id >= count)
 		return line_err(ps, "shard=%" PRIu64 " is not below shards=%" PRIu64, id, count);
+	if (keys > UINT32_MAX)
+		return line_err(ps, "keys=%" PRIu64 " is out of range", keys);
 	ks->shard_id = (uint16_t)id;
 	ks->shard_count = (uint16_t)count;
+	ps->keys = keys;
 	return 0;
 }
 
@@ -298,6 +254,13 @@ parse_lines(struct parse *ps, struct zcs_keystore *ks, struct entry **out, size_
 			return rc;
 		}
 		n++;
+	}
+	if (n != ps->keys) {
+		free(ents);
+		set_err(ps->err, ps->errlen,
+			"%s: the header says keys=%" PRIu64 " but the file has %zu key lines (%s)",
+			ps->path, ps->keys, n, n < ps->keys ? "cut short" : "lines added");
+		return -EINVAL;
 	}
 	*out = ents;
 	*n_out = n;
@@ -500,6 +463,7 @@ zcs_keystore_load(struct zcs_keystore *ks, const secp256k1_context *ctx, const c
 	rc = parse_lines(&ps, ks, &ents, &n);
 	if (rc == 0)
 		rc = build_keys(&ps, ks, ctx, ents, n);
+	ks->source = ZCS_KEYS_DEV;
 	free(ents);
 	zcs_secure_free(buf, maplen);
 	if (rc != 0)
@@ -524,6 +488,94 @@ zcs_keystore_find(const struct zcs_keystore *ks, uint64_t account)
 			hi = mid;
 	}
 	return NULL;
+}
+
+void
+zcs_keystore_sealed(struct zcs_keystore *ks, uint16_t shard_id, uint16_t shard_count)
+{
+	memset(ks, 0, sizeof(*ks));
+	ks->shard_id = shard_id;
+	ks->shard_count = shard_count;
+	ks->source = ZCS_KEYS_SEALED;
+}
+
+/* One record's key into k: the account, the secret, its public halves. */
+static int
+record_key(const secp256k1_context *ctx, struct zcs_key *k, const uint8_t *rec, uint32_t i,
+	char *err, size_t errlen)
+{
+	k->account = zcs_bundle_rec_account(rec);
+	memcpy(k->seckey, rec + 8, sizeof(k->seckey));
+	if (!secp256k1_ec_seckey_verify(ctx, k->seckey) || zcs_key_derive(ctx, k) != 0) {
+		set_err(err, errlen,
+			"record %" PRIu32 " (account %" PRIu64 "): not a valid secp256k1 secret key",
+			i, k->account);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+zcs_keystore_merge(struct zcs_keystore *out, struct zcs_keystore_delta *d,
+	const struct zcs_keystore *old, const secp256k1_context *ctx, const uint8_t *records,
+	uint32_t n, uint64_t generation, char *err, size_t errlen)
+{
+	uint64_t total = (uint64_t)old->count + n;
+	uint32_t i = 0, j = 0, k = 0;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	memset(out, 0, sizeof(*out));
+	out->shard_id = old->shard_id;
+	out->shard_count = old->shard_count;
+	out->source = ZCS_KEYS_PROVISIONED;
+	out->generation = generation;
+	if (total > UINT32_MAX) {
+		set_err(err, errlen, "%" PRIu64 " keys are more than a store holds", total);
+		return -E2BIG;
+	}
+	if (total == 0)
+		return 0;
+	out->map_len = (size_t)total * sizeof(*out->keys);
+	out->keys = zcs_secure_alloc(out->map_len);
+	if (out->keys == NULL) {
+		rc = -errno;
+		set_err(err, errlen, "cannot allocate locked memory for %" PRIu64 " keys: %s",
+			total, strerror(-rc));
+		out->map_len = 0;
+		return rc;
+	}
+	/* Both inputs are sorted by account: one merge pass keeps out sorted. */
+	while (i < old->count || j < n) {
+		uint64_t acct_new = UINT64_MAX;
+		struct zcs_key *slot = &out->keys[k];
+
+		if (j < n)
+			acct_new = zcs_bundle_rec_account(records + (size_t)j * ZCS_BUNDLE_REC_LEN);
+		if (j == n || (i < old->count && old->keys[i].account < acct_new)) {
+			*slot = old->keys[i++];
+			k++;
+			continue;
+		}
+		rc = record_key(ctx, slot, records + (size_t)j * ZCS_BUNDLE_REC_LEN, j, err, errlen);
+		if (rc != 0) {
+			zcs_keystore_wipe(out);
+			return rc;
+		}
+		if (i < old->count && old->keys[i].account == acct_new) {
+			if (CRYPTO_memcmp(old->keys[i].seckey, slot->seckey, sizeof(slot->seckey)) == 0)
+				d->unchanged++;
+			else
+				d->rotated++;
+			i++;
+		} else {
+			d->added++;
+		}
+		j++;
+		k++;
+	}
+	out->count = k;
+	return 0;
 }
 
 void

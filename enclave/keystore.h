@@ -5,14 +5,16 @@
  * Key file format (written by zcsign-keygen, mode 0600):
  *
  *   # comment lines and blank lines are ignored anywhere
- *   zcsign-keys v1 shard=<id> shards=<count>      <- first non-comment line
- *   <account> <secret>                            <- one per account
+ *   zcsign-keys v1 shard=<id> shards=<count> keys=<n>   <- first non-comment line
+ *   <account> <secret>                                  <- one per account (n lines)
  *
  * <account> is a decimal uint64, <secret> 64 hex digits (a valid secp256k1
  * secret key). Every account must map to <id> under zcs_shard_of(account,
  * <count>). The loader refuses, naming file and line: a file readable or
  * writable by group or others, a missing or malformed header, a malformed line,
- * an account of another shard, a duplicate account, an invalid secret key.
+ * an account of another shard, a duplicate account, an invalid secret key, a
+ * number of key lines other than the header's keys= (a file cut short at a line
+ * boundary, or with lines appended, is refused, not served in part).
  * A file bigger than ZCS_KEYFILE_MAX or empty is refused too. A header with no
  * key lines is a valid, empty key set: with few accounts and many shards a
  * shard can own none, and zcsign-keygen writes such files; the signer reports
@@ -35,6 +37,8 @@
 
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
+
+#include "secure.h"
 
 /*
  * Largest key file the loader reads (it holds the whole file in locked memory
@@ -68,8 +72,35 @@ struct zcs_keystore {
 	uint32_t count;
 	uint16_t shard_id;
 	uint16_t shard_count;
+	uint8_t source; /* enum zcs_key_source (zcsign/wire.h) */
+	uint64_t generation; /* of the last bundle provisioned; 0: none */
 	size_t map_len; /* bytes of the secure region behind keys */
 };
+
+/* A sealed store: this shard's, no keys (a signer before provisioning). */
+void zcs_keystore_sealed(struct zcs_keystore *ks, uint16_t shard_id, uint16_t shard_count);
+
+/* What a provisioning changed. */
+struct zcs_keystore_delta {
+	uint32_t added; /* accounts new to the store */
+	uint32_t rotated; /* accounts whose secret changed (the old one is wiped with old) */
+	uint32_t unchanged; /* accounts provisioned again with the same secret */
+};
+
+/*
+ * A new store (out): old's keys, plus the n records of a provisioned bundle
+ * (ZCS_BUNDLE_REC_LEN bytes each: account u64 little-endian, secret[32];
+ * accounts strictly ascending, all of old's shard, as zcs_bundle_open()
+ * checked), a record's secret replacing old's for the same account. old is
+ * left as it is (the serve loop may still read it); the caller wipes it once
+ * the loop has moved to out. out->source is ZCS_KEYS_PROVISIONED, its
+ * generation the one given. Returns 0, or a negative errno with err naming
+ * the record (an invalid secret key, out of locked memory); out is then
+ * zeroed and nothing partial survives.
+ */
+int zcs_keystore_merge(struct zcs_keystore *out, struct zcs_keystore_delta *d,
+	const struct zcs_keystore *old, const secp256k1_context *ctx, const uint8_t *records,
+	uint32_t n, uint64_t generation, char *err, size_t errlen);
 
 /*
  * Load a key file. ctx must allow signing (keypair creation, pubkey derivation).
@@ -85,15 +116,5 @@ const struct zcs_key *zcs_keystore_find(const struct zcs_keystore *ks, uint64_t 
 
 /* Wipe every key, unlock and unmap. Safe on a zeroed or already-wiped store. */
 void zcs_keystore_wipe(struct zcs_keystore *ks);
-
-/*
- * Secure memory for secrets: anonymous mmap, mlock'ed, MADV_DONTDUMP,
- * MADV_WIPEONFORK, zero-filled. Returns NULL with errno set (mlock failure
- * included: secrets must not be swappable).
- */
-void *zcs_secure_alloc(size_t len);
-
-/* Wipe (a clear the compiler cannot drop), then munmap (which unlocks). NULL is a no-op. */
-void zcs_secure_free(void *p, size_t len);
 
 #endif /* ZCS_KEYSTORE_H */

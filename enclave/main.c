@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * zcsign-enclave: the signer of one shard. Holds the shard's keys, listens on
- * one endpoint, serves one client (the engine's worker) at a time.
+ * one endpoint, serves one client (the engine's worker) at a time; takes key
+ * bundles on a second endpoint, the control address (provision.h).
  *
- *   zcsign-enclave --listen unix:PATH|vsock:PORT --keys FILE [--idle spin|backoff|yield]
- *                  [--nonce precomputed|rfc6979|hedged] [--presig-ecdsa N]
- *                  [--presig-schnorr N] [--presig-low PCT] [--presig-high PCT]
- *                  [--refill-cpu CPU] [--verify]
+ *   zcsign-enclave --listen unix:PATH|vsock:PORT --shard I/N [--control ADDR]
+ *                  [--attest dev:PREFIX|nitro] [--idle spin|backoff|yield]
+ *                  [--nonce precomputed|rfc6979|hedged] [--presig-ecdsa N] ...
+ *   zcsign-enclave --listen ... --insecure-dev-keys FILE     (dev boxes only)
+ *
+ * It starts sealed: no keys, every SIGN answered "sealed", until a
+ * provisioner (zcsign-cli provision) has verified its attestation and sent a
+ * key bundle sealed to it. --insecure-dev-keys loads a plaintext key file
+ * instead, and says so in its log, its attestation user_data and HELLO.
  *
  * Exit status: 0 after SIGINT/SIGTERM, 1 on a setup failure (self-test, keys,
  * address, socket, presignature pools), 2 on a usage error.
@@ -27,6 +33,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <zcsign/shard.h>
 #include <zcsign/wire.h>
 
 #include "addr.h"
@@ -36,6 +43,7 @@
 #include "presig.h"
 #include "attest_source.h"
 #include "peer.h"
+#include "provision.h"
 #include "serve.h"
 #include "sign.h"
 
@@ -45,7 +53,10 @@ static atomic_int stop_flag;
 
 struct options {
 	const char *listen;
-	const char *keys;
+	const char *control; /* --control; NULL: derived from --listen (zcs_addr_control) */
+	const char *keys; /* --insecure-dev-keys */
+	bool shard_given;
+	uint16_t shard_id, shard_count;
 	int idle;
 	uint32_t idle_spin_us; /* backoff: spin this long before sleeping */
 	unsigned int nonce;
@@ -69,14 +80,21 @@ usage(FILE *out)
 {
 	fprintf(out,
 		"usage: " PROG
-		" --listen unix:PATH|vsock:PORT --keys FILE [--idle spin|backoff|yield]\n"
+		" --listen unix:PATH|vsock:PORT --shard I/N [--control ADDR] [--attest SRC]\n"
+		"       [--insecure-dev-keys FILE] [--idle spin|backoff|yield]\n"
 		"       [--idle-spin-us N] [--nonce precomputed|rfc6979|hedged] [--presig-ecdsa N] "
 		"[--presig-schnorr "
 		"N]\n"
 		"       [--presig-low PCT] [--presig-high PCT] [--refill-cpu CPU] [--verify]\n"
 		"  --listen ADDR        endpoint to serve: unix:PATH (dev) or vsock:PORT "
 		"(enclave)\n"
-		"  --keys FILE          this shard's key file (mode 0600, from zcsign-keygen)\n"
+		"  --shard I/N          the shard this signer serves; it starts sealed (no keys)\n"
+		"                       until provisioned (zcsign-cli provision)\n"
+		"  --control ADDR       provisioning endpoint (default: unix:PATH.ctl, or vsock\n"
+		"                       port + 1)\n"
+		"  --insecure-dev-keys FILE  load a plaintext key file (zcsign-keygen\n"
+		"                       --insecure-plaintext; mode 0600) instead of starting\n"
+		"                       sealed: dev boxes only, labelled so everywhere\n"
 		"  --idle MODE          spin: busy-poll, lowest latency (default);\n"
 		"                       backoff: sleep in poll() after --idle-spin-us idle (shared "
 		"cores);\n"
@@ -202,7 +220,10 @@ parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
 		{"listen", required_argument, NULL, 'l'},
-		{"keys", required_argument, NULL, 'k'},
+		{"keys", required_argument, NULL, 'K'},
+		{"insecure-dev-keys", required_argument, NULL, 'k'},
+		{"shard", required_argument, NULL, 's'},
+		{"control", required_argument, NULL, 'c'},
 		{"idle", required_argument, NULL, 'i'},
 		{"idle-spin-us", required_argument, NULL, 'I'},
 		{"nonce", required_argument, NULL, 'n'},
@@ -234,6 +255,23 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'k':
 			o->keys = optarg;
+			break;
+		case 'K':
+			fprintf(stderr, PROG ": --keys is gone: a signer starts sealed and is "
+					     "provisioned (zcsign-cli provision); a plaintext key "
+					     "file is --insecure-dev-keys FILE (dev boxes only)\n");
+			return -1;
+		case 's':
+			if (zcs_parse_shard(optarg, &o->shard_id, &o->shard_count) != 0) {
+				fprintf(stderr,
+					PROG ": --shard '%s': expected I/N with I < N <= %d\n",
+					optarg, ZCS_MAX_SHARDS);
+				return -1;
+			}
+			o->shard_given = true;
+			break;
+		case 'c':
+			o->control = optarg;
 			break;
 		case 'i':
 			o->idle = zcs_poll_mode_parse(optarg);
@@ -291,9 +329,9 @@ parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, PROG ": unexpected argument '%s' (see --help)\n", argv[optind]);
 		return -1;
 	}
-	if (o->listen == NULL || o->keys == NULL) {
+	if (o->listen == NULL || (o->keys == NULL && !o->shard_given)) {
 		fprintf(stderr, PROG ": missing %s (see --help)\n",
-			o->listen == NULL ? "--listen ADDR" : "--keys FILE");
+			o->listen == NULL ? "--listen ADDR" : "--shard I/N");
 		return -1;
 	}
 	if (o->presig.low_pct >= o->presig.high_pct) {
@@ -323,10 +361,11 @@ install_signals(void)
 }
 
 static void
-print_ready(const struct zcs_keystore *ks, const struct zcs_addr *addr, const struct options *o,
-	const struct zcs_presig *presig, const uint8_t measurement[ZCS_MEASUREMENT_LEN])
+print_ready(const struct zcs_keystore *ks, const struct zcs_addr *addr, const struct zcs_addr *ctl,
+	const struct options *o, const struct zcs_presig *presig,
+	const uint8_t measurement[ZCS_MEASUREMENT_LEN])
 {
-	char name[160], pools[160] = "";
+	char name[160], ctl_name[160], pools[160] = "";
 	char hex[2 * ZCS_MEASUREMENT_LEN + 1];
 
 	zcs_hex_encode(measurement, ZCS_MEASUREMENT_LEN, hex);
@@ -342,23 +381,66 @@ print_ready(const struct zcs_keystore *ks, const struct zcs_addr *addr, const st
 			o->presig.capacity[ZCS_PRESIG_SCHNORR], o->presig.low_pct,
 			o->presig.high_pct, zcs_presig_priority(presig), cpu);
 	}
+	if (ks->source == ZCS_KEYS_DEV)
+		fprintf(stderr,
+			PROG ": INSECURE: %u keys loaded from the plaintext file %s "
+			     "(--insecure-dev-keys): any root on this host can read them\n",
+			ks->count, o->keys);
 	fprintf(stderr,
-		PROG ": shard %u/%u, %u keys, listening on %s, idle %s, nonce %s%s, verify %s, "
-		     "measurement %s...\n",
-		ks->shard_id, ks->shard_count, ks->count, zcs_addr_format(addr, name, sizeof(name)),
-		zcs_poll_mode_name(o->idle), zcs_nonce_mode_name(o->nonce), pools,
-		o->verify ? "on" : "off", hex);
+		PROG ": shard %u/%u, %s, %u keys, listening on %s, control %s, idle %s, nonce %s%s, "
+		     "verify %s, measurement %s...\n",
+		ks->shard_id, ks->shard_count, zcs_key_source_name(ks->source), ks->count,
+		zcs_addr_format(addr, name, sizeof(name)),
+		zcs_addr_format(ctl, ctl_name, sizeof(ctl_name)), zcs_poll_mode_name(o->idle),
+		zcs_nonce_mode_name(o->nonce), pools, o->verify ? "on" : "off", hex);
 }
 
-/* Everything after the key store is loaded; returns the exit status. */
+/* The control address: --control, or derived from --listen. 0, or -1 after a message. */
 static int
-serve(const secp256k1_context *ctx, const struct zcs_keystore *ks, const struct zcs_addr *addr,
-	const struct options *o, struct zcs_presig *presig)
+control_addr(const struct options *o, const struct zcs_addr *addr, struct zcs_addr *ctl)
 {
+	char err[256];
+	int rc;
+
+	if (o->control != NULL) {
+		if (zcs_addr_parse(o->control, true, ctl, err, sizeof(err)) == 0)
+			return 0;
+		fprintf(stderr, PROG ": --control %s\n", err);
+		return -1;
+	}
+	rc = zcs_addr_control(addr, ctl);
+	if (rc == 0)
+		return 0;
+	fprintf(stderr, PROG ": no control address follows --listen %s (%s): give --control\n",
+		o->listen, strerror(-rc));
+	return -1;
+}
+
+static void
+unlisten(int fd, const struct zcs_addr *a)
+{
+	if (fd < 0)
+		return;
+	close(fd);
+	if (a->kind == ZCS_ADDR_UNIX)
+		unlink(a->path);
+}
+
+/*
+ * Everything after the key store is loaded (ks: malloc'ed, handed to the
+ * provisioner, which wipes it at the end); returns the exit status.
+ */
+static int
+serve(const secp256k1_context *ctx, struct zcs_keystore *ks, const struct zcs_addr *addr,
+	const struct zcs_addr *ctl, const struct options *o, struct zcs_presig *presig)
+{
+	struct zcs_provision_conf pconf;
+	struct zcs_provisioner *prov = NULL;
 	struct zcs_serve_conf conf;
 	struct zcs_server *srv;
+	uint64_t accepted = 0, refused = 0;
 	char err[256];
-	int rc, lfd;
+	int rc, lfd, cfd;
 
 	memset(&conf, 0, sizeof(conf));
 	rc = zcs_measure_self(conf.measurement);
@@ -374,6 +456,16 @@ serve(const secp256k1_context *ctx, const struct zcs_keystore *ks, const struct 
 	lfd = zcs_addr_listen(addr, err, sizeof(err));
 	if (lfd < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
+		zcs_keystore_wipe(ks);
+		free(ks);
+		return 1;
+	}
+	cfd = zcs_addr_listen(ctl, err, sizeof(err));
+	if (cfd < 0) {
+		fprintf(stderr, PROG ": control: %s\n", err);
+		unlisten(lfd, addr);
+		zcs_keystore_wipe(ks);
+		free(ks);
 		return 1;
 	}
 	conf.ctx = ctx;
@@ -394,36 +486,58 @@ serve(const secp256k1_context *ctx, const struct zcs_keystore *ks, const struct 
 			o->attest, ks->shard_id, ks->shard_count, err, sizeof(err));
 		if (conf.attest == NULL) {
 			fprintf(stderr, PROG ": %s\n", err);
-			close(lfd);
-			if (addr->kind == ZCS_ADDR_UNIX)
-				unlink(addr->path);
+			unlisten(lfd, addr);
+			unlisten(cfd, ctl);
+			zcs_keystore_wipe(ks);
+			free(ks);
 			return 1;
 		}
 		fprintf(stderr, PROG ": attestation: %s documents (%s)\n",
 			zcs_attest_source_kind(conf.attest), o->attest);
 	}
 	srv = zcs_serve_create(&conf);
-	if (srv == NULL) {
-		fprintf(stderr, PROG ": cannot create the server: %s\n", strerror(errno));
+	if (srv != NULL) {
+		memset(&pconf, 0, sizeof(pconf));
+		pconf.ctx = ctx;
+		pconf.srv = srv;
+		pconf.keys = ks;
+		pconf.attest = conf.attest;
+		pconf.listen_fd = cfd;
+		pconf.listen_kind = ctl->kind;
+		pconf.peers = o->peers;
+		pconf.stop = &stop_flag;
+		prov = zcs_provision_start(&pconf);
+	}
+	if (srv == NULL || prov == NULL) {
+		fprintf(stderr, PROG ": cannot create the %s: %s\n",
+			srv == NULL ? "server" : "control thread", strerror(errno));
+		zcs_serve_destroy(srv);
+		zcs_keystore_wipe(ks);
+		free(ks);
 		rc = 1;
 	} else {
-		print_ready(ks, addr, o, presig, conf.measurement);
+		print_ready(ks, addr, ctl, o, presig, conf.measurement);
 		zcs_serve_run(srv);
+		/* The loop has returned: the control thread sees the flag within 100 ms. */
+		atomic_store(&stop_flag, 1);
+		zcs_provision_counts(prov, &accepted, &refused);
+		zcs_provision_stop(prov);
 		/* What the signer saw, for the operator: refused peers above all. */
 		fprintf(stderr,
 			PROG ": stopping: connections %" PRIu64 ", refused busy %" PRIu64
 			", refused peers %" PRIu64 ", handshake timeouts %" PRIu64
-			", attestations %" PRIu64 ", signed %" PRIu64 ", errors %" PRIu64 "\n",
+			", attestations %" PRIu64 ", bundles %" PRIu64 " (refused %" PRIu64
+			"), signed %" PRIu64 ", errors %" PRIu64 "\n",
 			srv->stats.conns_accepted, srv->stats.conns_refused,
 			srv->stats.peers_refused, srv->stats.handshake_timeouts,
-			srv->stats.attestations, srv->stats.signed_ok, srv->stats.sign_errors);
+			srv->stats.attestations, accepted, refused, srv->stats.signed_ok,
+			srv->stats.sign_errors);
 		zcs_serve_destroy(srv);
 		rc = 0;
 	}
 	zcs_attest_source_close(conf.attest);
-	close(lfd);
-	if (addr->kind == ZCS_ADDR_UNIX)
-		unlink(addr->path);
+	unlisten(lfd, addr);
+	unlisten(cfd, ctl);
 	return rc;
 }
 
@@ -454,13 +568,43 @@ start_presig(const struct options *o)
 	return ps;
 }
 
+/* The store the signer starts with: sealed, or --insecure-dev-keys. NULL after a message. */
+static struct zcs_keystore *
+initial_keys(const secp256k1_context *ctx, const struct options *o)
+{
+	struct zcs_keystore *ks = calloc(1, sizeof(*ks));
+	char err[256];
+
+	if (ks == NULL) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return NULL;
+	}
+	if (o->keys == NULL) {
+		zcs_keystore_sealed(ks, o->shard_id, o->shard_count);
+		return ks;
+	}
+	if (zcs_keystore_load(ks, ctx, o->keys, err, sizeof(err)) < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		free(ks);
+		return NULL;
+	}
+	if (o->shard_given && (ks->shard_id != o->shard_id || ks->shard_count != o->shard_count)) {
+		fprintf(stderr, PROG ": --shard %u/%u, but %s holds shard %u/%u\n", o->shard_id,
+			o->shard_count, o->keys, ks->shard_id, ks->shard_count);
+		zcs_keystore_wipe(ks);
+		free(ks);
+		return NULL;
+	}
+	return ks;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct zcs_keystore ks;
+	struct zcs_keystore *ks;
 	struct zcs_presig *presig = NULL;
 	struct options o;
-	struct zcs_addr addr;
+	struct zcs_addr addr, ctl;
 	secp256k1_context *ctx;
 	char err[256];
 	int rc;
@@ -483,6 +627,14 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": --listen %s\n", err);
 		return 1;
 	}
+	if (control_addr(&o, &addr, &ctl) != 0)
+		return 1;
+	/* OpenSSL's private keys (the provisioning keys) in locked memory too. */
+	if (zcs_secure_heap_init() != 0) {
+		fprintf(stderr, PROG ": cannot set up OpenSSL's secure heap (locked memory: see "
+				     "ulimit -l)\n");
+		return 1;
+	}
 	ctx = zcs_sign_ctx_create();
 	if (ctx == NULL) {
 		fprintf(stderr, PROG ": cannot create the signing context: %s\n", strerror(errno));
@@ -494,20 +646,21 @@ main(int argc, char **argv)
 		zcs_sign_ctx_destroy(ctx);
 		return 1;
 	}
-	memset(&ks, 0, sizeof(ks));
-	if (zcs_keystore_load(&ks, ctx, o.keys, err, sizeof(err)) < 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+	ks = initial_keys(ctx, &o);
+	if (ks == NULL) {
 		zcs_sign_ctx_destroy(ctx);
 		return 1;
 	}
 	if (o.nonce == ZCS_NONCE_PRECOMPUTED)
 		presig = start_presig(&o);
-	if (o.nonce == ZCS_NONCE_PRECOMPUTED && presig == NULL)
+	if (o.nonce == ZCS_NONCE_PRECOMPUTED && presig == NULL) {
+		zcs_keystore_wipe(ks);
+		free(ks);
 		rc = 1;
-	else
-		rc = serve(ctx, &ks, &addr, &o, presig);
+	} else {
+		rc = serve(ctx, ks, &addr, &ctl, &o, presig); /* wipes ks */
+	}
 	zcs_presig_destroy(presig);
-	zcs_keystore_wipe(&ks);
 	zcs_sign_ctx_destroy(ctx);
 	return rc;
 }

@@ -129,7 +129,7 @@ unexpected_frame(struct zcs_server *srv, const union zcs_wire_frame *f)
 static void
 handle_hello(struct zcs_server *srv, const struct zcs_wire_hello *h, int st)
 {
-	const struct zcs_keystore *ks = srv->conf.ks;
+	const struct zcs_keystore *ks = srv->ks;
 
 	if (st != 0) {
 		fprintf(stderr, LOG_PREFIX "closing connection: bad HELLO: %s\n", zcs_strerror(st));
@@ -148,8 +148,16 @@ handle_hello(struct zcs_server *srv, const struct zcs_wire_hello *h, int st)
 		return;
 	}
 	zcs_wire_hello_reply(tx_slot(srv, sizeof(struct zcs_wire_hello_reply)), ks->shard_id,
-		ks->shard_count, ks->count, (uint8_t)srv->conf.nonce, srv->conf.measurement);
+		ks->shard_count, ks->count, (uint8_t)srv->conf.nonce, ks->source,
+		srv->conf.measurement);
 	srv->hello_done = true;
+}
+
+/* Why an account has no key: the signer holds none yet, or none for it. */
+static int
+no_key_status(const struct zcs_server *srv)
+{
+	return srv->ks->source == ZCS_KEYS_SEALED ? ZCS_ERR_SEALED : ZCS_ERR_UNKNOWN_ACCOUNT;
 }
 
 /* Sign under the configured nonce mode. */
@@ -188,11 +196,11 @@ handle_sign(struct zcs_server *srv, const struct zcs_wire_sign *req, int st)
 	uint8_t sig[64];
 
 	if (likely(st == 0)) {
-		key = zcs_keystore_find(srv->conf.ks, req->account);
+		key = zcs_keystore_find(srv->ks, req->account);
 		if (likely(key != NULL))
 			st = sign_one(srv, sig, &recid, key, req);
 		else
-			st = ZCS_ERR_UNKNOWN_ACCOUNT;
+			st = no_key_status(srv);
 		if (unlikely(srv->conf.verify) && st == ZCS_OK)
 			st = verify_one(srv, key, req, sig, recid);
 	}
@@ -213,9 +221,9 @@ handle_pubkey(struct zcs_server *srv, const struct zcs_wire_pubkey *req, int st)
 	const struct zcs_key *key = NULL;
 
 	if (st == 0) {
-		key = zcs_keystore_find(srv->conf.ks, req->account);
+		key = zcs_keystore_find(srv->ks, req->account);
 		if (key == NULL)
-			st = ZCS_ERR_UNKNOWN_ACCOUNT;
+			st = no_key_status(srv);
 	}
 	if (st == 0) {
 		srv->stats.pubkeys++;
@@ -236,6 +244,8 @@ handle_stats(struct zcs_server *srv, const struct zcs_wire_stats *req)
 
 	memset(&r, 0, sizeof(r));
 	r.nonce_mode = (uint8_t)srv->conf.nonce;
+	r.key_source = srv->ks->source;
+	r.key_count = srv->ks->count;
 	if (srv->conf.nonce == ZCS_NONCE_PRECOMPUTED) {
 		zcs_presig_stats(srv->conf.presig, &ps);
 		r.ecdsa_depth = ps.depth[ZCS_PRESIG_ECDSA];
@@ -278,8 +288,8 @@ handle_attest(struct zcs_server *srv, const struct zcs_wire_attest *req)
 		attest_refused(srv, req->seq, ZCS_ERR_NO_ATTESTATION);
 		return;
 	}
-	if (zcs_attest_source_document(
-		    srv->conf.attest, doc, sizeof(doc), &len, req->nonce, err, sizeof(err)) != 0) {
+	if (zcs_attest_source_document(srv->conf.attest, doc, sizeof(doc), &len, req->nonce,
+		    zcs_key_source_name(srv->ks->source), NULL, 0, err, sizeof(err)) != 0) {
 		fprintf(stderr, LOG_PREFIX "no attestation document: %s\n", err);
 		attest_refused(srv, req->seq, ZCS_ERR_INTERNAL);
 		return;
@@ -579,7 +589,7 @@ refuse(struct zcs_server *srv, int fd)
 
 	/* Log first: whoever sees the close can already read why. */
 	fprintf(stderr, LOG_PREFIX "refused a second connection: shard %u already serves one\n",
-		srv->conf.ks->shard_id);
+		srv->ks->shard_id);
 	zcs_wire_error(&e, 0, ZCS_ERR_BUSY);
 	if (send(fd, &e, sizeof(e), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 		/* The newcomer may be gone already; the log line says enough. */
@@ -639,12 +649,43 @@ zcs_serve_accept(struct zcs_server *srv)
 	return n;
 }
 
+/*
+ * A key store published by zcs_serve_swap_keys() is taken at the start of a
+ * step; the acknowledgement tells the publisher the old one is no longer read.
+ */
+static inline void
+take_keys(struct zcs_server *srv)
+{
+	const struct zcs_keystore *ks = atomic_load_explicit(&srv->ks_next, memory_order_acquire);
+
+	if (unlikely(ks != srv->ks)) {
+		srv->ks = ks;
+		atomic_store_explicit(&srv->ks_seen, ks, memory_order_release);
+	}
+}
+
+int
+zcs_serve_swap_keys(struct zcs_server *srv, const struct zcs_keystore *ks, uint32_t timeout_ms)
+{
+	uint64_t deadline = zcs_mono_ns() + (uint64_t)timeout_ms * 1000000u;
+	struct timespec nap = {0, 50000};
+
+	atomic_store_explicit(&srv->ks_next, ks, memory_order_release);
+	while (atomic_load_explicit(&srv->ks_seen, memory_order_acquire) != ks) {
+		if (zcs_mono_ns() > deadline)
+			return -ETIMEDOUT;
+		nanosleep(&nap, NULL);
+	}
+	return 0;
+}
+
 int
 zcs_serve_poll(struct zcs_server *srv)
 {
 	int busy;
 
 	srv->iter++;
+	take_keys(srv);
 	if (unlikely(srv->fd < 0))
 		return zcs_serve_accept(srv) > 0 ? ZCS_SERVE_BUSY : ZCS_SERVE_IDLE;
 	busy = zcs_serve_conn_poll(srv) != ZCS_SERVE_IDLE;
@@ -740,6 +781,9 @@ zcs_serve_create(const struct zcs_serve_conf *conf)
 	if (srv->conf.handshake_timeout_ms == 0)
 		srv->conf.handshake_timeout_ms = 1000;
 	srv->fd = -1;
+	srv->ks = conf->ks;
+	atomic_init(&srv->ks_next, conf->ks);
+	atomic_init(&srv->ks_seen, conf->ks);
 	return srv;
 }
 

@@ -85,7 +85,7 @@ struct zcs_presig;
 /* What the loop needs; every pointer must outlive the server. */
 struct zcs_serve_conf {
 	const secp256k1_context *ctx; /* randomized signing context */
-	const struct zcs_keystore *ks; /* this shard's keys */
+	const struct zcs_keystore *ks; /* this shard's keys at start (zcs_serve_swap_keys) */
 	unsigned int nonce; /* enum zcs_nonce_mode; 0 means ZCS_NONCE_RFC6979 */
 	struct zcs_presig *presig; /* pools: required with ZCS_NONCE_PRECOMPUTED, else unused */
 	bool verify; /* verify every signature before replying */
@@ -139,6 +139,10 @@ struct zcs_serve_stats {
 struct zcs_server {
 	struct zcs_serve_conf conf;
 	struct zcs_serve_stats stats;
+	const struct zcs_keystore *ks; /* the keys this step signs with */
+	/* Hot reload: published by zcs_serve_swap_keys(), acknowledged by the loop. */
+	_Atomic(const struct zcs_keystore *) ks_next;
+	_Atomic(const struct zcs_keystore *) ks_seen;
 	int fd; /* the client connection, -1 when none */
 	bool hello_done; /* handshake completed on fd */
 	bool closing; /* ERROR queued: flush once, then close */
@@ -203,6 +207,15 @@ int zcs_serve_conn_open(struct zcs_server *srv, int fd);
  * close, reset, or a protocol error; logged).
  */
 int zcs_serve_conn_poll(struct zcs_server *srv);
+
+/*
+ * Hot reload, from another thread: make ks the store the loop signs with, and
+ * return once the loop has taken it (at the start of its next step: a batch in
+ * progress finishes with the old keys, none fails), after which the caller may
+ * wipe the old store. 0, or -ETIMEDOUT when the loop did not step within
+ * timeout_ms (then it may still read the old store: do not free it).
+ */
+int zcs_serve_swap_keys(struct zcs_server *srv, const struct zcs_keystore *ks, uint32_t timeout_ms);
 
 /* True while a client connection is served. */
 bool zcs_serve_conn_active(const struct zcs_server *srv);

@@ -481,6 +481,9 @@ shard_dict(struct rte_tel_data *d, unsigned int n)
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "lcore", si.lcore);
 	rc = rc ?: rte_tel_data_add_dict_string(d, "endpoint", si.endpoint);
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "signer_keys", si.signer_keys);
+	rc = rc ?: rte_tel_data_add_dict_string(d, "signer_key_source",
+			    si.signer_key_source != 0 ? zcs_key_source_name(si.signer_key_source)
+						      : "unknown");
 	rc = rc ?: rte_tel_data_add_dict_string(d, "nonce_mode", shard_nonce_name(&si));
 	/* The measurement of the last HELLO_REPLY: zeros until a signer answered. */
 	zcs_hex_encode(si.signer_measurement, ZCS_MEASUREMENT_LEN, hex);

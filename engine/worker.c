@@ -572,6 +572,13 @@ on_stats_reply(struct zcs_worker *w, const struct zcs_wire_stats_reply *f, uint6
 	s.discards = f->discards;
 	s.signed_ok = f->signed_ok;
 	zcs_shard_signer_stats_write(w->st, &s);
+	/* Provisioning changes the signer's keys while it serves: its count follows. */
+	if (unlikely(f->key_count != w->st->signer_keys || f->key_source != w->st->signer_key_source)) {
+		ZCS_LOG(INFO, "shard %u: signer %s now holds %" PRIu32 " keys (%s)", w->shard,
+			w->endpoint, f->key_count, zcs_key_source_name(f->key_source));
+		w->st->signer_keys = f->key_count;
+		w->st->signer_key_source = f->key_source;
+	}
 	fifo_settle(w, now);
 	return 0;
 }
@@ -775,8 +782,18 @@ go_up(struct zcs_worker *w, uint64_t now)
 		w->has_measurement ? ", measurement as configured" : "",
 		w->attest != NULL ? ", attestation verified" : "",
 		(rte_rdtsc() - w->hs_start) * 1000000 / w->hz);
-	if (h->key_count == 0)
+	if (h->key_source == ZCS_KEYS_SEALED)
+		ZCS_LOG(WARNING,
+			"shard %u: signer %s is sealed: requests fail 'sealed' until it is "
+			"provisioned (zcsign-cli provision)",
+			w->shard, w->endpoint);
+	else if (h->key_count == 0)
 		ZCS_LOG(WARNING, "shard %u: signer %s holds no keys: every request will fail",
+			w->shard, w->endpoint);
+	if (h->key_source == ZCS_KEYS_DEV)
+		ZCS_LOG(WARNING,
+			"shard %u: signer %s runs on INSECURE plaintext dev keys "
+			"(--insecure-dev-keys)",
 			w->shard, w->endpoint);
 	st->connects++;
 	w->ever_up = true;
@@ -836,6 +853,7 @@ on_hello_reply(struct zcs_worker *w, const struct zcs_wire_hello_reply *h, uint6
 
 	memcpy(st->signer_measurement, h->measurement, ZCS_MEASUREMENT_LEN);
 	st->signer_keys = h->key_count;
+	st->signer_key_source = h->key_source;
 	st->signer_nonce_mode = h->nonce_mode;
 	if (h->shard_id != w->shard || h->shard_count != w->shard_count) {
 		refuse(w, now, ZCS_ERR_WRONG_SHARD,

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The main job, end to end on this machine: keys for 1000 accounts in 2 shards,
-# one zcsign-enclave signer per shard on a unix socket, zcsignd (DPDK, hugepages)
-# with one worker per shard, 20000 sign requests of every algorithm from
-# zcsign-bench (a DPDK secondary process, 8 in flight), every signature
-# verified against the public manifest with libsecp256k1, one request through
+# sealed to an operator key (no plaintext key file anywhere), one zcsign-enclave
+# signer per shard on a unix socket that starts sealed and is provisioned only
+# after its attestation document verified, zcsignd (DPDK, hugepages) with one
+# worker per shard, 20000 sign requests of every algorithm from zcsign-bench
+# (a DPDK secondary process, 8 in flight), every signature verified against
+# the public manifest with libsecp256k1, 500 more accounts provisioned while a
+# second load runs (hot reload: no request fails), one request through
 # zcsign-cli, then SIGTERM: zcsignd drains and prints its reconciled counters.
 #   bash scripts/demo.sh          (as root on a fresh Debian 12: installs what is missing)
 # Exit status 0 only when every step worked and every signature verified.
@@ -43,8 +46,10 @@ cli() { "$bin/cli/zcsign-cli" --file-prefix "$prefix" "$@"; }
 # a field of a JSON document on stdin, by a Python expression over j
 field() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
 
-echo "== keys, a dev attestation CA, and signers (everything under $run)"
-"$bin/enclave/zcsign-keygen" --accounts $accounts --shards $shards --out "$run/keys"
+echo "== keys sealed to an operator key, a dev attestation CA, sealed signers (under $run)"
+"$bin/enclave/zcsign-keygen" --new-operator-key "$run/operator" | sed 's/^/  /'
+"$bin/enclave/zcsign-keygen" --accounts $accounts --shards $shards --out "$run/keys" \
+	--operator-pub "$run/operator.pub" --generation 1 | sed 's/^/  /'
 # The dev box's stand-in for AWS's Nitro PKI: a root, an intermediate, a leaf per signer.
 mkdir -p "$run/attest"
 "$bin/attest/zcsign-attest-ca" init --out "$run/attest" >/dev/null
@@ -52,17 +57,32 @@ for s in $(seq 0 $((shards - 1))); do
 	"$bin/attest/zcsign-attest-ca" leaf --ca "$run/attest" --out "$run/attest" \
 		--name "signer-$s" >/dev/null
 	taskset -c 0 "$bin/enclave/zcsign-enclave" --listen "unix:$run/signer-$s.sock" \
-		--keys "$run/keys/shard-$s.keys" --idle yield \
+		--shard "$s/$shards" --idle yield \
 		--attest "dev:$run/attest/signer-$s" 2>"$run/signer-$s.log" &
 	signer_pids+=($!)
 done
-# The PCR0 zcsignd will expect: what this signer binary measures to (SHA-384).
+# The PCR0 the provisioner and zcsignd expect: what this signer binary measures to (SHA-384).
 pcr0=$(sha384sum "$bin/enclave/zcsign-enclave" | cut -d' ' -f1)
 echo "  dev attestation: root $run/attest/root.pem, expected PCR0 ${pcr0:0:16}..."
 for s in $(seq 0 $((shards - 1))); do
-	for _ in $(seq 100); do [ -S "$run/signer-$s.sock" ] && break; sleep 0.05; done
-	[ -S "$run/signer-$s.sock" ] || fail "signer $s did not listen: $(cat "$run/signer-$s.log")"
-	sed -n 's/^zcsign-enclave: \(.*\), verify.*/  \1/p' "$run/signer-$s.log"
+	for _ in $(seq 100); do [ -S "$run/signer-$s.sock.ctl" ] && break; sleep 0.05; done
+	[ -S "$run/signer-$s.sock.ctl" ] || fail "signer $s did not listen: $(cat "$run/signer-$s.log")"
+	sed -n 's/^zcsign-enclave: \(.*\), listening.*/  \1/p' "$run/signer-$s.log"
+done
+
+# provision SHARD BUNDLE...: the signer's attestation checked (root, PCR0, fresh nonce)
+# before its keys leave the operator's bundles, sealed to the signer's fresh key.
+provision() {
+	local s=$1
+	shift
+	"$bin/cli/zcsign-cli" --signer "unix:$run/signer-$s.sock" provision \
+		--operator-key "$run/operator.key" --root "$run/attest/root.pem" --pcr "0=$pcr0" "$@"
+}
+echo
+echo "== provisioning: zcsign-cli provision (attestation verified, then the bundle)"
+for s in $(seq 0 $((shards - 1))); do
+	provision "$s" "$run/keys/shard-$s.bundle" | sed "s|$run/||; s/^/  /" ||
+		fail "provisioning signer $s failed"
 done
 
 cat >"$run/zcsignd.ini" <<EOF
@@ -114,6 +134,45 @@ rc=0
 bench_ok=$(field "j['signed'] == $requests and j['verify']['verified'] == $requests \
 	and not j['errors'] and j['lost'] == 0" <"$run/bench.json")
 [ "$bench_ok" = True ] || fail "zcsign-bench: not every request signed and verified (bench.json)"
+
+echo
+echo "== hot reload: 500 more accounts provisioned while zcsign-bench signs"
+"$bin/enclave/zcsign-keygen" --accounts 500 --first-account $((accounts + 1)) \
+	--shards $shards --out "$run/keys2" --operator-pub "$run/operator.pub" --generation 2 |
+	sed 's/^/  /'
+"$bin/bench/zcsign-bench" --file-prefix "$prefix" --yield --rate 5000 --duration 2 \
+	--algo ecdsa --accounts $accounts --verify "$run/keys/manifest.json" \
+	--json "$run/reload.json" >"$run/reload.out" 2>&1 &
+reload_bench=$!
+sleep 0.5
+t0=$(date +%s%N)
+for s in $(seq 0 $((shards - 1))); do
+	provision "$s" "$run/keys/shard-$s.bundle" "$run/keys2/shard-$s.bundle" |
+		sed "s|$run/||; s/^/  /" || fail "provisioning signer $s again failed"
+done
+# The first new account: how long until the engine signs with it.
+new=$((accounts + 1))
+until out=$(cli sign --account $new --hash "$(printf '%064x' 1)" 2>/dev/null); do
+	[ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 5000 ] || fail "account $new never signed"
+	sleep 0.01
+done
+echo "  account $new (new) signs through zcsignd $(( ($(date +%s%N) - t0) / 1000000 )) ms" \
+	"after provisioning began"
+rc=0
+wait $reload_bench || rc=$?
+[ "$rc" = 0 ] || fail "zcsign-bench during the reload exited $rc: $(tail -3 "$run/reload.out")"
+field '"  during it: %d requests open-loop at %.0f req/s, %d failed, %d lost, %d verified" % (
+	j["signed"] + sum(j["errors"].values()), j["achieved_rate"], sum(j["errors"].values()),
+	j["lost"], j["verify"]["verified"])' <"$run/reload.json"
+reload_ok=$(field "not j['errors'] and j['lost'] == 0 and j['warmup_failed'] == 0 and \
+	j['verify']['verified'] == j['signed']" \
+	<"$run/reload.json")
+[ "$reload_ok" = True ] || fail "requests failed during the reload (reload.json)"
+cli status | field '"\n".join("  shard %d: signer holds %d keys (%s)" % (s["shard"],
+	s["signer_keys"], s["signer_key_source"]) for s in j["shards"])'
+# No plaintext key file anywhere in the run's directory.
+if grep -rl 'zcsign-keys v1' "$run" >/dev/null 2>&1; then fail "a plaintext key file exists"; fi
+echo "  no plaintext key file under $run (bundles only: $(ls "$run"/keys*/*.bundle | wc -l))"
 
 echo
 echo "== one request through zcsign-cli"

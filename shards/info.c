@@ -71,6 +71,7 @@ zcs_shard_info(const struct zcs_engine_shared *sh, unsigned int shard, struct zc
 	for (i = 0; i < ZCS_STATUS_MAX; i++)
 		out->by_status[i] = LOAD(st->by_status[i]);
 	out->signer_keys = LOAD(st->signer_keys);
+	out->signer_key_source = LOAD(st->signer_key_source);
 	/* Until a handshake, nobody has said. */
 	out->nonce_known = out->connects != 0 || out->state == ZCS_SHARD_UP;
 	out->signer_nonce_mode = LOAD(st->signer_nonce_mode);

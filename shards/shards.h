@@ -94,7 +94,8 @@ struct zcs_shard_state {
 	char endpoint[ZCS_ENDPOINT_MAX];
 	uint8_t has_expected_measurement;
 	uint8_t signer_nonce_mode;
-	uint32_t signer_keys;
+	uint8_t signer_key_source; /* enum zcs_key_source; 0 until a signer answered */
+	uint32_t signer_keys; /* from HELLO_REPLY, then every STATS_REPLY (hot reload) */
 	uint8_t expected_measurement[ZCS_MEASUREMENT_LEN];
 	uint8_t signer_measurement[ZCS_MEASUREMENT_LEN]; /* from the last HELLO_REPLY */
 	/* Why the shard is REFUSED (wrong shard, measurement, attestation); "" otherwise. */
@@ -321,6 +322,8 @@ struct zcs_shard_info {
 	uint64_t connects, disconnects;
 	uint64_t by_status[ZCS_STATUS_MAX];
 	uint32_t signer_keys;
+	/* Where the signer's keys came from (enum zcs_key_source); 0 until it answered. */
+	uint8_t signer_key_source;
 	/* Nonce mode of the last HELLO_REPLY; unknown until a signer answered. */
 	bool nonce_known;
 	uint8_t signer_nonce_mode; /* enum zcs_nonce_mode */

@@ -586,27 +586,46 @@ bad_startup_refused(void **state)
 	assert_int_equal(proc_unix_arg(busy, sizeof(busy), e->fx.sock), 0);
 	assert_int_equal(copy_file(e->fx.keys, open_keys, 0644), 0);
 
-	refused_start(e, "--keys", "--listen", listen, "--idle", "backoff", NULL);
+	/* Neither a shard to be provisioned for nor dev keys; the old --keys; bad shards. */
+	refused_start(e, "--shard I/N", "--listen", listen, "--idle", "backoff", NULL);
+	refused_start(e, "--insecure-dev-keys FILE (dev boxes only)", "--listen", listen, "--keys",
+		e->fx.keys, NULL);
+	refused_start(e, "--shard '2/2'", "--listen", listen, "--shard", "2/2", NULL);
+	refused_start(e, "--shard 0/2, but", "--listen", listen, "--shard", "0/2",
+		"--insecure-dev-keys", e->fx.keys, "--idle", "backoff", NULL);
+	/* A dev key file whose header promises more keys than it has (cut short). */
+	{
+		char cut[PATH_MAX];
+		int fd;
+
+		assert_int_equal(proc_path(cut, sizeof(cut), e->fx.dir, "cut.keys"), 0);
+		fd = open(cut, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, "zcsign-keys v1 shard=0 shards=1 keys=480\n", 41), 41);
+		close(fd);
+		refused_start(e, "keys=480 but the file has 0 key lines (cut short)", "--listen",
+			listen, "--insecure-dev-keys", cut, "--idle", "backoff", NULL);
+	}
 	refused_start(
-		e, open_keys, "--listen", listen, "--keys", open_keys, "--idle", "backoff", NULL);
+		e, open_keys, "--listen", listen, "--insecure-dev-keys", open_keys, "--idle", "backoff", NULL);
 	refused_start(
-		e, none_keys, "--listen", listen, "--keys", none_keys, "--idle", "backoff", NULL);
-	refused_start(e, "tcp:1", "--listen", "tcp:1", "--keys", e->fx.keys, NULL);
+		e, none_keys, "--listen", listen, "--insecure-dev-keys", none_keys, "--idle", "backoff", NULL);
+	refused_start(e, "tcp:1", "--listen", "tcp:1", "--insecure-dev-keys", e->fx.keys, NULL);
 	refused_start(
-		e, "bogus", "--listen", listen, "--keys", e->fx.keys, "--idle", "bogus", NULL);
-	refused_start(e, "--listen", "--keys", e->fx.keys, NULL);
-	refused_start(e, "--idle-spin-us '-5'", "--listen", listen, "--keys", e->fx.keys, "--idle",
+		e, "bogus", "--listen", listen, "--insecure-dev-keys", e->fx.keys, "--idle", "bogus", NULL);
+	refused_start(e, "--listen", "--insecure-dev-keys", e->fx.keys, NULL);
+	refused_start(e, "--idle-spin-us '-5'", "--listen", listen, "--insecure-dev-keys", e->fx.keys, "--idle",
 		"backoff", "--idle-spin-us", "-5", NULL);
-	refused_start(e, "--idle-spin-us '1000001'", "--listen", listen, "--keys", e->fx.keys,
+	refused_start(e, "--idle-spin-us '1000001'", "--listen", listen, "--insecure-dev-keys", e->fx.keys,
 		"--idle", "backoff", "--idle-spin-us", "1000001", NULL);
-	refused_start(e, "--idle-spin-us '10us'", "--listen", listen, "--keys", e->fx.keys,
+	refused_start(e, "--idle-spin-us '10us'", "--listen", listen, "--insecure-dev-keys", e->fx.keys,
 		"--idle", "backoff", "--idle-spin-us", "10us", NULL);
 	/* None of them got as far as creating its socket. */
 	assert_int_equal(access(sock, F_OK), -1);
 
 	/* Another signer on a live signer's path must leave that signer alone. */
 	refused_start(
-		e, e->fx.sock, "--listen", busy, "--keys", e->fx.keys, "--idle", "backoff", NULL);
+		e, e->fx.sock, "--listen", busy, "--insecure-dev-keys", e->fx.keys, "--idle", "backoff", NULL);
 	assert_signer_serves(e);
 }
 
@@ -821,7 +840,7 @@ process_hardened(void **state)
 	struct env *e = *state;
 	char built[PATH_MAX], prog[PATH_MAX], keys[PATH_MAX], sock[PATH_MAX], log[PATH_MAX];
 	char listen[PATH_MAX + 8];
-	char *argv[] = {prog, "--listen", listen, "--keys", keys, "--idle", "backoff", NULL};
+	char *argv[] = {prog, "--listen", listen, "--insecure-dev-keys", keys, "--idle", "backoff", NULL};
 	char *sleep_argv[] = {"/bin/sleep", "30", NULL};
 	struct passwd *pw = getpwnam("nobody");
 	bool root = geteuid() == 0;

@@ -105,8 +105,9 @@ write_keys(struct fixture *f)
 
 	fd = open(f->keyfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
-	snprintf(line, sizeof(line), "# test_serve keys\nzcsign-keys v1 shard=%d shards=%d\n",
-		SHARD_ID, SHARD_COUNT);
+	snprintf(line, sizeof(line),
+		"# test_serve keys\nzcsign-keys v1 shard=%d shards=%d keys=%d\n", SHARD_ID,
+		SHARD_COUNT, NKEYS);
 	write_all(fd, line, strlen(line));
 	for (i = 0; i <= NKEYS; i++) {
 		while (zcs_shard_of(a, SHARD_COUNT) != SHARD_ID)
@@ -1181,6 +1182,8 @@ test_stats_rfc6979(void **state)
 	assert_int_equal(r.stats_reply.schnorr_capacity, 0);
 	assert_int_equal(r.stats_reply.misses, 0);
 	assert_int_equal(r.stats_reply.signed_ok, 2);
+	assert_int_equal(r.stats_reply.key_source, ZCS_KEYS_DEV);
+	assert_int_equal(r.stats_reply.key_count, f->ks.count);
 	close(fd);
 
 	/* Before HELLO, STATS is out of place like any request. */
@@ -1190,6 +1193,7 @@ test_stats_rfc6979(void **state)
 	/* A STATS_REPLY sent to the signer: ERROR(UNEXPECTED) and close. */
 	memset(&in, 0, sizeof(in));
 	in.nonce_mode = ZCS_NONCE_RFC6979;
+	in.key_source = ZCS_KEYS_DEV;
 	zcs_wire_stats_reply(&bad, 11, &in);
 	expect_fatal(f, true, &bad, sizeof(bad), ZCS_ERR_UNEXPECTED, 11);
 }

@@ -105,21 +105,28 @@ hello_reply_round_trip(void **state)
 	size_t used;
 
 	(void)state;
-	zcs_wire_hello_reply(&r, 1, 2, 500, ZCS_NONCE_RFC6979, meas48);
+	zcs_wire_hello_reply(&r, 1, 2, 500, ZCS_NONCE_RFC6979, ZCS_KEYS_PROVISIONED, meas48);
+	assert_int_equal(((const uint8_t *)&r)[17], ZCS_KEYS_PROVISIONED);
 	assert_int_equal(decode(&r, sizeof(r), &f, &used), 0);
 	assert_int_equal(used, 72);
 	assert_int_equal(f.hello_reply.shard_id, 1);
 	assert_int_equal(f.hello_reply.shard_count, 2);
 	assert_int_equal(f.hello_reply.key_count, 500);
 	assert_int_equal(f.hello_reply.nonce_mode, ZCS_NONCE_RFC6979);
+	assert_int_equal(f.hello_reply.key_source, ZCS_KEYS_PROVISIONED);
 	assert_memory_equal(f.hello_reply.measurement, meas48, ZCS_MEASUREMENT_LEN);
 
-	zcs_wire_hello_reply(&r, 1, 2, 500, 9, meas48);
+	zcs_wire_hello_reply(&r, 1, 2, 500, 9, ZCS_KEYS_DEV, meas48);
 	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
-	zcs_wire_hello_reply(&r, 2, 2, 500, ZCS_NONCE_HEDGED, meas48);
+	zcs_wire_hello_reply(&r, 2, 2, 500, ZCS_NONCE_HEDGED, ZCS_KEYS_DEV, meas48);
 	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
-	zcs_wire_hello_reply(&r, 0, 2, 500, ZCS_NONCE_PRECOMPUTED, meas48);
-	r.reserved[6] = 0x80;
+	/* A key source the protocol does not know. */
+	zcs_wire_hello_reply(&r, 1, 2, 500, ZCS_NONCE_HEDGED, 0, meas48);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
+	zcs_wire_hello_reply(&r, 1, 2, 500, ZCS_NONCE_HEDGED, 4, meas48);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
+	zcs_wire_hello_reply(&r, 0, 2, 500, ZCS_NONCE_PRECOMPUTED, ZCS_KEYS_SEALED, meas48);
+	r.reserved[5] = 0x80;
 	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_RESERVED);
 }
 
@@ -299,6 +306,8 @@ stats_sample(struct zcs_wire_stats_reply *r)
 	r->misses = 3;
 	r->discards = 1;
 	r->signed_ok = 0x0a0b0c0d0e0f1011ULL;
+	r->key_source = ZCS_KEYS_PROVISIONED;
+	r->key_count = 0x01020304;
 }
 
 static void
@@ -318,6 +327,9 @@ stats_reply_round_trip(void **state)
 	assert_int_equal(b[7], 0);
 	assert_int_equal(b[8], 77);
 	assert_int_equal(b[16], ZCS_NONCE_PRECOMPUTED);
+	assert_int_equal(b[17], ZCS_KEYS_PROVISIONED);
+	assert_int_equal(b[20], 0x04);
+	assert_int_equal(b[23], 0x01);
 	assert_int_equal(b[24], 1000 & 0xff);
 	assert_int_equal(b[25], 1000 >> 8);
 	assert_int_equal(b[29], 4096 >> 8);
@@ -340,15 +352,89 @@ stats_reply_round_trip(void **state)
 	assert_true(f.stats_reply.misses == 3);
 	assert_true(f.stats_reply.discards == 1);
 	assert_true(f.stats_reply.signed_ok == 0x0a0b0c0d0e0f1011ULL);
+	assert_int_equal(f.stats_reply.key_source, ZCS_KEYS_PROVISIONED);
+	assert_int_equal(f.stats_reply.key_count, 0x01020304);
 
 	/* Without pools: every pool field zero, signed_ok still counted. */
 	memset(&in, 0, sizeof(in));
 	in.nonce_mode = ZCS_NONCE_HEDGED;
+	in.key_source = ZCS_KEYS_SEALED;
 	in.signed_ok = 5;
 	zcs_wire_stats_reply(&r, 78, &in);
 	assert_int_equal(decode(&r, sizeof(r), &f, &used), 0);
 	assert_int_equal(f.stats_reply.nonce_mode, ZCS_NONCE_HEDGED);
 	assert_true(f.stats_reply.signed_ok == 5);
+}
+
+/* The control endpoint's frames: PROVISION, BUNDLE chunks, BUNDLE_REPLY. */
+static void
+provision_frames(void **state)
+{
+	struct zcs_wire_provision p;
+	struct zcs_wire_bundle b;
+	struct zcs_wire_bundle_reply r, in;
+	union zcs_wire_frame f;
+	uint8_t nonce[32], data[64];
+	size_t used;
+
+	(void)state;
+	memset(nonce, 0x5a, sizeof(nonce));
+	memset(data, 0xc3, sizeof(data));
+	zcs_wire_provision(&p, 9, nonce);
+	assert_int_equal(decode(&p, sizeof(p), &f, &used), 0);
+	assert_int_equal(used, 48);
+	assert_int_equal(f.hdr.type, ZCS_FT_PROVISION);
+	assert_true(f.provision.seq == 9);
+	assert_memory_equal(f.provision.nonce, nonce, 32);
+
+	zcs_wire_bundle(&b, 9, 200, 192, data, 8);
+	assert_int_equal(((const uint8_t *)&b)[18], 8);
+	assert_int_equal(((const uint8_t *)&b)[20], 200);
+	assert_int_equal(((const uint8_t *)&b)[24], 192);
+	assert_int_equal(decode(&b, sizeof(b), &f, &used), 0);
+	assert_int_equal(used, 96);
+	assert_int_equal(f.bundle.total, 200);
+	assert_int_equal(f.bundle.offset, 192);
+	assert_int_equal(f.bundle.chunk_len, 8);
+	assert_memory_equal(f.bundle.data, data, 8);
+	/* A chunk past the total, an empty or oversized chunk, data past chunk_len. */
+	zcs_wire_bundle(&b, 9, 200, 193, data, 8);
+	assert_int_equal(decode(&b, sizeof(b), &f, &used), ZCS_ERR_BAD_REQUEST);
+	zcs_wire_bundle(&b, 9, 200, 0, data, 0);
+	assert_int_equal(decode(&b, sizeof(b), &f, &used), ZCS_ERR_BAD_REQUEST);
+	zcs_wire_bundle(&b, 9, 200, 0, data, 8);
+	b.chunk_len = htole16(65);
+	assert_int_equal(decode(&b, sizeof(b), &f, &used), ZCS_ERR_BAD_REQUEST);
+	zcs_wire_bundle(&b, 9, 200, 0, data, 8);
+	b.data[8] = 1;
+	assert_int_equal(decode(&b, sizeof(b), &f, &used), ZCS_ERR_BAD_RESERVED);
+	zcs_wire_bundle(&b, 9, 200, 0, data, 8);
+	b.reserved1 = 1;
+	assert_int_equal(decode(&b, sizeof(b), &f, &used), ZCS_ERR_BAD_RESERVED);
+
+	memset(&in, 0, sizeof(in));
+	in.status = ZCS_OK;
+	in.key_count = 600;
+	in.added = 100;
+	in.rotated = 3;
+	in.generation = 0x1122334455667788ULL;
+	zcs_wire_bundle_reply(&r, 9, &in);
+	assert_int_equal(((const uint8_t *)&r)[6], 40);
+	assert_int_equal(((const uint8_t *)&r)[32], 0x88);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), 0);
+	assert_int_equal(used, 40);
+	assert_int_equal(f.bundle_reply.key_count, 600);
+	assert_int_equal(f.bundle_reply.added, 100);
+	assert_int_equal(f.bundle_reply.rotated, 3);
+	assert_true(f.bundle_reply.generation == 0x1122334455667788ULL);
+	/* A refusal that claims to have changed something. */
+	in.status = ZCS_ERR_STALE;
+	zcs_wire_bundle_reply(&r, 9, &in);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
+	in.added = in.rotated = 0;
+	zcs_wire_bundle_reply(&r, 9, &in);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), 0);
+	assert_int_equal(f.bundle_reply.status, ZCS_ERR_STALE);
 }
 
 static void
@@ -361,9 +447,18 @@ stats_reply_bad_fields(void **state)
 	(void)state;
 	stats_sample(&in);
 	zcs_wire_stats_reply(&r, 1, &in);
-	r.reserved[3] = 1;
+	r.reserved[1] = 1;
 	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_RESERVED);
 	assert_int_equal(used, 72); /* a body fault: consumed, not fatal */
+
+	/* An unknown key source; a sealed signer that claims keys. */
+	in.key_source = 0;
+	zcs_wire_stats_reply(&r, 1, &in);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
+	in.key_source = ZCS_KEYS_SEALED;
+	zcs_wire_stats_reply(&r, 1, &in);
+	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
+	stats_sample(&in);
 
 	in.nonce_mode = 0;
 	zcs_wire_stats_reply(&r, 1, &in);
@@ -388,6 +483,7 @@ stats_reply_bad_fields(void **state)
 	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
 	memset(&in, 0, sizeof(in));
 	in.nonce_mode = ZCS_NONCE_RFC6979;
+	in.key_source = ZCS_KEYS_DEV;
 	in.misses = 1;
 	zcs_wire_stats_reply(&r, 1, &in);
 	assert_int_equal(decode(&r, sizeof(r), &f, &used), ZCS_ERR_BAD_REQUEST);
@@ -616,6 +712,7 @@ main(void)
 		cmocka_unit_test(stats_round_trip),
 		cmocka_unit_test(stats_reply_round_trip),
 		cmocka_unit_test(stats_reply_bad_fields),
+		cmocka_unit_test(provision_frames),
 		cmocka_unit_test(attest_round_trip),
 		cmocka_unit_test(header_faults_are_fatal),
 		cmocka_unit_test(short_buffers_need_more),

@@ -151,6 +151,8 @@ fake_stats_reply(int fd, uint64_t seq)
 
 	memset(&in, 0, sizeof(in));
 	in.nonce_mode = ZCS_NONCE_RFC6979;
+	in.key_source = ZCS_KEYS_DEV;
+	in.key_count = INPROC_NACC;
 	zcs_wire_stats_reply(&r, seq, &in);
 	fake_send(fd, &r, sizeof(r));
 }
@@ -232,7 +234,7 @@ fake_frames(int fd, const uint8_t *rx, size_t len)
 			struct zcs_wire_hello_reply h;
 
 			zcs_wire_hello_reply(&h, 1, INPROC_SHARDS, INPROC_NACC, ZCS_NONCE_RFC6979,
-				g.p.measurement);
+				ZCS_KEYS_DEV, g.p.measurement);
 			fake_send(fd, &h, sizeof(h));
 			if (fake.mode == FAKE_UNSOLICITED)
 				fake_stats_reply(fd, 1);

@@ -60,18 +60,32 @@ enum zcs_frame_type {
 	ZCS_FT_STATS_REPLY = 9,
 	ZCS_FT_ATTEST = 10,
 	ZCS_FT_ATTEST_REPLY = 11,
+	ZCS_FT_PROVISION = 12, /**< control connection: attest with a provisioning key */
+	ZCS_FT_BUNDLE = 13, /**< control connection: a chunk of a key bundle */
+	ZCS_FT_BUNDLE_REPLY = 14, /**< control connection: the bundle's fate */
 };
 
 /** Largest attestation document ATTEST_REPLY chunks may carry, in bytes. */
 #define ZCS_WIRE_ATTEST_MAX 32768
 /** Document bytes per ATTEST_REPLY frame. */
 #define ZCS_WIRE_ATTEST_CHUNK 64
+/** Largest key bundle BUNDLE chunks may carry, in bytes (about 26 M keys). */
+#define ZCS_WIRE_BUNDLE_MAX (UINT32_C(1) << 30)
+/** Bundle bytes per BUNDLE frame. */
+#define ZCS_WIRE_BUNDLE_CHUNK 64
 
 /** Signature algorithms (over a 32-byte hash, secp256k1). */
 enum zcs_algo {
 	ZCS_ALGO_ECDSA = 1, /**< low-S, compact r||s */
 	ZCS_ALGO_ECDSA_RECOVERABLE = 2, /**< low-S, compact r||s, plus recid */
 	ZCS_ALGO_SCHNORR = 3, /**< BIP-340, R.x||s */
+};
+
+/** Where a signer's keys came from, reported in HELLO_REPLY and STATS_REPLY. */
+enum zcs_key_source {
+	ZCS_KEYS_SEALED = 1, /**< none yet: the signer waits to be provisioned */
+	ZCS_KEYS_PROVISIONED = 2, /**< from key bundles sealed to its attested key */
+	ZCS_KEYS_DEV = 3, /**< from a plaintext file (--insecure-dev-keys): dev boxes only */
 };
 
 /** Signer nonce modes, reported in HELLO_REPLY. */
@@ -103,7 +117,8 @@ struct zcs_wire_hello_reply {
 	uint16_t shard_count; /**< shard count its key file was made for */
 	uint32_t key_count; /**< accounts it holds keys for */
 	uint8_t nonce_mode; /**< enum zcs_nonce_mode */
-	uint8_t reserved[7];
+	uint8_t key_source; /**< enum zcs_key_source */
+	uint8_t reserved[6];
 	uint8_t measurement[ZCS_MEASUREMENT_LEN];
 };
 
@@ -168,7 +183,9 @@ struct zcs_wire_stats_reply {
 	struct zcs_wire_hdr hdr;
 	uint64_t seq;
 	uint8_t nonce_mode; /**< enum zcs_nonce_mode */
-	uint8_t reserved[7];
+	uint8_t key_source; /**< enum zcs_key_source: it changes when provisioned */
+	uint8_t reserved[2];
+	uint32_t key_count; /**< accounts it holds keys for now */
 	uint32_t ecdsa_depth; /**< presignatures ready for ECDSA (both kinds) */
 	uint32_t ecdsa_capacity; /**< most the ECDSA pool holds; depth <= capacity */
 	uint32_t schnorr_depth; /**< presignatures ready for BIP-340 */
@@ -202,6 +219,45 @@ struct zcs_wire_attest_reply {
 	uint8_t data[ZCS_WIRE_ATTEST_CHUNK]; /**< zero past chunk_len */
 };
 
+/**
+ * client -> signer, on the control connection: an attestation document (as
+ * ATTEST_REPLY chunks) whose public_key is a fresh X25519 key of the signer
+ * for one key bundle, and whose nonce is this one.
+ */
+struct zcs_wire_provision {
+	struct zcs_wire_hdr hdr;
+	uint64_t seq; /**< echoed in every ATTEST_REPLY and in BUNDLE_REPLY */
+	uint8_t nonce[32]; /**< fresh random bytes of the provisioner */
+};
+
+/**
+ * client -> signer, on the control connection: one chunk of a key bundle
+ * sealed to the key of the last PROVISION, in order, as many frames as
+ * ceil(total / ZCS_WIRE_BUNDLE_CHUNK).
+ */
+struct zcs_wire_bundle {
+	struct zcs_wire_hdr hdr;
+	uint64_t seq; /**< the PROVISION's */
+	uint16_t reserved0;
+	uint16_t chunk_len; /**< bytes of data used: 1..ZCS_WIRE_BUNDLE_CHUNK */
+	uint32_t total; /**< bundle length: 1..ZCS_WIRE_BUNDLE_MAX */
+	uint32_t offset; /**< of this chunk in the bundle */
+	uint32_t reserved1;
+	uint8_t data[ZCS_WIRE_BUNDLE_CHUNK]; /**< zero past chunk_len */
+};
+
+/** signer -> client: what the whole bundle did; the store after it. */
+struct zcs_wire_bundle_reply {
+	struct zcs_wire_hdr hdr;
+	uint64_t seq;
+	uint16_t status; /**< enum zcs_status: ok, bundle, wrong_shard, stale, ... */
+	uint8_t reserved[2];
+	uint32_t key_count; /**< keys held after it (before it, when refused) */
+	uint32_t added; /**< accounts new to the signer */
+	uint32_t rotated; /**< accounts whose key changed (old keys wiped) */
+	uint64_t generation; /**< the store's generation after it */
+};
+
 /** Any frame, decoded to host order. */
 union zcs_wire_frame {
 	struct zcs_wire_hdr hdr;
@@ -216,6 +272,9 @@ union zcs_wire_frame {
 	struct zcs_wire_stats_reply stats_reply;
 	struct zcs_wire_attest attest;
 	struct zcs_wire_attest_reply attest_reply;
+	struct zcs_wire_provision provision;
+	struct zcs_wire_bundle bundle;
+	struct zcs_wire_bundle_reply bundle_reply;
 };
 
 /* The layout is the protocol: pin every size and offset. */
@@ -232,7 +291,8 @@ static_assert(offsetof(struct zcs_wire_hello_reply, shard_id) == 8, "hello_reply
 static_assert(offsetof(struct zcs_wire_hello_reply, shard_count) == 10, "hello_reply.count");
 static_assert(offsetof(struct zcs_wire_hello_reply, key_count) == 12, "hello_reply.key_count");
 static_assert(offsetof(struct zcs_wire_hello_reply, nonce_mode) == 16, "hello_reply.nonce");
-static_assert(offsetof(struct zcs_wire_hello_reply, reserved) == 17, "hello_reply.reserved");
+static_assert(offsetof(struct zcs_wire_hello_reply, key_source) == 17, "hello_reply.source");
+static_assert(offsetof(struct zcs_wire_hello_reply, reserved) == 18, "hello_reply.reserved");
 static_assert(offsetof(struct zcs_wire_hello_reply, measurement) == 24, "hello_reply.meas");
 static_assert(sizeof(struct zcs_wire_sign) == 64, "sign size");
 static_assert(offsetof(struct zcs_wire_sign, seq) == 8, "sign.seq");
@@ -266,7 +326,9 @@ static_assert(offsetof(struct zcs_wire_stats, seq) == 8, "stats.seq");
 static_assert(sizeof(struct zcs_wire_stats_reply) == 72, "stats_reply size");
 static_assert(offsetof(struct zcs_wire_stats_reply, seq) == 8, "stats_reply.seq");
 static_assert(offsetof(struct zcs_wire_stats_reply, nonce_mode) == 16, "stats_reply.nonce");
-static_assert(offsetof(struct zcs_wire_stats_reply, reserved) == 17, "stats_reply.reserved");
+static_assert(offsetof(struct zcs_wire_stats_reply, key_source) == 17, "stats_reply.source");
+static_assert(offsetof(struct zcs_wire_stats_reply, reserved) == 18, "stats_reply.reserved");
+static_assert(offsetof(struct zcs_wire_stats_reply, key_count) == 20, "stats_reply.key_count");
 static_assert(offsetof(struct zcs_wire_stats_reply, ecdsa_depth) == 24, "stats_reply.e_depth");
 static_assert(offsetof(struct zcs_wire_stats_reply, ecdsa_capacity) == 28, "stats_reply.e_cap");
 static_assert(offsetof(struct zcs_wire_stats_reply, schnorr_depth) == 32, "stats_reply.s_depth");
@@ -288,6 +350,20 @@ static_assert(offsetof(struct zcs_wire_attest_reply, total) == 20, "attest_reply
 static_assert(offsetof(struct zcs_wire_attest_reply, offset) == 24, "attest_reply.offset");
 static_assert(offsetof(struct zcs_wire_attest_reply, reserved) == 28, "attest_reply.reserved");
 static_assert(offsetof(struct zcs_wire_attest_reply, data) == 32, "attest_reply.data");
+static_assert(sizeof(struct zcs_wire_provision) == 48, "provision size");
+static_assert(offsetof(struct zcs_wire_provision, nonce) == 16, "provision.nonce");
+static_assert(sizeof(struct zcs_wire_bundle) == 96, "bundle size");
+static_assert(offsetof(struct zcs_wire_bundle, chunk_len) == 18, "bundle.chunk_len");
+static_assert(offsetof(struct zcs_wire_bundle, total) == 20, "bundle.total");
+static_assert(offsetof(struct zcs_wire_bundle, offset) == 24, "bundle.offset");
+static_assert(offsetof(struct zcs_wire_bundle, reserved1) == 28, "bundle.reserved1");
+static_assert(offsetof(struct zcs_wire_bundle, data) == 32, "bundle.data");
+static_assert(sizeof(struct zcs_wire_bundle_reply) == 40, "bundle_reply size");
+static_assert(offsetof(struct zcs_wire_bundle_reply, status) == 16, "bundle_reply.status");
+static_assert(offsetof(struct zcs_wire_bundle_reply, key_count) == 20, "bundle_reply.keys");
+static_assert(offsetof(struct zcs_wire_bundle_reply, added) == 24, "bundle_reply.added");
+static_assert(offsetof(struct zcs_wire_bundle_reply, rotated) == 28, "bundle_reply.rotated");
+static_assert(offsetof(struct zcs_wire_bundle_reply, generation) == 32, "bundle_reply.gen");
 static_assert(sizeof(union zcs_wire_frame) == ZCS_WIRE_MAX_FRAME, "max frame");
 
 /**
@@ -351,6 +427,9 @@ const char *zcs_nonce_mode_name(unsigned int mode);
 /** Nonce mode from its name; 0 when unknown. */
 unsigned int zcs_nonce_mode_parse(const char *name);
 
+/** Name of a key source ("sealed", "provisioned", "insecure-dev"), or NULL. */
+const char *zcs_key_source_name(unsigned int source);
+
 /*
  * Encoders. Each fills a whole frame in place (reserved bytes zeroed, fields
  * little-endian). The destination must be aligned like the struct: frames packed
@@ -377,7 +456,8 @@ zcs_wire_hello(struct zcs_wire_hello *f, uint16_t shard_id, uint16_t shard_count
 
 static inline void
 zcs_wire_hello_reply(struct zcs_wire_hello_reply *f, uint16_t shard_id, uint16_t shard_count,
-	uint32_t key_count, uint8_t nonce_mode, const uint8_t measurement[ZCS_MEASUREMENT_LEN])
+	uint32_t key_count, uint8_t nonce_mode, uint8_t key_source,
+	const uint8_t measurement[ZCS_MEASUREMENT_LEN])
 {
 	memset(f, 0, sizeof(*f));
 	zcs_wire_hdr_init(&f->hdr, ZCS_FT_HELLO_REPLY, sizeof(*f));
@@ -385,6 +465,7 @@ zcs_wire_hello_reply(struct zcs_wire_hello_reply *f, uint16_t shard_id, uint16_t
 	f->shard_count = htole16(shard_count);
 	f->key_count = htole32(key_count);
 	f->nonce_mode = nonce_mode;
+	f->key_source = key_source;
 	memcpy(f->measurement, measurement, ZCS_MEASUREMENT_LEN);
 }
 
@@ -489,6 +570,8 @@ zcs_wire_stats_reply(
 	zcs_wire_hdr_init(&f->hdr, ZCS_FT_STATS_REPLY, sizeof(*f));
 	f->seq = htole64(seq);
 	f->nonce_mode = r->nonce_mode;
+	f->key_source = r->key_source;
+	f->key_count = htole32(r->key_count);
 	f->ecdsa_depth = htole32(r->ecdsa_depth);
 	f->ecdsa_capacity = htole32(r->ecdsa_capacity);
 	f->schnorr_depth = htole32(r->schnorr_depth);
@@ -497,6 +580,42 @@ zcs_wire_stats_reply(
 	f->misses = htole64(r->misses);
 	f->discards = htole64(r->discards);
 	f->signed_ok = htole64(r->signed_ok);
+}
+
+static inline void
+zcs_wire_provision(struct zcs_wire_provision *f, uint64_t seq, const uint8_t nonce[32])
+{
+	zcs_wire_hdr_init(&f->hdr, ZCS_FT_PROVISION, sizeof(*f));
+	f->seq = htole64(seq);
+	memcpy(f->nonce, nonce, 32);
+}
+
+static inline void
+zcs_wire_bundle(struct zcs_wire_bundle *f, uint64_t seq, uint32_t total, uint32_t offset,
+	const uint8_t *data, uint16_t chunk_len)
+{
+	memset(f, 0, sizeof(*f));
+	zcs_wire_hdr_init(&f->hdr, ZCS_FT_BUNDLE, sizeof(*f));
+	f->seq = htole64(seq);
+	f->chunk_len = htole16(chunk_len);
+	f->total = htole32(total);
+	f->offset = htole32(offset);
+	memcpy(f->data, data, chunk_len);
+}
+
+/** @param r the result in host order; hdr, seq and reserved are ignored. */
+static inline void
+zcs_wire_bundle_reply(
+	struct zcs_wire_bundle_reply *f, uint64_t seq, const struct zcs_wire_bundle_reply *r)
+{
+	memset(f, 0, sizeof(*f));
+	zcs_wire_hdr_init(&f->hdr, ZCS_FT_BUNDLE_REPLY, sizeof(*f));
+	f->seq = htole64(seq);
+	f->status = htole16(r->status);
+	f->key_count = htole32(r->key_count);
+	f->added = htole32(r->added);
+	f->rotated = htole32(r->rotated);
+	f->generation = htole64(r->generation);
 }
 
 #ifdef __cplusplus

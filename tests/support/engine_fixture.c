@@ -94,7 +94,7 @@ int
 engine_fixture_signer_start(struct engine_fixture *f, unsigned int i)
 {
 	char prog[PATH_MAX], listen[160];
-	char *argv[] = {prog, (char *)"--listen", listen, (char *)"--keys", f->keys[i],
+	char *argv[] = {prog, (char *)"--listen", listen, (char *)"--insecure-dev-keys", f->keys[i],
 		(char *)"--idle", (char *)"backoff", (char *)"--attest", f->signer_attest[i], NULL};
 
 	f->signer[i] = -1;

@@ -86,8 +86,8 @@ write_keys(struct inproc_signer *s, secp256k1_context *ctx)
 	fd = open(s->keyfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	snprintf(line, sizeof(line), "# zcsign tests\nzcsign-keys v1 shard=%u shards=%d\n",
-		s->shard, INPROC_SHARDS);
+	snprintf(line, sizeof(line), "# zcsign tests\nzcsign-keys v1 shard=%u shards=%d keys=%d\n",
+		s->shard, INPROC_SHARDS, INPROC_NACC);
 	rc = write_str(fd, line);
 	for (i = 0; rc == 0 && i <= INPROC_NACC; i++) {
 		while (zcs_shard_of(a, INPROC_SHARDS) != s->shard)

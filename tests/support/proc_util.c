@@ -419,7 +419,8 @@ int
 proc_keygen(const char *dir, unsigned int accounts, unsigned int shards)
 {
 	char prog[PATH_MAX], na[16], ns[16], log[PATH_MAX];
-	char *argv[] = {prog, "--accounts", na, "--shards", ns, "--out", (char *)dir, NULL};
+	char *argv[] = {prog, "--accounts", na, "--shards", ns, "--out", (char *)dir,
+		"--insecure-plaintext", NULL};
 
 	if (proc_build_path(prog, sizeof(prog), "enclave/zcsign-keygen") != 0 ||
 		proc_path(log, sizeof(log), dir, "keygen.log") != 0)
@@ -441,7 +442,7 @@ proc_signer_start_with(
 {
 	char prog[PATH_MAX], listen[160];
 	char *argv[24] = {
-		prog, "--listen", listen, "--keys", (char *)keys, "--idle", "backoff", NULL};
+		prog, "--listen", listen, "--insecure-dev-keys", (char *)keys, "--idle", "backoff", NULL};
 	size_t n = 7;
 	pid_t pid;
 
