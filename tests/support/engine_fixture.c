@@ -93,11 +93,16 @@ engine_fixture_wait_up(const struct zcs_engine_shared *sh, unsigned int ms)
 int
 engine_fixture_signer_start(struct engine_fixture *f, unsigned int i)
 {
-	char prog[PATH_MAX], listen[160];
+	char prog[PATH_MAX], listen[160], shard[16];
 	char *argv[] = {prog, (char *)"--listen", listen, (char *)"--insecure-dev-keys", f->keys[i],
 		(char *)"--idle", (char *)"backoff", (char *)"--attest", f->signer_attest[i], NULL};
 
 	f->signer[i] = -1;
+	if (f->sealed) {
+		snprintf(shard, sizeof(shard), "%u/%u", i, f->shards);
+		argv[3] = (char *)"--shard";
+		argv[4] = shard;
+	}
 	if (f->signer_attest[i][0] == '\0')
 		argv[7] = NULL; /* no --attest */
 	if (proc_build_path(prog, sizeof(prog), "enclave/zcsign-enclave") != 0 ||
@@ -320,7 +325,9 @@ engine_fixture_setup(struct engine_fixture *f, const struct engine_fixture_conf 
 		if (proc_path(f->signer_log[i], sizeof(f->signer_log[i]), dir, name) != 0)
 			return -1;
 	}
-	if (proc_keygen(f->dir, c->accounts, c->shards) != 0) {
+	f->sealed = c->sealed;
+	if ((c->sealed ? proc_keygen_sealed(f->dir, c->accounts, c->shards, c->operator_pub)
+		       : proc_keygen(f->dir, c->accounts, c->shards)) != 0) {
 		fprintf(stderr, "zcsign-keygen failed\n");
 		return -1;
 	}

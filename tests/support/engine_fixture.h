@@ -73,6 +73,13 @@ struct engine_fixture_conf {
 	 * socket fewer); the start then also waits for the telemetry socket.
 	 */
 	bool telemetry;
+	/*
+	 * Keys sealed to operator_pub (zcsign-keygen --operator-pub; no
+	 * plaintext file) and signers started sealed (--shard I/N, with their
+	 * signer_attest): the test provisions them (zcsign-cli provision).
+	 */
+	bool sealed;
+	const char *operator_pub;
 };
 
 /* zcsignd's last line: "zcsignd: stopped: submitted=.. signed=.. expired=.. failed=..
@@ -97,6 +104,7 @@ struct engine_fixture {
 	char signer_log[ENGINE_FIXTURE_MAX_SHARDS][PATH_MAX];
 	pid_t signer[ENGINE_FIXTURE_MAX_SHARDS]; /* -1: not running */
 	char signer_attest[ENGINE_FIXTURE_MAX_SHARDS][PATH_MAX]; /* --attest of each; "": none */
+	bool sealed; /* signers start sealed: --shard I/N, no key file */
 	pid_t pid; /* zcsignd; -1: not running */
 	secp256k1_context *ctx; /* for zcs_verify() */
 	struct zcs_manifest m;

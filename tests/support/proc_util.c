@@ -415,19 +415,36 @@ proc_signer_hello(
 	return fd;
 }
 
-int
-proc_keygen(const char *dir, unsigned int accounts, unsigned int shards)
+static int
+keygen_run(const char *dir, unsigned int accounts, unsigned int shards, const char *operator_pub)
 {
 	char prog[PATH_MAX], na[16], ns[16], log[PATH_MAX];
 	char *argv[] = {prog, "--accounts", na, "--shards", ns, "--out", (char *)dir,
-		"--insecure-plaintext", NULL};
+		"--insecure-plaintext", NULL, NULL};
 
 	if (proc_build_path(prog, sizeof(prog), "enclave/zcsign-keygen") != 0 ||
 		proc_path(log, sizeof(log), dir, "keygen.log") != 0)
 		return -1;
 	snprintf(na, sizeof(na), "%u", accounts);
 	snprintf(ns, sizeof(ns), "%u", shards);
+	if (operator_pub != NULL) {
+		argv[7] = "--operator-pub";
+		argv[8] = (char *)operator_pub;
+	}
 	return proc_run(argv, log, log, PROC_START_MS);
+}
+
+int
+proc_keygen(const char *dir, unsigned int accounts, unsigned int shards)
+{
+	return keygen_run(dir, accounts, shards, NULL);
+}
+
+int
+proc_keygen_sealed(
+	const char *dir, unsigned int accounts, unsigned int shards, const char *operator_pub)
+{
+	return keygen_run(dir, accounts, shards, operator_pub);
 }
 
 pid_t
@@ -556,4 +573,86 @@ proc_signer_pcr0_hex(char hex[97])
 	assert_int_equal(proc_build_path(prog, sizeof(prog), "enclave/zcsign-enclave"), 0);
 	proc_sha384_file(prog, md);
 	zcs_hex_encode(md, sizeof(md), hex);
+}
+
+/* First-two-byte filter, then a full compare: how many secrets occur in buf. */
+static size_t
+count_needles(const uint8_t *buf, size_t len, const uint8_t *filter, const uint8_t *needles,
+	size_t n)
+{
+	size_t i, k, found = 0;
+
+	for (i = 0; i + 32 <= len; i++) {
+		unsigned int v = (unsigned int)buf[i] << 8 | buf[i + 1];
+
+		if (!(filter[v >> 3] & (1u << (v & 7))))
+			continue;
+		for (k = 0; k < n; k++)
+			if (memcmp(buf + i, needles + k * 32, 32) == 0)
+				found++;
+	}
+	return found;
+}
+
+static void
+make_filter(uint8_t *filter, const uint8_t *needles, size_t n)
+{
+	size_t k;
+
+	memset(filter, 0, 8192);
+	for (k = 0; k < n; k++) {
+		unsigned int v = (unsigned int)needles[k * 32] << 8 | needles[k * 32 + 1];
+
+		filter[v >> 3] |= (uint8_t)(1u << (v & 7));
+	}
+}
+
+long
+proc_mem_scan(pid_t pid, const uint8_t *needles, size_t n, uint64_t *scanned)
+{
+	static uint8_t chunk[1 << 20];
+	uint8_t filter[8192];
+	char path[64], line[512];
+	unsigned long start, end;
+	char perms[8];
+	long found = 0;
+	FILE *maps;
+	int mem;
+
+	make_filter(filter, needles, n);
+	*scanned = 0;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	maps = fopen(path, "r");
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	mem = open(path, O_RDONLY | O_CLOEXEC);
+	if (maps == NULL || mem < 0) {
+		if (maps != NULL)
+			fclose(maps);
+		if (mem >= 0)
+			close(mem);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), maps) != NULL) {
+		unsigned long off;
+
+		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) != 3 || perms[0] != 'r' ||
+			strstr(line, "[vvar]") != NULL)
+			continue;
+		/* Overlapping chunks (31 bytes) so that a key across a boundary is seen. */
+		for (off = start; off < end;) {
+			size_t want = end - off < sizeof(chunk) ? end - off : sizeof(chunk);
+			ssize_t r = pread(mem, chunk, want, (off_t)off);
+
+			if (r <= 0)
+				break;
+			*scanned += (uint64_t)r;
+			found += (long)count_needles(chunk, (size_t)r, filter, needles, n);
+			if ((size_t)r < 32 || off + (size_t)r >= end)
+				break;
+			off += (size_t)r - 31;
+		}
+	}
+	fclose(maps);
+	close(mem);
+	return found;
 }

@@ -169,8 +169,16 @@ bool proc_peer_closed(int fd, unsigned int timeout_ms);
 int proc_signer_hello(
 	const char *path, uint16_t shard_id, uint16_t shard_count, union zcs_wire_frame *reply);
 
-/* keygen --accounts N --shards S --out dir; returns its exit code (0) or -1. */
+/*
+ * keygen --accounts N --shards S --out dir --insecure-plaintext (the dev key
+ * files the tests' signers load with --insecure-dev-keys); returns its exit
+ * code (0) or -1.
+ */
 int proc_keygen(const char *dir, unsigned int accounts, unsigned int shards);
+
+/* The same, sealed to the operator key at operator_pub: dir/shard-I.bundle only. */
+int proc_keygen_sealed(
+	const char *dir, unsigned int accounts, unsigned int shards, const char *operator_pub);
 
 /*
  * Start zcsign-enclave on unix:sock with key file keys (--idle backoff: tests
@@ -209,5 +217,12 @@ void proc_sha384_file(const char *path, uint8_t out[48]);
 
 /* The dev PCR0 (and measurement) of the built zcsign-enclave: its SHA-384, as 96 hex digits. */
 void proc_signer_pcr0_hex(char hex[97]);
+
+/*
+ * Every readable mapping of pid (root reads an undumpable process too), read
+ * through /proc/PID/mem: how often any of the n 32-byte needles occurs (a
+ * secret key scan), and the bytes scanned. -1 when the memory cannot be read.
+ */
+long proc_mem_scan(pid_t pid, const uint8_t *needles, size_t n, uint64_t *scanned);
 
 #endif /* ZCS_TESTS_PROC_UTIL_H */
