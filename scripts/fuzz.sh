@@ -15,7 +15,7 @@ if [ -f "$build/build.ninja" ]; then
 else
 	CC=clang meson setup "$build" "${opts[@]}" >/dev/null
 fi
-targets=(attest wire conf)
+targets=(attest wire conf bundle)
 ninja -C "$build" "${targets[@]/#/fuzz/fuzz_}" >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
