@@ -506,6 +506,7 @@ serve(const secp256k1_context *ctx, struct zcs_keystore *ks, const struct zcs_ad
 		pconf.listen_kind = ctl->kind;
 		pconf.peers = o->peers;
 		pconf.stop = &stop_flag;
+		pconf.cpu = o->presig.refill_cpu;
 		prov = zcs_provision_start(&pconf);
 	}
 	if (srv == NULL || prov == NULL) {

@@ -331,10 +331,10 @@ zcs_presig_start(struct zcs_presig *ps)
 	return 0;
 }
 
-const char *
-zcs_presig_priority(const struct zcs_presig *ps)
+static const char *
+prio_name(int prio)
 {
-	switch (atomic_load_explicit(&ps->prio, memory_order_acquire)) {
+	switch (prio) {
 	case PRIO_IDLE:
 		return "SCHED_IDLE";
 	case PRIO_NICE:
@@ -344,6 +344,18 @@ zcs_presig_priority(const struct zcs_presig *ps)
 	default:
 		return "";
 	}
+}
+
+const char *
+zcs_presig_priority(const struct zcs_presig *ps)
+{
+	return prio_name(atomic_load_explicit(&ps->prio, memory_order_acquire));
+}
+
+const char *
+zcs_thread_lower_priority(void)
+{
+	return prio_name(lower_priority());
 }
 
 /* ---- creation ---- */

@@ -114,6 +114,13 @@ ZCS_WARN_UNUSED_RESULT int zcs_presig_start(struct zcs_presig *ps);
 /* "SCHED_IDLE", "nice 19" or "normal": what the refill thread got ("" before start). */
 const char *zcs_presig_priority(const struct zcs_presig *ps);
 
+/*
+ * Give the calling thread the refill thread's treatment: SCHED_IDLE, else
+ * nice 19 (the signer's control thread, which must not take CPU from the
+ * serve loop). Returns what it got, as zcs_presig_priority() names it.
+ */
+const char *zcs_thread_lower_priority(void);
+
 /* Stop the refill thread if started, wipe every entry, free. NULL is a no-op. */
 void zcs_presig_destroy(struct zcs_presig *ps);
 

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The signer's control endpoint: provisioning (provision.h). */
-#define _GNU_SOURCE /* accept4 */
+#define _GNU_SOURCE /* accept4, CPU_SET */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include "attest_source.h"
 #include "bundle.h"
 #include "clock.h"
+#include "presig.h"
 #include "provision.h"
 #include "serve.h"
 #include "wire_io.h"
@@ -282,6 +285,8 @@ run(void *arg)
 	int fd;
 
 	memset(&peer, 0, sizeof(peer));
+	/* Deriving a big bundle's keys takes seconds: never at the serve loop's expense. */
+	zcs_thread_lower_priority();
 	while (!atomic_load(p->conf.stop)) {
 		struct pollfd pfd = {.fd = p->conf.listen_fd, .events = POLLIN};
 
@@ -307,6 +312,9 @@ struct zcs_provisioner *
 zcs_provision_start(const struct zcs_provision_conf *conf)
 {
 	struct zcs_provisioner *p;
+	pthread_attr_t attr;
+	sigset_t all, saved;
+	cpu_set_t set;
 	int rc;
 
 	if (conf->ctx == NULL || conf->srv == NULL || conf->keys == NULL || conf->stop == NULL ||
@@ -322,7 +330,19 @@ zcs_provision_start(const struct zcs_provision_conf *conf)
 		p->conf.io_timeout_ms = 10000;
 	if (p->conf.peers.nuids == 0 && p->conf.peers.ncids == 0)
 		zcs_peer_policy_default(&p->conf.peers);
-	rc = pthread_create(&p->thread, NULL, run, p);
+	rc = pthread_attr_init(&attr);
+	if (rc == 0 && conf->cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(conf->cpu, &set);
+		rc = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	}
+	/* Signals go to the serve loop's thread, whose poll() they must cut short. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &saved);
+	if (rc == 0)
+		rc = pthread_create(&p->thread, &attr, run, p);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	pthread_attr_destroy(&attr);
 	if (rc != 0) {
 		free(p);
 		errno = rc;

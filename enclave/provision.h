@@ -2,7 +2,8 @@
 /*
  * The signer's control endpoint: provisioning (private to zcsign-enclave).
  *
- * A thread of its own, off the signing path, on its own listener (the
+ * A thread of its own, off the signing path (SCHED_IDLE or nice 19, on
+ * --refill-cpu when given, signals blocked), on its own listener (the
  * control address: unix:PATH.ctl or vsock port + 1 by default), one
  * connection at a time, peers checked like the signing endpoint's. A
  * connection carries (docs/PROTOCOL.md, "Provisioning"):
@@ -48,6 +49,7 @@ struct zcs_provision_conf {
 	struct zcs_peer_policy peers; /* empty: zcs_peer_policy_default() */
 	const atomic_int *stop;
 	uint32_t io_timeout_ms; /* a silent control connection is closed after this; 0: 10000 */
+	int cpu; /* pin the thread to this CPU (the refill thread's), or -1 */
 };
 
 struct zcs_provisioner;
