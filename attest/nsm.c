@@ -142,8 +142,8 @@ zcs_nsm_attest(int fd, uint8_t *doc, size_t cap, size_t *doc_len, char *err, siz
 	struct zcs_nsm_message msg;
 	size_t req_len;
 
-	req_len = zcs_nsm_attestation_request(
-		req, sizeof(req), user_data, user_data_len, nonce, nonce_len, public_key, public_key_len);
+	req_len = zcs_nsm_attestation_request(req, sizeof(req), user_data, user_data_len, nonce,
+		nonce_len, public_key, public_key_len);
 	if (req_len == 0) {
 		snprintf(err, errlen, "NSM request does not fit in %d bytes", ZCS_NSM_REQUEST_MAX);
 		return -1;

@@ -385,7 +385,8 @@ zcs_attest_chunks_add(struct zcs_attest_chunks *c, uint32_t offset, uint32_t tot
 {
 	if (offset != c->got || total > c->cap || (size_t)offset + chunk_len > total ||
 		(c->got > 0 && total != c->total)) {
-		snprintf(err, errlen, "chunk at %u of %u out of order, or past the %zu-byte limit", offset, total, c->cap);
+		snprintf(err, errlen, "chunk at %u of %u out of order, or past the %zu-byte limit",
+			offset, total, c->cap);
 		return -1;
 	}
 	c->total = total;

@@ -308,8 +308,9 @@ static int
 provision(struct zcs_spawn *s)
 {
 	char bin[PATH_MAX], signer[160], op[PATH_MAX], root[PATH_MAX], pcr[112], bundle[PATH_MAX];
-	char *argv[] = {bin, (char *)"--signer", signer, (char *)"provision", (char *)"--operator-key",
-		op, (char *)"--root", root, (char *)"--pcr", pcr, bundle, NULL};
+	char *argv[] = {bin, (char *)"--signer", signer, (char *)"provision",
+		(char *)"--operator-key", op, (char *)"--root", root, (char *)"--pcr", pcr, bundle,
+		NULL};
 	unsigned int i;
 
 	find_bin(bin, sizeof(bin), "cli", "zcsign-cli");

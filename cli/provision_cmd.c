@@ -133,14 +133,14 @@ parse_args(struct prov_args *x, int argc, char **argv)
 			return cli_fail(CLI_EXIT_USAGE, "provision: %s needs an argument",
 				argv[optind - 1]);
 		default:
-			return cli_fail(CLI_EXIT_USAGE, "provision: unknown option '%s'",
-				argv[optind - 1]);
+			return cli_fail(
+				CLI_EXIT_USAGE, "provision: unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	for (; optind < argc; optind++) {
 		if (x->nbundles == MAX_BUNDLES)
-			return cli_fail(CLI_EXIT_USAGE, "provision: at most %d bundles",
-				MAX_BUNDLES);
+			return cli_fail(
+				CLI_EXIT_USAGE, "provision: at most %d bundles", MAX_BUNDLES);
 		x->bundles[x->nbundles++] = argv[optind];
 	}
 	if (x->operator_key == NULL)
@@ -198,8 +198,8 @@ merge_into(struct plain *p, const uint8_t *add, uint32_t n)
 
 /* Open one at-rest bundle of the shard and merge it in. 0, or the exit status. */
 static int
-open_one(struct plain *p, const struct cli_args *a, EVP_PKEY *op, const char *path,
-	uint8_t *buf, size_t len, const struct zcs_bundle_hdr *h)
+open_one(struct plain *p, const struct cli_args *a, EVP_PKEY *op, const char *path, uint8_t *buf,
+	size_t len, const struct zcs_bundle_hdr *h)
 {
 	size_t n = (size_t)h->key_count * ZCS_BUNDLE_REC_LEN;
 	char err[256];
@@ -207,8 +207,8 @@ open_one(struct plain *p, const struct cli_args *a, EVP_PKEY *op, const char *pa
 	int rc;
 
 	if (h->purpose != ZCS_BUNDLE_AT_REST)
-		return cli_fail(CLI_EXIT_RUNTIME, "provision: %s is a transit bundle, not "
-						  "zcsign-keygen's", path);
+		return cli_fail(
+			CLI_EXIT_RUNTIME, "provision: %s: not zcsign-keygen's (transit)", path);
 	if (h->shard_id != p->shard_id || h->shard_count != p->shard_count)
 		return cli_fail(CLI_EXIT_RUNTIME, "provision: %s holds shard %u/%u, not %u/%u%s",
 			path, h->shard_id, h->shard_count, p->shard_id, p->shard_count,
@@ -255,7 +255,8 @@ open_bundles(struct plain *p, const struct cli_args *a, const struct prov_args *
 	for (k = 0; rc == 0 && k < x->nbundles; k++) {
 		next = MAX_BUNDLES;
 		for (i = 0; i < x->nbundles; i++)
-			if (!done[i] && (next == MAX_BUNDLES || h[i].generation < h[next].generation))
+			if (!done[i] &&
+				(next == MAX_BUNDLES || h[i].generation < h[next].generation))
 				next = i;
 		done[next] = true;
 		rc = open_one(p, a, op, x->bundles[next], buf[next], len[next], &h[next]);
@@ -268,8 +269,8 @@ open_bundles(struct plain *p, const struct cli_args *a, const struct prov_args *
 
 /* PROVISION with nonce; the document into doc. 0, or the exit status. */
 static int
-fetch_document(int fd, const char *where, const uint8_t nonce[32], uint8_t *doc, size_t cap,
-	size_t *len)
+fetch_document(
+	int fd, const char *where, const uint8_t nonce[32], uint8_t *doc, size_t cap, size_t *len)
 {
 	struct zcs_attest_chunks in = {.buf = doc, .cap = cap};
 	struct zcs_wire_provision req;
@@ -286,10 +287,11 @@ fetch_document(int fd, const char *where, const uint8_t nonce[32], uint8_t *doc,
 		if (rc != 0 || f.hdr.type != ZCS_FT_ATTEST_REPLY || f.attest_reply.seq != 1)
 			return cli_fail(CLI_EXIT_RUNTIME,
 				"provision: %s: no attestation document (%s)", where,
-				rc < 0 ? strerror(-rc)
-				: rc > 0 ? zcs_status_name(rc)
-				: f.hdr.type == ZCS_FT_ERROR ? zcs_status_name(f.error.status)
-							      : "unexpected reply");
+				rc < 0		 ? strerror(-rc)
+					: rc > 0 ? zcs_status_name(rc)
+					: f.hdr.type == ZCS_FT_ERROR
+					? zcs_status_name(f.error.status)
+					: "unexpected reply");
 		if (f.attest_reply.status != ZCS_OK)
 			return cli_fail(CLI_EXIT_RUNTIME,
 				"provision: %s: no attestation document: %s (%s)", where,
@@ -354,8 +356,8 @@ send_bundle(int fd, const char *where, struct plain *p, const uint8_t pub[ZCS_BU
 	}
 	for (off = 0, k = 0; rc == 0 && off < len; off += n) {
 		n = len - off < ZCS_WIRE_BUNDLE_CHUNK ? len - off : ZCS_WIRE_BUNDLE_CHUNK;
-		zcs_wire_bundle(&frames[k++], 1, (uint32_t)len, (uint32_t)off, sealed + off,
-			(uint16_t)n);
+		zcs_wire_bundle(
+			&frames[k++], 1, (uint32_t)len, (uint32_t)off, sealed + off, (uint16_t)n);
 		if (k == batch || off + n == len) {
 			rc = zcs_wire_send_all(fd, frames, k * sizeof(*frames));
 			k = 0;
@@ -365,15 +367,15 @@ send_bundle(int fd, const char *where, struct plain *p, const uint8_t pub[ZCS_BU
 	free(sealed);
 	if (rc != 0)
 		return cli_fail(CLI_EXIT_RUNTIME, "provision: %s: send: %s", where, strerror(-rc));
-	rc = zcs_wire_recv_frame(
-		fd, &f, PROVISION_TIMEOUT_MS + (unsigned int)(h.key_count / 1000 * PER_KEY_TIMEOUT_US));
+	rc = zcs_wire_recv_frame(fd, &f,
+		PROVISION_TIMEOUT_MS + (unsigned int)(h.key_count / 1000 * PER_KEY_TIMEOUT_US));
 	if (rc != 0 || f.hdr.type != ZCS_FT_BUNDLE_REPLY)
 		return cli_fail(CLI_EXIT_RUNTIME, "provision: %s: no answer to the bundle (%s)",
 			where,
-			rc < 0	   ? strerror(-rc)
-			: rc > 0 ? zcs_status_name(rc)
-			: f.hdr.type == ZCS_FT_ERROR ? zcs_status_name(f.error.status)
-						      : "unexpected reply");
+			rc < 0				     ? strerror(-rc)
+				: rc > 0		     ? zcs_status_name(rc)
+				: f.hdr.type == ZCS_FT_ERROR ? zcs_status_name(f.error.status)
+							     : "unexpected reply");
 	*out = f.bundle_reply;
 	return 0;
 }
@@ -421,9 +423,10 @@ connect_control(const struct cli_args *a, const struct prov_args *x, char *where
 			return -1;
 		}
 	} else if (zcs_addr_parse(a->signer, false, &sign, err, sizeof(err)) != 0 ||
-		   zcs_addr_control(&sign, &ctl) != 0) {
-		cli_fail(CLI_EXIT_USAGE, "provision: no control address follows --signer %s: give "
-					 "--control",
+		zcs_addr_control(&sign, &ctl) != 0) {
+		cli_fail(CLI_EXIT_USAGE,
+			"provision: no control address follows --signer %s: give "
+			"--control",
 			a->signer);
 		return -1;
 	}

@@ -175,6 +175,23 @@ check_stats_reply(struct zcs_wire_stats_reply *f)
 	return 0;
 }
 
+/*
+ * A chunk of a larger object (ATTEST_REPLY, BUNDLE): 64 bytes of data of which
+ * chunk_len are used, at offset of total; zero past chunk_len.
+ */
+static int
+check_chunk(
+	uint32_t total, uint32_t max, uint32_t offset, uint16_t chunk_len, const uint8_t data[64])
+{
+	static_assert(ZCS_WIRE_ATTEST_CHUNK == 64 && ZCS_WIRE_BUNDLE_CHUNK == 64, "chunk sizes");
+	if (total == 0 || total > max || chunk_len == 0 || chunk_len > 64 || offset >= total ||
+		chunk_len > total - offset)
+		return ZCS_ERR_BAD_REQUEST;
+	if (!all_zero(data + chunk_len, 64u - chunk_len))
+		return ZCS_ERR_BAD_RESERVED;
+	return 0;
+}
+
 static int
 check_attest(struct zcs_wire_attest *f)
 {
@@ -198,13 +215,7 @@ check_attest_reply(struct zcs_wire_attest_reply *f)
 				all_zero(f->data, sizeof(f->data))
 			? 0
 			: ZCS_ERR_BAD_REQUEST;
-	if (f->total == 0 || f->total > ZCS_WIRE_ATTEST_MAX || f->chunk_len == 0 ||
-		f->chunk_len > ZCS_WIRE_ATTEST_CHUNK || f->offset >= f->total ||
-		f->chunk_len > f->total - f->offset)
-		return ZCS_ERR_BAD_REQUEST;
-	if (!all_zero(f->data + f->chunk_len, sizeof(f->data) - f->chunk_len))
-		return ZCS_ERR_BAD_RESERVED;
-	return 0;
+	return check_chunk(f->total, ZCS_WIRE_ATTEST_MAX, f->offset, f->chunk_len, f->data);
 }
 
 static int
@@ -225,13 +236,7 @@ check_bundle(struct zcs_wire_bundle *f)
 	f->reserved1 = le32toh(f->reserved1);
 	if ((f->reserved0 | f->reserved1) != 0)
 		return ZCS_ERR_BAD_RESERVED;
-	if (f->total == 0 || f->total > ZCS_WIRE_BUNDLE_MAX || f->chunk_len == 0 ||
-		f->chunk_len > ZCS_WIRE_BUNDLE_CHUNK || f->offset >= f->total ||
-		f->chunk_len > f->total - f->offset)
-		return ZCS_ERR_BAD_REQUEST;
-	if (!all_zero(f->data + f->chunk_len, sizeof(f->data) - f->chunk_len))
-		return ZCS_ERR_BAD_RESERVED;
-	return 0;
+	return check_chunk(f->total, ZCS_WIRE_BUNDLE_MAX, f->offset, f->chunk_len, f->data);
 }
 
 static int

@@ -228,8 +228,7 @@ zcs_attest_source_document(struct zcs_attest_source *s, uint8_t *out, size_t cap
 	char user_data[64];
 	int rc;
 
-	snprintf(user_data, sizeof(user_data), "zcsign shard %u/%u %s", s->shard, s->shards,
-		state);
+	snprintf(user_data, sizeof(user_data), "zcsign shard %u/%u %s", s->shard, s->shards, state);
 	pthread_mutex_lock(&s->lock);
 	if (s->kind == SRC_NITRO)
 		rc = zcs_nsm_attest(s->nsm_fd, out, cap, len, err, errlen,

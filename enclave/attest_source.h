@@ -13,8 +13,8 @@
  * "zcsign shard I/N STATE": the signer's shard and the state of its keys
  * (sealed, provisioned, insecure-dev) for ATTEST, or "provision" for a
  * document whose public_key is a provisioning key, so a verifier also learns
- * which shard answered and whether its keys ever were plaintext on a host. A dev leaf's key sits on the host: such documents
- * show the shape of the check, not a hardware root of trust.
+ * which shard answered and whether its keys ever were plaintext on a host. A dev leaf's key sits on
+ * the host: such documents show the shape of the check, not a hardware root of trust.
  */
 #ifndef ZCS_ENCLAVE_ATTEST_SOURCE_H
 #define ZCS_ENCLAVE_ATTEST_SOURCE_H

@@ -225,8 +225,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		return 0;
 	}
 	if (o->operator_pub == NULL && !o->plaintext) {
-		fprintf(stderr, PROG ": missing --operator-pub FILE (keys are written only sealed; "
-				     "--insecure-plaintext writes a dev key file)\n");
+		fprintf(stderr,
+			PROG ": missing --operator-pub FILE (keys are written only sealed; "
+			     "--insecure-plaintext writes a dev key file)\n");
 		return 2;
 	}
 	if (o->generation == 0)
@@ -515,8 +516,7 @@ gen_account(const struct opts *o, struct outputs *out, struct secret_area *sa,
 		return -1;
 	}
 
-	if ((SHARD_BUF - sa->shard[i].used < KEY_LINE_MAX + 1 ||
-		    sa->shard[i].nrec == SHARD_RECS) &&
+	if ((SHARD_BUF - sa->shard[i].used < KEY_LINE_MAX + 1 || sa->shard[i].nrec == SHARD_RECS) &&
 		flush_shard(o, out, sa, i) != 0)
 		return -1;
 	if (o->plaintext) {
@@ -565,8 +565,8 @@ finish_bundle(const struct opts *o, struct outputs *out, uint32_t i)
 	rc = write_all(out->bundlefd[i], (char *)tag, sizeof(tag));
 	if (rc != 0 || fsync(out->bundlefd[i]) != 0 || close(out->bundlefd[i]) != 0) {
 		out->bundlefd[i] = -1;
-		fprintf(stderr, PROG ": cannot write %s/shard-%" PRIu32 ".bundle: %s\n", o->out,
-			i, strerror(errno));
+		fprintf(stderr, PROG ": cannot write %s/shard-%" PRIu32 ".bundle: %s\n", o->out, i,
+			strerror(errno));
 		return -1;
 	}
 	out->bundlefd[i] = -1;
@@ -632,8 +632,9 @@ generate(const struct opts *o, struct outputs *out, struct secret_area *sa,
 		out->due[zcs_shard_of(o->first + k, o->shards)]++;
 	for (k = 0; k < o->shards; k++)
 		if (out->due[k] > ZCS_BUNDLE_MAX_KEYS) {
-			fprintf(stderr, PROG ": shard %" PRIu64 " would hold %" PRIu64
-					" keys, more than a bundle's %u\n",
+			fprintf(stderr,
+				PROG ": shard %" PRIu64 " would hold %" PRIu64
+				     " keys, more than a bundle's %u\n",
 				k, out->due[k], ZCS_BUNDLE_MAX_KEYS);
 			return -1;
 		}

@@ -509,7 +509,8 @@ record_key(const secp256k1_context *ctx, struct zcs_key *k, const uint8_t *rec, 
 	memcpy(k->seckey, rec + 8, sizeof(k->seckey));
 	if (!secp256k1_ec_seckey_verify(ctx, k->seckey) || zcs_key_derive(ctx, k) != 0) {
 		set_err(err, errlen,
-			"record %" PRIu32 " (account %" PRIu64 "): not a valid secp256k1 secret key",
+			"record %" PRIu32 " (account %" PRIu64
+			"): not a valid secp256k1 secret key",
 			i, k->account);
 		return -EINVAL;
 	}
@@ -558,13 +559,15 @@ zcs_keystore_merge(struct zcs_keystore *out, struct zcs_keystore_delta *d,
 			k++;
 			continue;
 		}
-		rc = record_key(ctx, slot, records + (size_t)j * ZCS_BUNDLE_REC_LEN, j, err, errlen);
+		rc = record_key(
+			ctx, slot, records + (size_t)j * ZCS_BUNDLE_REC_LEN, j, err, errlen);
 		if (rc != 0) {
 			zcs_keystore_wipe(out);
 			return rc;
 		}
 		if (i < old->count && old->keys[i].account == acct_new) {
-			if (CRYPTO_memcmp(old->keys[i].seckey, slot->seckey, sizeof(slot->seckey)) == 0)
+			if (CRYPTO_memcmp(
+				    old->keys[i].seckey, slot->seckey, sizeof(slot->seckey)) == 0)
 				d->unchanged++;
 			else
 				d->rotated++;

@@ -257,9 +257,10 @@ parse_args(int argc, char **argv, struct options *o)
 			o->keys = optarg;
 			break;
 		case 'K':
-			fprintf(stderr, PROG ": --keys is gone: a signer starts sealed and is "
-					     "provisioned (zcsign-cli provision); a plaintext key "
-					     "file is --insecure-dev-keys FILE (dev boxes only)\n");
+			fprintf(stderr,
+				PROG ": --keys is gone: a signer starts sealed and is "
+				     "provisioned (zcsign-cli provision); a plaintext key "
+				     "file is --insecure-dev-keys FILE (dev boxes only)\n");
 			return -1;
 		case 's':
 			if (zcs_parse_shard(optarg, &o->shard_id, &o->shard_count) != 0) {
@@ -387,8 +388,9 @@ print_ready(const struct zcs_keystore *ks, const struct zcs_addr *addr, const st
 			     "(--insecure-dev-keys): any root on this host can read them\n",
 			ks->count, o->keys);
 	fprintf(stderr,
-		PROG ": shard %u/%u, %s, %u keys, listening on %s, control %s, idle %s, nonce %s%s, "
-		     "verify %s, measurement %s...\n",
+		PROG
+		": shard %u/%u, %s, %u keys, listening on %s, control %s, idle %s, nonce %s%s, "
+		"verify %s, measurement %s...\n",
 		ks->shard_id, ks->shard_count, zcs_key_source_name(ks->source), ks->count,
 		zcs_addr_format(addr, name, sizeof(name)),
 		zcs_addr_format(ctl, ctl_name, sizeof(ctl_name)), zcs_poll_mode_name(o->idle),
@@ -526,9 +528,9 @@ serve(const secp256k1_context *ctx, struct zcs_keystore *ks, const struct zcs_ad
 		/* What the signer saw, for the operator: refused peers above all. */
 		fprintf(stderr,
 			PROG ": stopping: connections %" PRIu64 ", refused busy %" PRIu64
-			", refused peers %" PRIu64 ", handshake timeouts %" PRIu64
-			", attestations %" PRIu64 ", bundles %" PRIu64 " (refused %" PRIu64
-			"), signed %" PRIu64 ", errors %" PRIu64 "\n",
+			     ", refused peers %" PRIu64 ", handshake timeouts %" PRIu64
+			     ", attestations %" PRIu64 ", bundles %" PRIu64 " (refused %" PRIu64
+			     "), signed %" PRIu64 ", errors %" PRIu64 "\n",
 			srv->stats.conns_accepted, srv->stats.conns_refused,
 			srv->stats.peers_refused, srv->stats.handshake_timeouts,
 			srv->stats.attestations, accepted, refused, srv->stats.signed_ok,
@@ -632,8 +634,9 @@ main(int argc, char **argv)
 		return 1;
 	/* OpenSSL's private keys (the provisioning keys) in locked memory too. */
 	if (zcs_secure_heap_init() != 0) {
-		fprintf(stderr, PROG ": cannot set up OpenSSL's secure heap (locked memory: see "
-				     "ulimit -l)\n");
+		fprintf(stderr,
+			PROG ": cannot set up OpenSSL's secure heap (locked memory: see "
+			     "ulimit -l)\n");
 		return 1;
 	}
 	ctx = zcs_sign_ctx_create();

@@ -74,8 +74,8 @@ send_bundle_reply(int fd, uint64_t seq, uint16_t status, const struct zcs_keysto
 
 /* PROVISION: a fresh key, and a document that binds it to this signer and the nonce. */
 static int
-on_provision(struct zcs_provisioner *p, struct session *s, int fd,
-	const struct zcs_wire_provision *req)
+on_provision(
+	struct zcs_provisioner *p, struct session *s, int fd, const struct zcs_wire_provision *req)
 {
 	static uint8_t doc[ZCS_WIRE_ATTEST_MAX];
 	struct zcs_wire_attest_reply f;
@@ -103,8 +103,8 @@ on_provision(struct zcs_provisioner *p, struct session *s, int fd,
 	memcpy(s->nonce, req->nonce, sizeof(s->nonce));
 	for (off = 0; off < len; off += n) {
 		n = len - off < ZCS_WIRE_ATTEST_CHUNK ? len - off : ZCS_WIRE_ATTEST_CHUNK;
-		zcs_wire_attest_reply(&f, req->seq, ZCS_OK, (uint32_t)len, (uint32_t)off, doc + off,
-			(uint16_t)n);
+		zcs_wire_attest_reply(
+			&f, req->seq, ZCS_OK, (uint32_t)len, (uint32_t)off, doc + off, (uint16_t)n);
 		rc = zcs_wire_send_all(fd, &f, sizeof(f));
 		if (rc != 0)
 			return rc;
@@ -117,8 +117,8 @@ on_provision(struct zcs_provisioner *p, struct session *s, int fd,
  * merge, publish. Returns the status for BUNDLE_REPLY; *why says a refusal.
  */
 static uint16_t
-apply_bundle(struct zcs_provisioner *p, struct session *s, struct zcs_keystore_delta *d,
-	char *why, size_t whylen)
+apply_bundle(struct zcs_provisioner *p, struct session *s, struct zcs_keystore_delta *d, char *why,
+	size_t whylen)
 {
 	struct zcs_keystore *cur = p->conf.keys, *next;
 	struct zcs_bundle_hdr h;
@@ -198,16 +198,19 @@ on_bundle(struct zcs_provisioner *p, struct session *s, int fd, const struct zcs
 	int rc;
 
 	if (s->key == NULL || f->seq != s->seq) {
-		fprintf(stderr, LOG_PREFIX "bundle refused: no provisioning session (PROVISION "
-				       "first, one bundle per session)\n");
+		fprintf(stderr,
+			LOG_PREFIX "bundle refused: no provisioning session (PROVISION "
+				   "first, one bundle per session)\n");
 		atomic_fetch_add(&p->refused, 1);
 		session_end(s);
 		return send_bundle_reply(fd, f->seq, ZCS_ERR_UNEXPECTED, p->conf.keys, &d);
 	}
 	if (s->in.buf == NULL) {
 		if (f->total > zcs_bundle_size(ZCS_BUNDLE_MAX_KEYS)) {
-			fprintf(stderr, LOG_PREFIX "bundle refused: %" PRIu32 " bytes, larger than any "
-					       "bundle\n", f->total);
+			fprintf(stderr,
+				LOG_PREFIX "bundle refused: %" PRIu32 " bytes, larger than any "
+					   "bundle\n",
+				f->total);
 			atomic_fetch_add(&p->refused, 1);
 			session_end(s);
 			return send_bundle_reply(fd, f->seq, ZCS_ERR_BUNDLE, p->conf.keys, &d);

@@ -42,7 +42,6 @@
 /* rte_telemetry_register_cmd() refuses help of this length or more (22.11). */
 #define HELP_MAX 128
 
-
 static pthread_mutex_t eng_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct zcs_tel_engine eng; /* under eng_lock */
 static bool eng_live; /* under eng_lock */
@@ -354,9 +353,7 @@ info_dict(struct rte_tel_data *d)
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "shards", eng.shards);
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "lcores", rte_lcore_count());
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "main_lcore", rte_get_main_lcore());
-	rc = rc
-		?: rte_tel_data_add_dict_string(
-			   d, "poll_mode", zcs_poll_mode_name(eng.poll));
+	rc = rc ?: rte_tel_data_add_dict_string(d, "poll_mode", zcs_poll_mode_name(eng.poll));
 	rc = rc
 		?: rte_tel_data_add_dict_u64(
 			   d, "gap_threshold_ns", (uint64_t)eng.gap_threshold_us * 1000);
@@ -481,9 +478,10 @@ shard_dict(struct rte_tel_data *d, unsigned int n)
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "lcore", si.lcore);
 	rc = rc ?: rte_tel_data_add_dict_string(d, "endpoint", si.endpoint);
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "signer_keys", si.signer_keys);
-	rc = rc ?: rte_tel_data_add_dict_string(d, "signer_key_source",
-			    si.signer_key_source != 0 ? zcs_key_source_name(si.signer_key_source)
-						      : "unknown");
+	rc = rc
+		?: rte_tel_data_add_dict_string(d, "signer_key_source",
+			   si.signer_key_source != 0 ? zcs_key_source_name(si.signer_key_source)
+						     : "unknown");
 	rc = rc ?: rte_tel_data_add_dict_string(d, "nonce_mode", shard_nonce_name(&si));
 	/* The measurement of the last HELLO_REPLY: zeros until a signer answered. */
 	zcs_hex_encode(si.signer_measurement, ZCS_MEASUREMENT_LEN, hex);
@@ -661,7 +659,8 @@ jitter_dict(struct rte_tel_data *d, const struct zcs_tel_worker *t)
 			   d, "threshold_ns", (uint64_t)t->gap_threshold_us * 1000);
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "hiccups", si.loop_gaps);
 	rc = rc
-		?: rte_tel_data_add_dict_u64(d, "largest_gap_ns", cycles_to_ns(si.loop_gap_max, hz));
+		?: rte_tel_data_add_dict_u64(
+			   d, "largest_gap_ns", cycles_to_ns(si.loop_gap_max, hz));
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "busy_cycles", busy);
 	rc = rc ?: rte_tel_data_add_dict_u64(d, "idle_cycles", idle);
 	rc = rc

@@ -573,7 +573,8 @@ on_stats_reply(struct zcs_worker *w, const struct zcs_wire_stats_reply *f, uint6
 	s.signed_ok = f->signed_ok;
 	zcs_shard_signer_stats_write(w->st, &s);
 	/* Provisioning changes the signer's keys while it serves: its count follows. */
-	if (unlikely(f->key_count != w->st->signer_keys || f->key_source != w->st->signer_key_source)) {
+	if (unlikely(f->key_count != w->st->signer_keys ||
+		    f->key_source != w->st->signer_key_source)) {
 		ZCS_LOG(INFO, "shard %u: signer %s now holds %" PRIu32 " keys (%s)", w->shard,
 			w->endpoint, f->key_count, zcs_key_source_name(f->key_source));
 		w->st->signer_keys = f->key_count;

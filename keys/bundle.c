@@ -134,8 +134,7 @@ encode_hdr(uint8_t *out, const struct zcs_bundle_hdr *h)
 }
 
 int
-zcs_bundle_parse(
-	struct zcs_bundle_hdr *h, char *err, size_t errlen, const uint8_t *buf, size_t len)
+zcs_bundle_parse(struct zcs_bundle_hdr *h, char *err, size_t errlen, const uint8_t *buf, size_t len)
 {
 	uint16_t version;
 	size_t want;
@@ -204,7 +203,8 @@ derive_key(uint8_t key[32], EVP_PKEY *own, const uint8_t peer_pub[ZCS_BUNDLE_PUB
 	peer = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, peer_pub, ZCS_BUNDLE_PUB_LEN);
 	dh = peer != NULL ? EVP_PKEY_CTX_new_from_pkey(NULL, own, NULL) : NULL;
 	/* OpenSSL refuses an all-zero shared secret (a small-order peer key). */
-	if (dh == NULL || EVP_PKEY_derive_init(dh) <= 0 || EVP_PKEY_derive_set_peer(dh, peer) <= 0 ||
+	if (dh == NULL || EVP_PKEY_derive_init(dh) <= 0 ||
+		EVP_PKEY_derive_set_peer(dh, peer) <= 0 ||
 		EVP_PKEY_derive(dh, shared, &shared_len) <= 0 || shared_len != sizeof(shared))
 		goto out;
 	memcpy(info, sender_pub, ZCS_BUNDLE_PUB_LEN);
@@ -281,8 +281,8 @@ zcs_bundle_open(uint8_t *records, char *err, size_t errlen, const struct zcs_bun
 	for (off = 0; off < body; off += (size_t)outl) {
 		size_t n = body - off > (1u << 20) ? (1u << 20) : body - off;
 
-		if (EVP_DecryptUpdate(c, records + off, &outl, buf + ZCS_BUNDLE_HDR_LEN + off,
-			    (int)n) <= 0 ||
+		if (EVP_DecryptUpdate(
+			    c, records + off, &outl, buf + ZCS_BUNDLE_HDR_LEN + off, (int)n) <= 0 ||
 			(size_t)outl != n)
 			goto out;
 	}
@@ -350,7 +350,8 @@ zcs_bundle_seal_update(
 {
 	int outl = 0;
 
-	if (len % ZCS_BUNDLE_REC_LEN != 0 || len / ZCS_BUNDLE_REC_LEN > s->left || len > INT32_MAX ||
+	if (len % ZCS_BUNDLE_REC_LEN != 0 || len / ZCS_BUNDLE_REC_LEN > s->left ||
+		len > INT32_MAX ||
 		EVP_EncryptUpdate(s->cipher, out, &outl, records, (int)len) <= 0 ||
 		(size_t)outl != len) {
 		zcs_bundle_seal_abort(s);
@@ -387,9 +388,8 @@ zcs_bundle_seal_abort(struct zcs_bundle_sealer *s)
 }
 
 int
-zcs_bundle_seal(uint8_t **out, size_t *out_len, char *err, size_t errlen,
-	struct zcs_bundle_hdr *h, const uint8_t recipient_pub[ZCS_BUNDLE_PUB_LEN],
-	const uint8_t *records)
+zcs_bundle_seal(uint8_t **out, size_t *out_len, char *err, size_t errlen, struct zcs_bundle_hdr *h,
+	const uint8_t recipient_pub[ZCS_BUNDLE_PUB_LEN], const uint8_t *records)
 {
 	size_t body = (size_t)h->key_count * ZCS_BUNDLE_REC_LEN, off, n;
 	struct zcs_bundle_sealer *s;
@@ -405,8 +405,10 @@ zcs_bundle_seal(uint8_t **out, size_t *out_len, char *err, size_t errlen,
 		return -EINVAL;
 	}
 	for (off = 0; off < body; off += n) {
-		n = body - off > ZCS_BUNDLE_REC_LEN * 25000u ? ZCS_BUNDLE_REC_LEN * 25000u : body - off;
-		if (zcs_bundle_seal_update(s, b + ZCS_BUNDLE_HDR_LEN + off, records + off, n) != 0) {
+		n = body - off > ZCS_BUNDLE_REC_LEN * 25000u ? ZCS_BUNDLE_REC_LEN * 25000u
+							     : body - off;
+		if (zcs_bundle_seal_update(s, b + ZCS_BUNDLE_HDR_LEN + off, records + off, n) !=
+			0) {
 			free(b);
 			return fail(-EIO, err, errlen, "cannot seal: AES-GCM failed");
 		}

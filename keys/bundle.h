@@ -104,8 +104,8 @@ zcs_bundle_size(uint32_t n)
  * header promises (a shorter bundle is "truncated", a longer one "extended").
  * No cryptography.
  */
-int zcs_bundle_parse(struct zcs_bundle_hdr *h, char *err, size_t errlen, const uint8_t *buf,
-	size_t len);
+int zcs_bundle_parse(
+	struct zcs_bundle_hdr *h, char *err, size_t errlen, const uint8_t *buf, size_t len);
 
 /*
  * Decrypt a parsed bundle with the recipient's private key into records
@@ -173,7 +173,7 @@ int zcs_bundle_key_write(const char *prefix, struct evp_pkey_st *k, char *err, s
  * The whole file at path into *buf (malloc'ed; a bundle is ciphertext, not a
  * secret) after zcs_bundle_parse: *h is its header.
  */
-int zcs_bundle_read(uint8_t **buf, size_t *len, struct zcs_bundle_hdr *h, char *err,
-	size_t errlen, const char *path);
+int zcs_bundle_read(uint8_t **buf, size_t *len, struct zcs_bundle_hdr *h, char *err, size_t errlen,
+	const char *path);
 
 #endif /* ZCS_BUNDLE_H */

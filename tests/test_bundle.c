@@ -164,8 +164,10 @@ tampering_refused(void **state)
 	c = malloc(len + 64);
 	assert_non_null(c);
 
-	/* Cut at a record boundary (the failure the plaintext format had), by a byte, to a header. */
-	assert_int_equal(parse_open(plain, err, sizeof(err), b, len - ZCS_BUNDLE_REC_LEN, recipient),
+	/* Cut at a record boundary (the failure the plaintext format had), by a byte, to a header.
+	 */
+	assert_int_equal(
+		parse_open(plain, err, sizeof(err), b, len - ZCS_BUNDLE_REC_LEN, recipient),
 		-EINVAL);
 	assert_non_null(strstr(err, "truncated"));
 	assert_non_null(strstr(err, "a bundle of 10 keys is 560"));
@@ -176,7 +178,8 @@ tampering_refused(void **state)
 	/* Extended: a record's worth, or one byte. */
 	memcpy(c, b, len);
 	memcpy(c + len, b + ZCS_BUNDLE_HDR_LEN, ZCS_BUNDLE_REC_LEN);
-	assert_int_equal(parse_open(plain, err, sizeof(err), c, len + ZCS_BUNDLE_REC_LEN, recipient),
+	assert_int_equal(
+		parse_open(plain, err, sizeof(err), c, len + ZCS_BUNDLE_REC_LEN, recipient),
 		-EINVAL);
 	assert_non_null(strstr(err, "extended"));
 	/* A header that claims one key fewer, to match a cut file: the tag catches it. */
@@ -184,7 +187,8 @@ tampering_refused(void **state)
 	c[16] = (uint8_t)(n - 1);
 	memcpy(c + len - ZCS_BUNDLE_REC_LEN - ZCS_BUNDLE_TAG_LEN, b + len - ZCS_BUNDLE_TAG_LEN,
 		ZCS_BUNDLE_TAG_LEN);
-	assert_int_equal(parse_open(plain, err, sizeof(err), c, len - ZCS_BUNDLE_REC_LEN, recipient),
+	assert_int_equal(
+		parse_open(plain, err, sizeof(err), c, len - ZCS_BUNDLE_REC_LEN, recipient),
 		-EBADMSG);
 	assert_non_null(strstr(err, "not authentic"));
 	/* One bit flipped anywhere but the recipient key: refused, and plain holds no key byte. */
@@ -343,8 +347,8 @@ merge_adds_and_rotates(void **state)
 	assert_memory_equal(zcs_keystore_find(&one, 5)->seckey, old_sec, 32);
 	/* An invalid secret refuses the whole merge. */
 	memset(b + 2 * ZCS_BUNDLE_REC_LEN + 8, 0, 32);
-	assert_int_equal(zcs_keystore_merge(&sealed, &d, &two, ctx, b, 4, 5, err, sizeof(err)),
-		-EINVAL);
+	assert_int_equal(
+		zcs_keystore_merge(&sealed, &d, &two, ctx, b, 4, 5, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "record 2 (account 6): not a valid"));
 	assert_null(sealed.keys);
 	zcs_keystore_wipe(&one);
@@ -389,14 +393,16 @@ keygen_writes_sealed_bundles(void **state)
 		assert_int_equal(h.shard_count, 2);
 		assert_true(h.generation == 42);
 		plain = zcs_secure_alloc((size_t)h.key_count * ZCS_BUNDLE_REC_LEN + 1);
-		assert_int_equal(zcs_bundle_open(plain, err, sizeof(err), &h, buf, len, recipient), 0);
+		assert_int_equal(
+			zcs_bundle_open(plain, err, sizeof(err), &h, buf, len, recipient), 0);
 		zcs_keystore_sealed(&sealed, (uint16_t)s, 2);
 		assert_int_equal(zcs_keystore_merge(&ks, &d, &sealed, ctx, plain, h.key_count, 42,
 					 err, sizeof(err)),
 			0);
 		/* Every key's public half is the manifest's. */
 		for (i = 0; i < ks.count; i++) {
-			const struct zcs_manifest_account *ma = zcs_manifest_find(&m, ks.keys[i].account);
+			const struct zcs_manifest_account *ma =
+				zcs_manifest_find(&m, ks.keys[i].account);
 
 			assert_non_null(ma);
 			assert_int_equal(ma->shard, s);

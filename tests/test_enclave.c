@@ -606,26 +606,26 @@ bad_startup_refused(void **state)
 		refused_start(e, "keys=480 but the file has 0 key lines (cut short)", "--listen",
 			listen, "--insecure-dev-keys", cut, "--idle", "backoff", NULL);
 	}
-	refused_start(
-		e, open_keys, "--listen", listen, "--insecure-dev-keys", open_keys, "--idle", "backoff", NULL);
-	refused_start(
-		e, none_keys, "--listen", listen, "--insecure-dev-keys", none_keys, "--idle", "backoff", NULL);
+	refused_start(e, open_keys, "--listen", listen, "--insecure-dev-keys", open_keys, "--idle",
+		"backoff", NULL);
+	refused_start(e, none_keys, "--listen", listen, "--insecure-dev-keys", none_keys, "--idle",
+		"backoff", NULL);
 	refused_start(e, "tcp:1", "--listen", "tcp:1", "--insecure-dev-keys", e->fx.keys, NULL);
-	refused_start(
-		e, "bogus", "--listen", listen, "--insecure-dev-keys", e->fx.keys, "--idle", "bogus", NULL);
+	refused_start(e, "bogus", "--listen", listen, "--insecure-dev-keys", e->fx.keys, "--idle",
+		"bogus", NULL);
 	refused_start(e, "--listen", "--insecure-dev-keys", e->fx.keys, NULL);
-	refused_start(e, "--idle-spin-us '-5'", "--listen", listen, "--insecure-dev-keys", e->fx.keys, "--idle",
-		"backoff", "--idle-spin-us", "-5", NULL);
-	refused_start(e, "--idle-spin-us '1000001'", "--listen", listen, "--insecure-dev-keys", e->fx.keys,
-		"--idle", "backoff", "--idle-spin-us", "1000001", NULL);
-	refused_start(e, "--idle-spin-us '10us'", "--listen", listen, "--insecure-dev-keys", e->fx.keys,
-		"--idle", "backoff", "--idle-spin-us", "10us", NULL);
+	refused_start(e, "--idle-spin-us '-5'", "--listen", listen, "--insecure-dev-keys",
+		e->fx.keys, "--idle", "backoff", "--idle-spin-us", "-5", NULL);
+	refused_start(e, "--idle-spin-us '1000001'", "--listen", listen, "--insecure-dev-keys",
+		e->fx.keys, "--idle", "backoff", "--idle-spin-us", "1000001", NULL);
+	refused_start(e, "--idle-spin-us '10us'", "--listen", listen, "--insecure-dev-keys",
+		e->fx.keys, "--idle", "backoff", "--idle-spin-us", "10us", NULL);
 	/* None of them got as far as creating its socket. */
 	assert_int_equal(access(sock, F_OK), -1);
 
 	/* Another signer on a live signer's path must leave that signer alone. */
-	refused_start(
-		e, e->fx.sock, "--listen", busy, "--insecure-dev-keys", e->fx.keys, "--idle", "backoff", NULL);
+	refused_start(e, e->fx.sock, "--listen", busy, "--insecure-dev-keys", e->fx.keys, "--idle",
+		"backoff", NULL);
 	assert_signer_serves(e);
 }
 
@@ -840,7 +840,8 @@ process_hardened(void **state)
 	struct env *e = *state;
 	char built[PATH_MAX], prog[PATH_MAX], keys[PATH_MAX], sock[PATH_MAX], log[PATH_MAX];
 	char listen[PATH_MAX + 8];
-	char *argv[] = {prog, "--listen", listen, "--insecure-dev-keys", keys, "--idle", "backoff", NULL};
+	char *argv[] = {
+		prog, "--listen", listen, "--insecure-dev-keys", keys, "--idle", "backoff", NULL};
 	char *sleep_argv[] = {"/bin/sleep", "30", NULL};
 	struct passwd *pw = getpwnam("nobody");
 	bool root = geteuid() == 0;

@@ -189,7 +189,8 @@ keypair_signs_for_pubkey(void **state)
 	const struct zcs_key *k;
 
 	(void)state;
-	snprintf(text, sizeof(text), "zcsign-keys v1 shard=0 shards=2 keys=1\n%" PRIu64 " " SK3 "\n", a);
+	snprintf(text, sizeof(text),
+		"zcsign-keys v1 shard=0 shards=2 keys=1\n%" PRIu64 " " SK3 "\n", a);
 	assert_int_equal(zcs_keystore_load(&ks, ctx, write_keys(text, 0400), err, sizeof(err)), 0);
 	k = zcs_keystore_find(&ks, a);
 	assert_non_null(k);
@@ -207,9 +208,10 @@ header_only_is_empty_set(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(zcs_keystore_load(&ks, ctx,
-				 write_keys("# none\nzcsign-keys v1 shard=2 shards=4 keys=0\n", 0600), err,
-				 sizeof(err)),
+	assert_int_equal(
+		zcs_keystore_load(&ks, ctx,
+			write_keys("# none\nzcsign-keys v1 shard=2 shards=4 keys=0\n", 0600), err,
+			sizeof(err)),
 		0);
 	assert_int_equal(ks.count, 0);
 	assert_int_equal(ks.shard_id, 2);
@@ -272,8 +274,10 @@ bad_header_refused(void **state)
 	expect_refused("# c\n1 " SKSECRET "\n", -EINVAL, 2, "missing header line");
 	expect_refused("\n" SKSECRET " 1\n", -EINVAL, 2, "missing header line");
 	expect_refused("zcsign-keys v2 shard=0 shards=1\n", -EINVAL, 1, "version");
-	expect_refused("zcsign-keys v1 shard=4 shards=4 keys=0\n", -EINVAL, 1, "shard=4 is not below");
-	expect_refused("zcsign-keys v1 shard=0 shards=0 keys=0\n", -EINVAL, 1, "shards=0 is out of range");
+	expect_refused(
+		"zcsign-keys v1 shard=4 shards=4 keys=0\n", -EINVAL, 1, "shard=4 is not below");
+	expect_refused(
+		"zcsign-keys v1 shard=0 shards=0 keys=0\n", -EINVAL, 1, "shards=0 is out of range");
 	expect_refused("zcsign-keys v1 shard=0 shards=257 keys=0\n", -EINVAL, 1, "out of range");
 	expect_refused("zcsign-keys v1 shard=0 shards=2 x\n", -EINVAL, 1, "malformed header");
 	expect_refused("zcsign-keys v1 shard=0 shards=2\n", -EINVAL, 1, "malformed header");
@@ -293,7 +297,8 @@ account_of_other_shard_refused(void **state)
 
 	(void)state;
 	snprintf(text, sizeof(text),
-		"zcsign-keys v1 shard=0 shards=4 keys=2\n%" PRIu64 " " SK1 "\n%" PRIu64 " " SKSECRET "\n",
+		"zcsign-keys v1 shard=0 shards=4 keys=2\n%" PRIu64 " " SK1 "\n%" PRIu64 " " SKSECRET
+		"\n",
 		mine, other);
 	snprintf(want, sizeof(want), "account %" PRIu64 " belongs to shard %" PRIu32 ", not 0",
 		other, zcs_shard_of(other, 4));
@@ -304,8 +309,8 @@ static void
 duplicate_account_refused(void **state)
 {
 	(void)state;
-	expect_refused("zcsign-keys v1 shard=0 shards=1 keys=3\n5 " SK1 "\n6 " SK2 "\n# x\n5 " SKSECRET
-		       "\n",
+	expect_refused("zcsign-keys v1 shard=0 shards=1 keys=3\n5 " SK1 "\n6 " SK2
+		       "\n# x\n5 " SKSECRET "\n",
 		-EINVAL, 5, "duplicate account 5 (also on line 2)");
 }
 
@@ -317,12 +322,12 @@ static void
 key_count_mismatch_refused(void **state)
 {
 	(void)state;
-	expect_refused("zcsign-keys v1 shard=0 shards=1 keys=3\n1 " SK1 "\n2 " SK2 "\n", -EINVAL,
-		0, "keys=3 but the file has 2 key lines (cut short)");
+	expect_refused("zcsign-keys v1 shard=0 shards=1 keys=3\n1 " SK1 "\n2 " SK2 "\n", -EINVAL, 0,
+		"keys=3 but the file has 2 key lines (cut short)");
 	expect_refused("zcsign-keys v1 shard=0 shards=1 keys=480\n", -EINVAL, 0,
 		"keys=480 but the file has 0 key lines (cut short)");
-	expect_refused("zcsign-keys v1 shard=0 shards=1 keys=1\n1 " SK1 "\n2 " SK2 "\n", -EINVAL,
-		0, "keys=1 but the file has 2 key lines (lines added)");
+	expect_refused("zcsign-keys v1 shard=0 shards=1 keys=1\n1 " SK1 "\n2 " SK2 "\n", -EINVAL, 0,
+		"keys=1 but the file has 2 key lines (lines added)");
 }
 
 static void
@@ -330,8 +335,8 @@ bad_secret_refused(void **state)
 {
 	(void)state;
 	/* 63 and 65 digits */
-	expect_refused("zcsign-keys v1 shard=0 shards=1 keys=2\n1 " SK1 "\n2 5" SK1 "\n", -EINVAL, 3,
-		"secret key is not 64 hex digits");
+	expect_refused("zcsign-keys v1 shard=0 shards=1 keys=2\n1 " SK1 "\n2 5" SK1 "\n", -EINVAL,
+		3, "secret key is not 64 hex digits");
 	expect_refused("zcsign-keys v1 shard=0 shards=1 keys=2\n2 " SKSECRET "\n1 " SKSECRET "0\n",
 		-EINVAL, 3, "secret key is not 64 hex digits");
 	expect_refused("zcsign-keys v1 shard=0 shards=1 keys=2\n1 "
@@ -340,13 +345,14 @@ bad_secret_refused(void **state)
 	expect_refused("zcsign-keys v1 shard=0 shards=1 keys=1\n1 "
 		       "5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e7aaag\n",
 		-EINVAL, 2, "non-hex digit");
-	expect_refused("zcsign-keys v1 shard=0 shards=1 keys=2\n1 " SKSECRET "\n2 " SKZERO "\n", -EINVAL,
-		3, "secret key is not valid");
-	expect_refused("zcsign-keys v1 shard=0 shards=1 keys=2\n1 " SKSECRET "\n2 " SKN "\n", -EINVAL, 3,
-		"secret key is not valid");
-	expect_refused("zcsign-keys v1 shard=0 shards=1 keys=2\n1\n", -EINVAL, 2, "missing secret key");
-	expect_refused("zcsign-keys v1 shard=0 shards=1 keys=2\n1 " SKSECRET " # note\n", -EINVAL, 2,
-		"unexpected text after the secret key");
+	expect_refused("zcsign-keys v1 shard=0 shards=1 keys=2\n1 " SKSECRET "\n2 " SKZERO "\n",
+		-EINVAL, 3, "secret key is not valid");
+	expect_refused("zcsign-keys v1 shard=0 shards=1 keys=2\n1 " SKSECRET "\n2 " SKN "\n",
+		-EINVAL, 3, "secret key is not valid");
+	expect_refused(
+		"zcsign-keys v1 shard=0 shards=1 keys=2\n1\n", -EINVAL, 2, "missing secret key");
+	expect_refused("zcsign-keys v1 shard=0 shards=1 keys=2\n1 " SKSECRET " # note\n", -EINVAL,
+		2, "unexpected text after the secret key");
 }
 
 static void

@@ -81,9 +81,9 @@ static void
 keygen(const char *out, const char *first, const char *gen)
 {
 	char prog[PATH_MAX];
-	char *argv[] = {prog, "--accounts", "40", "--shards", "2", "--first-account",
-		(char *)first, "--out", (char *)out, "--operator-pub", g.op_pub, "--generation",
-		(char *)gen, NULL};
+	char *argv[] = {prog, "--accounts", "40", "--shards", "2", "--first-account", (char *)first,
+		"--out", (char *)out, "--operator-pub", g.op_pub, "--generation", (char *)gen,
+		NULL};
 
 	assert_int_equal(proc_build_path(prog, sizeof(prog), "enclave/zcsign-keygen"), 0);
 	run_ok("zcsign-keygen", argv);
@@ -220,7 +220,8 @@ hello_keys(const struct signer *s, uint8_t *source, uint32_t *count)
 
 /* One SIGN on a connected fd: the reply. */
 static void
-sign_on(int fd, uint64_t seq, uint64_t account, const uint8_t hash[32], struct zcs_wire_sign_reply *out)
+sign_on(int fd, uint64_t seq, uint64_t account, const uint8_t hash[32],
+	struct zcs_wire_sign_reply *out)
 {
 	struct zcs_wire_sign req;
 	union zcs_wire_frame f;
@@ -284,7 +285,8 @@ sealed_until_provisioned(void **state)
 		secp_random(hash, 32);
 		sign_on(fd, 10 + i, a->account, hash, &r);
 		assert_int_equal(r.status, ZCS_OK);
-		assert_int_equal(zcs_verify(g.ctx, ZCS_ALGO_ECDSA, hash, r.sig, 0, a), ZCS_VERIFY_OK);
+		assert_int_equal(
+			zcs_verify(g.ctx, ZCS_ALGO_ECDSA, hash, r.sig, 0, a), ZCS_VERIFY_OK);
 		checked++;
 	}
 	assert_int_equal(checked, count);
@@ -381,6 +383,35 @@ transit(size_t *len, const uint8_t *rec, const struct zcs_bundle_hdr *at_rest, u
 	return out;
 }
 
+/*
+ * One session that must refuse: the given bundle (replayed), or rec sealed for
+ * this session with generation gen; want -1 also flips a ciphertext byte and
+ * expects `bundle`. The reply still names generation 5's store.
+ */
+static void
+refused_in_session(const struct signer *s, const uint8_t *rec, const struct zcs_bundle_hdr *h,
+	const uint8_t *replay, size_t replay_len, uint64_t gen, int want)
+{
+	struct zcs_wire_bundle_reply r;
+	uint8_t nonce[32], pub[32], *b = NULL;
+	size_t len = replay_len;
+	int fd;
+
+	secp_random(nonce, 32);
+	fd = ctl_session(s, nonce, pub, NULL, NULL);
+	if (replay == NULL) {
+		b = transit(&len, rec, h, gen, pub, nonce);
+		if (want < 0)
+			b[ZCS_BUNDLE_HDR_LEN + 3] ^= 0x40;
+	}
+	ctl_bundle(fd, replay != NULL ? replay : b, len, &r);
+	assert_int_equal(r.status, want < 0 ? ZCS_ERR_BUNDLE : want);
+	assert_int_equal(r.key_count, h->key_count);
+	assert_true(r.generation == 5);
+	free(b);
+	close(fd);
+}
+
 /* The signer's own checks, over the raw control protocol; each refusal changes nothing. */
 static void
 signer_refuses_foreign_bundles(void **state)
@@ -427,32 +458,12 @@ signer_refuses_foreign_bundles(void **state)
 	close(fd);
 
 	/* Replayed into a new session: made for another key and nonce. */
-	secp_random(nonce, 32);
-	fd = ctl_session(&s, nonce, pub, NULL, NULL);
-	ctl_bundle(fd, ok_bundle, ok_len, &r);
-	assert_int_equal(r.status, ZCS_ERR_BUNDLE);
-	close(fd);
+	refused_in_session(&s, NULL, &h0, ok_bundle, ok_len, 0, ZCS_ERR_BUNDLE);
 	assert_true(proc_file_contains(s.log, "another provisioning session"));
-
 	/* Not newer than what the signer holds. */
-	secp_random(nonce, 32);
-	fd = ctl_session(&s, nonce, pub, NULL, NULL);
-	b = transit(&len, rec0, &h0, 5, pub, nonce);
-	ctl_bundle(fd, b, len, &r);
-	assert_int_equal(r.status, ZCS_ERR_STALE);
-	assert_true(r.generation == 5);
-	free(b);
-	close(fd);
-
+	refused_in_session(&s, rec0, &h0, NULL, 0, 5, ZCS_ERR_STALE);
 	/* Altered in transit (one ciphertext byte). */
-	secp_random(nonce, 32);
-	fd = ctl_session(&s, nonce, pub, NULL, NULL);
-	b = transit(&len, rec0, &h0, 6, pub, nonce);
-	b[ZCS_BUNDLE_HDR_LEN + 3] ^= 0x40;
-	ctl_bundle(fd, b, len, &r);
-	assert_int_equal(r.status, ZCS_ERR_BUNDLE);
-	free(b);
-	close(fd);
+	refused_in_session(&s, rec0, &h0, NULL, 0, 6, -1);
 	assert_true(proc_file_contains(s.log, "not authentic"));
 
 	/* A bundle with no PROVISION first. */
@@ -629,8 +640,9 @@ rotated_keys_wiped(const struct signer *s)
 	assert_true(nold > 0 && nkept > 0);
 	found = proc_mem_scan(s->pid, kept, nkept, &scanned);
 	if (found < 0) {
-		fprintf(stderr, "test_provision: cannot read the signer's memory (not root?): "
-				"the wipe check is skipped\n");
+		fprintf(stderr,
+			"test_provision: cannot read the signer's memory (not root?): "
+			"the wipe check is skipped\n");
 	} else {
 		assert_true(found >= (long)nkept);
 		assert_int_equal(proc_mem_scan(s->pid, old, nold, &scanned), 0);
@@ -667,7 +679,8 @@ hot_reload_while_signing(void **state)
 	memset(&L, 0, sizeof(L));
 	L.s = &s;
 	for (i = 0; i < g.m2.count && L.was == NULL; i++)
-		if (g.m2.accounts[i].shard == 0 && zcs_manifest_find(&g.m1, g.m2.accounts[i].account))
+		if (g.m2.accounts[i].shard == 0 &&
+			zcs_manifest_find(&g.m1, g.m2.accounts[i].account))
 			L.now = &g.m2.accounts[i],
 			L.was = zcs_manifest_find(&g.m1, g.m2.accounts[i].account);
 	assert_non_null(L.was);

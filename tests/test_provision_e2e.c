@@ -101,7 +101,8 @@ collect_secrets(const char *dir)
 			return -1;
 		g.secrets = grown;
 		for (i = 0; i < h.key_count; i++)
-			memcpy(g.secrets + (g.nsecrets + i) * 32, rec + i * ZCS_BUNDLE_REC_LEN + 8, 32);
+			memcpy(g.secrets + (g.nsecrets + i) * 32, rec + i * ZCS_BUNDLE_REC_LEN + 8,
+				32);
 		g.nsecrets += h.key_count;
 		zcs_secure_free(rec, (size_t)h.key_count * ZCS_BUNDLE_REC_LEN + 1);
 		free(buf);
@@ -121,7 +122,8 @@ group_setup(void **state)
 
 	(void)state;
 	memset(&g, 0, sizeof(g));
-	if (zcs_secure_heap_init() != 0 || engine_group_conf(&g.e, "prov_e2e", NSHARDS, NACC) != 0 ||
+	if (zcs_secure_heap_init() != 0 ||
+		engine_group_conf(&g.e, "prov_e2e", NSHARDS, NACC) != 0 ||
 		proc_tmpdir(g.ca, sizeof(g.ca), "prov-ca") != 0 ||
 		proc_tmpdir(g.opdir, sizeof(g.opdir), "prov-op") != 0)
 		return -1;
@@ -144,8 +146,8 @@ group_setup(void **state)
 		if (run_tool("attest/zcsign-attest-ca", leaf) != 0)
 			return -1;
 		snprintf(g.attest[i], sizeof(g.attest[i]), "dev:%s/%s", g.ca, name);
-		snprintf(g.ini[i], sizeof(g.ini[i]),
-			"attest = dev\nattest_root = %s\npcr0 = %s\n", g.root, g.pcr0);
+		snprintf(g.ini[i], sizeof(g.ini[i]), "attest = dev\nattest_root = %s\npcr0 = %s\n",
+			g.root, g.pcr0);
 		g.e.c.shard_ini[i] = g.ini[i];
 		g.e.c.signer_attest[i] = g.attest[i];
 	}
@@ -267,8 +269,8 @@ static void
 sealed_then_provisioned(void **state)
 {
 	char b[NSHARDS][200], log[NSHARDS][200];
-	unsigned int n[NSHARDS] = {60, 60}, algos[] = {ZCS_ALGO_ECDSA, ZCS_ALGO_ECDSA_RECOVERABLE,
-						   ZCS_ALGO_SCHNORR};
+	unsigned int n[NSHARDS] = {60, 60},
+		     algos[] = {ZCS_ALGO_ECDSA, ZCS_ALGO_ECDSA_RECOVERABLE, ZCS_ALGO_SCHNORR};
 	struct zcs_shard_info si;
 	pid_t pid[NSHARDS];
 	unsigned int s;
@@ -278,8 +280,8 @@ sealed_then_provisioned(void **state)
 	/* Sealed: the shard is up (attested), its signer holds nothing. */
 	assert_int_equal(zcs_shard_info(g.e.ec.sh, 0, &si), 0);
 	assert_int_equal(si.signer_key_source, ZCS_KEYS_SEALED);
-	assert_int_equal(sign_once(engine_fixture_account_on(&g.e.f, 0, 0)->account, NULL),
-		ZCS_ERR_SEALED);
+	assert_int_equal(
+		sign_once(engine_fixture_account_on(&g.e.f, 0, 0)->account, NULL), ZCS_ERR_SEALED);
 	assert_true(proc_file_contains(g.e.f.log, "is sealed"));
 	for (s = 0; s < NSHARDS; s++) {
 		snprintf(b[s], sizeof(b[s]), "%s/shard-%u.bundle", g.e.f.dir, s);
@@ -348,8 +350,8 @@ hot_reload_under_load(void **state)
 			unsigned int slot = (unsigned int)(issued % 1024);
 			struct zcs_sign_args a;
 
-			accts[slot] = engine_fixture_account_on(&g.e.f, (unsigned int)(issued % 2),
-				(unsigned int)issued);
+			accts[slot] = engine_fixture_account_on(
+				&g.e.f, (unsigned int)(issued % 2), (unsigned int)issued);
 			assert_int_equal(getrandom(hashes[slot], 32, 0), 32);
 			a = (struct zcs_sign_args){.account = accts[slot]->account,
 				.cookie = slot,
@@ -377,8 +379,9 @@ hot_reload_under_load(void **state)
 				s = (unsigned int)(c - 2000);
 				pending_new[s] = 0;
 				if (out[i]->status == ZCS_OK) {
-					assert_int_equal(zcs_verify(g.e.f.ctx, ZCS_ALGO_ECDSA,
-								 new_hash, out[i]->sig, 0, fresh[s]),
+					assert_int_equal(
+						zcs_verify(g.e.f.ctx, ZCS_ALGO_ECDSA, new_hash,
+							out[i]->sig, 0, fresh[s]),
 						0);
 					first_new[s] = proc_now_ns();
 				}
@@ -473,11 +476,13 @@ no_key_outside_the_signers(void **state)
 
 	(void)state;
 	assert_true(g.nsecrets == NACC + NACC2);
-	/* Control: the scan finds the keys where they are, in the signer (root reads its memory). */
+	/* Control: the scan finds the keys where they are, in the signer (root reads its memory).
+	 */
 	in_signer = proc_mem_scan(g.e.f.signer[0], g.secrets, g.nsecrets, &signer_scanned);
 	if (in_signer < 0)
-		fprintf(stderr, "test_provision_e2e: cannot read the signer's memory (not root?): "
-				"the scan's control is skipped\n");
+		fprintf(stderr,
+			"test_provision_e2e: cannot read the signer's memory (not root?): "
+			"the scan's control is skipped\n");
 	else
 		assert_true(in_signer >= (long)shard_keys(&g.e.f.m, 0));
 	found = proc_mem_scan(g.e.f.pid, g.secrets, g.nsecrets, &scanned);

@@ -1228,7 +1228,8 @@ test_attest_replay_refused(void **state)
 	/* Shard 0 signs on. */
 	submit(0, 0, ZCS_OP_SIGN, ZCS_ALGO_ECDSA, 0);
 	collect(1, ZCS_OK, NULL);
-	/* The verdict is per connection: once the signer answers fresh documents, the shard is back. */
+	/* The verdict is per connection: once the signer answers fresh documents, the shard is
+	 * back. */
 	atomic_store(&fake.honest, 1);
 	wait_state(1, ZCS_SHARD_UP);
 	assert_int_equal(atomic_load(&fake.docs_signed), 2);

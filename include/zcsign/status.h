@@ -38,7 +38,8 @@ enum zcs_status {
 	ZCS_ERR_NO_ATTESTATION = 19, /**< the signer has no attestation source configured */
 	ZCS_ERR_ATTESTATION = 20, /**< the signer's attestation document failed verification */
 	ZCS_ERR_SEALED = 21, /**< the signer holds no keys yet: not provisioned */
-	ZCS_ERR_BUNDLE = 22, /**< a key bundle was refused (malformed, altered, wrong key or session) */
+	ZCS_ERR_BUNDLE =
+		22, /**< a key bundle was refused (malformed, altered, wrong key or session) */
 	ZCS_ERR_STALE = 23, /**< a key bundle's generation is not newer than the signer's */
 	ZCS_STATUS_MAX /**< number of codes; not a status */
 };

@@ -458,8 +458,8 @@ proc_signer_start_with(
 	const char *keys, const char *sock, const char *err_path, char *const extra[])
 {
 	char prog[PATH_MAX], listen[160];
-	char *argv[24] = {
-		prog, "--listen", listen, "--insecure-dev-keys", (char *)keys, "--idle", "backoff", NULL};
+	char *argv[24] = {prog, "--listen", listen, "--insecure-dev-keys", (char *)keys, "--idle",
+		"backoff", NULL};
 	size_t n = 7;
 	pid_t pid;
 
@@ -577,8 +577,8 @@ proc_signer_pcr0_hex(char hex[97])
 
 /* First-two-byte filter, then a full compare: how many secrets occur in buf. */
 static size_t
-count_needles(const uint8_t *buf, size_t len, const uint8_t *filter, const uint8_t *needles,
-	size_t n)
+count_needles(
+	const uint8_t *buf, size_t len, const uint8_t *filter, const uint8_t *needles, size_t n)
 {
 	size_t i, k, found = 0;
 
