@@ -607,6 +607,22 @@ make_filter(uint8_t *filter, const uint8_t *needles, size_t n)
 	}
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define PROC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PROC_ASAN 1
+#endif
+#endif
+
+const char *
+proc_mem_scan_skip_reason(long rc)
+{
+	return rc == PROC_SCAN_SANITIZER
+		? "an AddressSanitizer build (terabytes of shadow; the normal build scans)"
+		: "its memory cannot be read (not root?)";
+}
+
 long
 proc_mem_scan(pid_t pid, const uint8_t *needles, size_t n, uint64_t *scanned)
 {
@@ -619,8 +635,14 @@ proc_mem_scan(pid_t pid, const uint8_t *needles, size_t n, uint64_t *scanned)
 	FILE *maps;
 	int mem;
 
-	make_filter(filter, needles, n);
 	*scanned = 0;
+#ifdef PROC_ASAN
+	(void)pid;
+	(void)needles;
+	(void)n;
+	return PROC_SCAN_SANITIZER;
+#endif
+	make_filter(filter, needles, n);
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	maps = fopen(path, "r");
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
@@ -636,7 +658,7 @@ proc_mem_scan(pid_t pid, const uint8_t *needles, size_t n, uint64_t *scanned)
 		unsigned long off;
 
 		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) != 3 || perms[0] != 'r' ||
-			strstr(line, "[vvar]") != NULL)
+			strstr(line, "[vvar]") != NULL || end - start > PROC_SCAN_MAX_MAP)
 			continue;
 		/* Overlapping chunks (31 bytes) so that a key across a boundary is seen. */
 		for (off = start; off < end;) {

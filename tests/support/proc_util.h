@@ -221,8 +221,17 @@ void proc_signer_pcr0_hex(char hex[97]);
 /*
  * Every readable mapping of pid (root reads an undumpable process too), read
  * through /proc/PID/mem: how often any of the n 32-byte needles occurs (a
- * secret key scan), and the bytes scanned. -1 when the memory cannot be read.
+ * secret key scan), and the bytes scanned. -1 when the memory cannot be read;
+ * PROC_SCAN_SANITIZER in an AddressSanitizer build, whose processes reserve
+ * terabytes of shadow and allocator space (reading it would populate it): the
+ * scan runs in the normal build. A mapping above PROC_SCAN_MAX_MAP is an
+ * address-space reservation, not data, and is passed over.
  */
+#define PROC_SCAN_SANITIZER (-2)
+#define PROC_SCAN_MAX_MAP (UINT64_C(64) << 30)
 long proc_mem_scan(pid_t pid, const uint8_t *needles, size_t n, uint64_t *scanned);
+
+/* The reason a proc_mem_scan() result < 0 gives, for a skip message. */
+const char *proc_mem_scan_skip_reason(long rc);
 
 #endif /* ZCS_TESTS_PROC_UTIL_H */
