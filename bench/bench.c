@@ -126,11 +126,51 @@ load_manifest(const struct zcs_bench_args *a, struct zcs_manifest *m)
 	}
 	for (i = 0; i < a->conf.accounts && missing == 0; i++)
 		missing += zcs_manifest_find(m, a->conf.first_account + i) == NULL;
-	if (missing > 0)
+	if (missing > 0) {
 		fprintf(stderr,
-			PROG ": warning: account %" PRIu64 " is not in %s: its requests will "
-			     "fail with unknown_account\n",
-			a->conf.first_account + i - 1, a->manifest);
+			PROG ": account %" PRIu64 " is not in %s (%zu accounts): its requests would "
+			     "fail unknown_account; give --first-account/--accounts within it\n",
+			a->conf.first_account + i - 1, a->manifest, m->count);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The engine's own view of its keys, before any load: a sealed signer, or
+ * fewer keys in all than accounts asked for, means requests that would only
+ * fail. 0, or -1 after one line saying what to do.
+ */
+static int
+check_engine_keys(const struct zcs_bench_args *a)
+{
+	const struct zcs_engine_shared *sh = zcs_shards_lookup();
+	struct zcs_shard_info si;
+	uint64_t keys = 0;
+	unsigned int i;
+
+	if (sh == NULL)
+		return 0; /* zcs_attach() says why */
+	for (i = 0; zcs_shard_info(sh, i, &si) == 0; i++) {
+		if (si.state != ZCS_SHARD_UP || si.signer_key_source == 0)
+			return 0; /* not known yet: the run reports what happens */
+		if (si.signer_key_source == ZCS_KEYS_SEALED) {
+			fprintf(stderr,
+				PROG ": shard %u's signer (%s) is sealed: it holds no keys until "
+				     "provisioned (zcsign-cli provision)\n",
+				i, si.endpoint);
+			return -1;
+		}
+		keys += si.signer_keys;
+	}
+	if (a->conf.accounts > keys) {
+		fprintf(stderr,
+			PROG ": the engine's signers hold %" PRIu64 " keys in all, fewer than the "
+			     "%" PRIu64 " accounts asked for (--accounts; default 1000): give "
+			     "--accounts within the key set, or --verify MANIFEST\n",
+			keys, a->conf.accounts);
+		return -1;
+	}
 	return 0;
 }
 
@@ -394,6 +434,8 @@ run(struct zcs_bench_args *a, const struct zcs_manifest *m, struct zcs_bench_rec
 	struct zcs_client *client;
 	int rc;
 
+	if (!a->verify && check_engine_keys(a) != 0)
+		return -1;
 	client = zcs_attach(PROG);
 	if (client == NULL) {
 		fprintf(stderr, PROG ": cannot attach to zcsignd (prefix %s): %s\n", a->prefix,

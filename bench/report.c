@@ -96,7 +96,9 @@ zcs_bench_report_fill(struct zcs_bench_report *rep, const struct zcs_bench_conf 
 	zcs_bench_lat_from_hist(&rep->engine, &st->engine, hz);
 	zcs_bench_lat_from_hist(&rep->lag, &st->lag, hz);
 	zcs_bench_lat_from_hist(&rep->pickup, &st->pickup, hz);
-	rep->passed = rep->lost == 0 && rep->aborted == NULL;
+	/* A request that failed (any status but ok) fails the run, warm-up included. */
+	rep->passed = rep->lost == 0 && rep->aborted == NULL && rep->completed == rep->signed_ok &&
+		rep->warmup_failed == 0;
 }
 
 /* ---- table ---- */
@@ -196,7 +198,14 @@ zcs_bench_report_table(FILE *f, const struct zcs_bench_report *rep)
 			rep->verify_seen);
 	if (rep->aborted != NULL)
 		fprintf(f, "  %-14s %s\n", "aborted", rep->aborted);
-	fprintf(f, "  %-14s %s\n", "result", rep->passed ? "PASS" : "FAIL");
+	if (rep->passed)
+		fprintf(f, "  %-14s PASS\n", "result");
+	else if (rep->completed != rep->signed_ok || rep->warmup_failed != 0)
+		fprintf(f, "  %-14s FAIL: %" PRIu64 " of %" PRIu64 " requests failed (errors above)\n",
+			"result", rep->completed - rep->signed_ok + rep->warmup_failed,
+			rep->completed + rep->warmup_completed);
+	else
+		fprintf(f, "  %-14s FAIL\n", "result");
 }
 
 /* ---- JSON ---- */

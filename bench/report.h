@@ -76,7 +76,7 @@ struct zcs_bench_report {
 	uint64_t verify_checked; /**< records checked: all, or a sample */
 	uint64_t verified;
 	uint64_t verify_failed;
-	int passed; /**< every accepted request completed, and all checked verified */
+	int passed; /**< every accepted request completed ok (warm-up too), all checked verified */
 };
 
 /** A floor measured in the same run (--baselines), in microseconds per operation. */

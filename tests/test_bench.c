@@ -492,7 +492,13 @@ test_errors_and_lost(void **state)
 	assert_int_equal(st.by_status[ZCS_OK], 900);
 	assert_int_equal(st.e2e.count, 900); /* latency of signed requests only */
 	zcs_bench_report_fill(&rep, &c, &st);
-	assert_true(rep.passed); /* error statuses are reported, not lost */
+	/* Failed requests are reported, not lost, and a run with failures is no PASS. */
+	assert_false(rep.passed);
+	assert_null(rep.aborted);
+	f->fail_every = 0;
+	assert_int_equal(zcs_bench_drive(&st, &c, &ops), 0);
+	zcs_bench_report_fill(&rep, &c, &st);
+	assert_true(rep.passed);
 	free(f);
 
 	/* an engine that never answers: the run gives up and counts the lost */
@@ -673,7 +679,8 @@ test_json_report(void **state)
 	assert_non_null(strstr(js,
 		"\"verify\":{\"seen\":990,\"checked\":990,\"sampled\":false,"
 		"\"verified\":990,\"failed\":0}"));
-	assert_non_null(strstr(js, "\"aborted\":null,\"passed\":true,"));
+	/* 10 of 1000 failed (expired): reported, and the run is no PASS. */
+	assert_non_null(strstr(js, "\"aborted\":null,\"passed\":false,"));
 	assert_non_null(strstr(js,
 		"\"sweep\":null,\"baselines\":null,\"ratios\":null,"
 		"\"layout\":null,\"nonce\":null}\n"));
@@ -687,7 +694,7 @@ test_json_report(void **state)
 	assert_non_null(strstr(table, "expired 10"));
 	assert_non_null(
 		strstr(table, "3 misses (signed by RFC 6979 instead), 40 presignatures refilled"));
-	assert_non_null(strstr(table, "PASS"));
+	assert_non_null(strstr(table, "FAIL: 10 of 1000 requests failed"));
 	free(table);
 
 	/* nothing measured, open loop, a name that needs escaping: still JSON */
