@@ -128,7 +128,8 @@ load_manifest(const struct zcs_bench_args *a, struct zcs_manifest *m)
 		missing += zcs_manifest_find(m, a->conf.first_account + i) == NULL;
 	if (missing > 0) {
 		fprintf(stderr,
-			PROG ": account %" PRIu64 " is not in %s (%zu accounts): its requests would "
+			PROG ": account %" PRIu64
+			     " is not in %s (%zu accounts): its requests would "
 			     "fail unknown_account; give --first-account/--accounts within it\n",
 			a->conf.first_account + i - 1, a->manifest, m->count);
 		return -1;

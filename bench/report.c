@@ -201,7 +201,8 @@ zcs_bench_report_table(FILE *f, const struct zcs_bench_report *rep)
 	if (rep->passed)
 		fprintf(f, "  %-14s PASS\n", "result");
 	else if (rep->completed != rep->signed_ok || rep->warmup_failed != 0)
-		fprintf(f, "  %-14s FAIL: %" PRIu64 " of %" PRIu64 " requests failed (errors above)\n",
+		fprintf(f,
+			"  %-14s FAIL: %" PRIu64 " of %" PRIu64 " requests failed (errors above)\n",
 			"result", rep->completed - rep->signed_ok + rep->warmup_failed,
 			rep->completed + rep->warmup_completed);
 	else

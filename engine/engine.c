@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE /* cpu_set_t, rte_lcore_cpuset() */
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -110,8 +111,8 @@ assign_lcores(struct zcs_engine_conf *conf)
  * and return the verdict for /zcsign/info.
  */
 static const char *
-check_isolation(unsigned int lcore, const struct zcs_cpuset *isolated,
-	const struct zcs_cpuset *nohz)
+check_isolation(
+	unsigned int lcore, const struct zcs_cpuset *isolated, const struct zcs_cpuset *nohz)
 {
 	rte_cpuset_t cpus = rte_lcore_cpuset(lcore);
 	struct zcs_cpuset set;
@@ -308,12 +309,48 @@ zcs_engine_start(const struct zcs_engine_conf *conf)
 	running = e;
 	publish_telemetry(e);
 	ZCS_LOG(INFO, "engine: %u shards started, %s poll, ring %" PRIu32 ", inflight_max %" PRIu32,
-		e->conf.shards, zcs_poll_mode_name(e->conf.poll),
-		e->conf.ring_size, e->conf.inflight_max);
+		e->conf.shards, zcs_poll_mode_name(e->conf.poll), e->conf.ring_size,
+		e->conf.inflight_max);
 	return e;
 }
 
 /* ---- stop ---- */
+
+/*
+ * After stopping is set: wait until no client is inside zcs_submit*() (the
+ * handshake of shards.h's slot.submitting), so that a client that passed the
+ * stopping check just before it was set has enqueued before the drain starts.
+ * A slot whose owner died inside a submit is passed over; one that stays
+ * inside longer than the drain timeout (a process stopped by a debugger) is
+ * logged and passed over too.
+ */
+static void
+wait_submitters(struct zcs_engine *e)
+{
+	uint64_t hz = rte_get_tsc_hz();
+	uint64_t end = rte_rdtsc() + hz * e->conf.drain_timeout_ms / 1000;
+	unsigned int i;
+
+	for (i = 0; i < e->sh->client_slots; i++) {
+		struct zcs_client_slot *s = &e->sh->clients[i];
+
+		while (__atomic_load_n(&s->submitting, __ATOMIC_SEQ_CST) != 0 &&
+			__atomic_load_n(&s->in_use, __ATOMIC_ACQUIRE) != 0) {
+			int32_t pid = __atomic_load_n(&s->pid, __ATOMIC_RELAXED);
+
+			if (pid > 0 && kill(pid, 0) != 0 && errno == ESRCH)
+				break; /* died inside: its request never reached a ring */
+			if (rte_rdtsc() > end) {
+				ZCS_LOG(WARNING,
+					"client slot %u (%s, pid %d) stayed inside zcs_submit for "
+					"%u ms: what it queues after the drain fails (shutdown)",
+					i, s->name, (int)pid, e->conf.drain_timeout_ms);
+				break;
+			}
+			rte_delay_us_sleep(50);
+		}
+	}
+}
 
 int
 zcs_engine_stop(struct zcs_engine *e)
@@ -325,8 +362,9 @@ zcs_engine_stop(struct zcs_engine *e)
 		return 0;
 	/* The workers' telemetry is freed below: hide it from the commands first. */
 	zcs_tel_engine_retract();
-	/* Clients first, so that what reaches the rings from now on is bounded. */
+	/* Clients first: once none is inside zcs_submit, the rings hold all there will be. */
 	__atomic_store_n(&e->sh->stopping, 1, __ATOMIC_SEQ_CST);
+	wait_submitters(e);
 	__atomic_store_n(&e->stop, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < e->conf.shards; i++) {
 		rte_eal_wait_lcore(e->conf.shard[i].lcore);

@@ -974,11 +974,12 @@ down_step(struct zcs_worker *w, uint64_t now)
 
 /*
  * Called every iteration once the stop flag is set. Done when the ring is
- * empty and nothing is in flight, but an empty ring is trusted only after the
- * grace period: zcs_submit() checks sh->stopping and then enqueues, so a
- * client that passed the check just before stopping was set can still be on
- * its way to the ring; the engine looks at the rings once more after joining
- * the workers. At the drain deadline what is left completes ZCS_ERR_SHUTDOWN.
+ * empty and nothing is in flight. zcs_engine_stop() sets the stop flag only
+ * after every client has left zcs_submit (shards.h, slot.submitting), so the
+ * rings already hold every request there will be; the short grace period
+ * before an empty ring counts as final is a second line, and the engine still
+ * sweeps the rings after joining the workers. At the drain deadline what is
+ * left completes ZCS_ERR_SHUTDOWN.
  */
 static bool
 drain_step(struct zcs_worker *w, uint64_t now)

@@ -310,15 +310,43 @@ refuse(struct zcs_client *c, int err)
 	return err;
 }
 
+void (*zcs_client_test_stall)(void);
+
+/*
+ * The stop handshake (shards.h, slot.submitting): announce the submit, then
+ * look at stopping. Both are sequentially consistent, as are the engine's
+ * store of stopping and its loads of submitting, so either this submit sees
+ * stopping or the engine sees it under way and waits for its enqueue.
+ */
+static inline bool
+submit_enter(struct zcs_client *c)
+{
+	__atomic_store_n(&c->slot->submitting, 1, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&c->sh->stopping, __ATOMIC_SEQ_CST) == 0;
+}
+
+static inline void
+submit_leave(struct zcs_client *c)
+{
+	__atomic_store_n(&c->slot->submitting, 0, __ATOMIC_RELEASE);
+}
+
+static inline void
+submit_stall(void)
+{
+	void (*hook)(void) = zcs_client_test_stall;
+
+	if (unlikely(hook != NULL))
+		hook();
+}
+
 static inline int
-submit_one(struct zcs_client *c, const struct zcs_sign_args *a, uint8_t op)
+submit_locked(struct zcs_client *c, const struct zcs_sign_args *a, uint8_t op)
 {
 	struct zcs_request *r;
 	uint32_t shard;
 	void *obj;
 
-	if (unlikely(c->sh->stopping))
-		return refuse(c, -ESHUTDOWN);
 	if (unlikely(a == NULL || !args_valid(a, op)))
 		return refuse(c, -EINVAL);
 	if (unlikely(rte_mempool_generic_get(c->pool, &obj, 1, c->cache) != 0))
@@ -327,12 +355,27 @@ submit_one(struct zcs_client *c, const struct zcs_sign_args *a, uint8_t op)
 	shard = zcs_shard_of(a->account, c->shard_count);
 	request_fill(c, r, a, op, shard);
 	r->submit_tsc = rte_rdtsc();
+	submit_stall();
 	if (unlikely(rte_ring_enqueue(c->rings[shard], obj) != 0)) {
 		rte_mempool_generic_put(c->pool, &obj, 1, c->cache);
 		return refuse(c, -EBUSY);
 	}
 	count(&c->slot->submitted, 1);
 	return 0;
+}
+
+static inline int
+submit_one(struct zcs_client *c, const struct zcs_sign_args *a, uint8_t op)
+{
+	int rc;
+
+	if (unlikely(!submit_enter(c))) {
+		submit_leave(c);
+		return refuse(c, -ESHUTDOWN);
+	}
+	rc = submit_locked(c, a, op);
+	submit_leave(c);
+	return rc;
 }
 
 int
@@ -394,7 +437,7 @@ zcs_submit_burst(struct zcs_client *c, int *err, const struct zcs_sign_args *arg
 	uint64_t tsc;
 	int ret = 0;
 
-	if (unlikely(n > 0 && c->sh->stopping))
+	if (unlikely(n > 0 && !submit_enter(c)))
 		ret = -ESHUTDOWN;
 	else if (unlikely(n > 0 && args == NULL))
 		ret = -EINVAL;
@@ -411,6 +454,7 @@ zcs_submit_burst(struct zcs_client *c, int *err, const struct zcs_sign_args *arg
 		tsc = rte_rdtsc();
 		for (k = 0; k < run; k++)
 			((struct zcs_request *)objs[k])->submit_tsc = tsc;
+		submit_stall();
 		queued = rte_ring_enqueue_burst(c->rings[shard], objs, run, NULL);
 		done += queued;
 		if (unlikely(queued < run)) {
@@ -418,6 +462,8 @@ zcs_submit_burst(struct zcs_client *c, int *err, const struct zcs_sign_args *arg
 			ret = -EBUSY;
 		}
 	}
+	if (n > 0)
+		submit_leave(c);
 	count(&c->slot->submitted, done);
 	/* One refusal: the requests after the refused one were not attempted. */
 	if (unlikely(ret != 0))

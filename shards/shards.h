@@ -36,7 +36,7 @@
 #define ZCS_CQ_RING_FMT "zcs_cq_%u"
 
 /* Bumped whenever struct zcs_engine_shared or struct zcs_request changes. */
-#define ZCS_LAYOUT_VERSION 4 /* 4: two more statuses in by_status */
+#define ZCS_LAYOUT_VERSION 5 /* 5: signer_key_source, slot.submitting, 3 more statuses */
 #define ZCS_ENGINE_MAGIC 0x7a63736eU /* "zcsn" */
 #define ZCS_MAX_CLIENTS 64
 #define ZCS_ENDPOINT_MAX 128
@@ -192,7 +192,20 @@ struct zcs_client_slot {
 	 */
 	struct rte_mempool_cache *cache;
 	uint32_t gen; /* bumped at each claim; stamped in zcs_request.client_gen */
+	/*
+	 * 1 while the owner is inside zcs_submit*() (seq_cst store, then the
+	 * stopping check, then the enqueue, then 0): zcs_engine_stop() sets
+	 * stopping and waits for every slot to be out before the drain, so no
+	 * accepted request can reach a ring the drain has already left.
+	 */
+	uint32_t submitting;
 } __rte_cache_aligned;
+
+/*
+ * Test hook (NULL in production): zcs_submit*() call it after the stopping
+ * check and before the enqueue, so a test can hold a client in that window.
+ */
+extern void (*zcs_client_test_stall)(void);
 
 struct zcs_engine_shared {
 	uint32_t magic; /* ZCS_ENGINE_MAGIC once fully created */

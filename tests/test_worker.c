@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -905,6 +906,96 @@ test_drain(void **state)
 	}
 }
 
+/* ---- the stop race: a client held between its stopping check and its enqueue ---- */
+
+static sem_t stall_go;
+static atomic_int stall_entered, stop_returned, submit_rc;
+
+static void
+stall_hook(void)
+{
+	atomic_store(&stall_entered, 1);
+	while (sem_wait(&stall_go) != 0)
+		;
+}
+
+static void *
+stalled_submit(void *arg)
+{
+	struct zcs_sign_args *a = arg;
+
+	atomic_store(&submit_rc, zcs_submit(g.c, a));
+	return NULL;
+}
+
+static void *
+stopper(void *arg)
+{
+	(void)arg;
+	zcs_engine_stop(g.e);
+	atomic_store(&stop_returned, 1);
+	return NULL;
+}
+
+/*
+ * zcs_submit() has passed its stopping check when zcs_engine_stop() begins:
+ * the stop waits for its enqueue, and the request completes exactly once
+ * (before the handshake the drain had finished and the request was stranded in
+ * the ring, never completed).
+ */
+static void
+test_stop_waits_for_submit(void **state)
+{
+	struct zcs_engine_conf conf;
+	struct zcs_sign_args a;
+	struct zcs_request *r;
+	pthread_t sub, stop;
+	uint8_t hash[32] = {7};
+	uint64_t end;
+
+	(void)state;
+	base_conf(&conf);
+	engine_up(&conf, true);
+	assert_int_equal(sem_init(&stall_go, 0, 0), 0);
+	atomic_store(&stall_entered, 0);
+	atomic_store(&stop_returned, 0);
+	atomic_store(&submit_rc, 1);
+	memset(&a, 0, sizeof(a));
+	a.account = g.p.sig[0].accounts[0];
+	a.cookie = 4242;
+	a.algo = ZCS_ALGO_ECDSA;
+	a.hash = hash;
+	zcs_client_test_stall = stall_hook;
+	assert_int_equal(pthread_create(&sub, NULL, stalled_submit, &a), 0);
+	end = inproc_now_ms() + WAIT_MS;
+	while (!atomic_load(&stall_entered) && inproc_now_ms() < end)
+		usleep(1000);
+	assert_true(atomic_load(&stall_entered));
+	assert_int_equal(pthread_create(&stop, NULL, stopper, NULL), 0);
+	/* Well past the drain's grace: the stop must still be waiting for the client. */
+	usleep(200 * 1000);
+	assert_false(atomic_load(&stop_returned));
+	zcs_client_test_stall = NULL;
+	assert_int_equal(sem_post(&stall_go), 0);
+	pthread_join(sub, NULL);
+	pthread_join(stop, NULL);
+	assert_int_equal(atomic_load(&submit_rc), 0);
+	g.nsent++; /* for check_reconciled(): one request accepted */
+	/* Its one completion: signed by the drain, not stranded in the ring. */
+	end = inproc_now_ms() + WAIT_MS;
+	while (zcs_poll(g.c, &r, 1) == 0) {
+		if (inproc_now_ms() > end)
+			fail_msg("the request accepted during the stop never completed");
+		usleep(1000);
+	}
+	assert_true(r->cookie == 4242);
+	assert_int_equal(r->status, ZCS_OK);
+	zcs_release(g.c, &r, 1);
+	expect_nothing_more();
+	check_reconciled();
+	sem_destroy(&stall_go);
+}
+
 static void
 test_drain_deadline(void **state)
 {
@@ -1311,6 +1402,7 @@ main(void)
 		cmocka_unit_test_teardown(test_wrong_shard, test_teardown),
 		cmocka_unit_test_teardown(test_drain, test_teardown),
 		cmocka_unit_test_teardown(test_drain_deadline, test_teardown),
+		cmocka_unit_test_teardown(test_stop_waits_for_submit, test_teardown),
 		cmocka_unit_test_teardown(test_start_refusals, test_teardown),
 		cmocka_unit_test_teardown(test_stats_precomputed, stats_teardown),
 		cmocka_unit_test_teardown(test_stats_off, test_teardown),
