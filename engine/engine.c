@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <rte_common.h>
+#include <rte_alarm.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
@@ -242,6 +243,16 @@ publish_telemetry(struct zcs_engine *e)
 			strerror(-rc));
 }
 
+/* The periodic client reaper (shards.h, zcs_shards_reap), on the EAL's alarm thread. */
+static void
+reap_alarm(void *arg)
+{
+	struct zcs_engine *e = arg;
+
+	zcs_shards_reap(e->sh);
+	rte_eal_alarm_set(ZCS_REAP_MS * 1000, reap_alarm, e);
+}
+
 struct zcs_engine *
 zcs_engine_start(const struct zcs_engine_conf *conf)
 {
@@ -308,6 +319,11 @@ zcs_engine_start(const struct zcs_engine_conf *conf)
 	}
 	running = e;
 	publish_telemetry(e);
+	/* Dead clients' slots and requests come back within ZCS_REAP_MS. */
+	if (rte_eal_alarm_set(ZCS_REAP_MS * 1000, reap_alarm, e) != 0)
+		ZCS_LOG(WARNING,
+			"engine: no EAL alarm: dead clients' slots are reclaimed only "
+			"when slots run out");
 	ZCS_LOG(INFO, "engine: %u shards started, %s poll, ring %" PRIu32 ", inflight_max %" PRIu32,
 		e->conf.shards, zcs_poll_mode_name(e->conf.poll), e->conf.ring_size,
 		e->conf.inflight_max);
@@ -362,6 +378,8 @@ zcs_engine_stop(struct zcs_engine *e)
 		return 0;
 	/* The workers' telemetry is freed below: hide it from the commands first. */
 	zcs_tel_engine_retract();
+	/* Returns once the alarm is not running (it re-arms itself otherwise). */
+	rte_eal_alarm_cancel(reap_alarm, e);
 	/* Clients first: once none is inside zcs_submit, the rings hold all there will be. */
 	__atomic_store_n(&e->sh->stopping, 1, __ATOMIC_SEQ_CST);
 	wait_submitters(e);

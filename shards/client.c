@@ -123,6 +123,27 @@ slot_claim(struct zcs_engine_shared *sh)
 	return -1;
 }
 
+/* Fold a slot's counters into the engine's retired totals and zero them. */
+static void
+slot_retire_counts(struct zcs_engine_shared *sh, struct zcs_client_slot *s)
+{
+	__atomic_fetch_add(&sh->retired_submitted,
+		__atomic_exchange_n(&s->submitted, 0, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+	__atomic_fetch_add(&sh->retired_refused,
+		__atomic_exchange_n(&s->refused, 0, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+	__atomic_fetch_add(&sh->retired_completed,
+		__atomic_exchange_n(&s->completed, 0, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+}
+
+/* A slot held by the reaper (pid == self): give it back free. */
+static void
+slot_release(struct zcs_client_slot *s)
+{
+	/* pid first: in_use == 1 with pid == 0 is never taken for a dead owner. */
+	__atomic_store_n(&s->pid, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->in_use, 0, __ATOMIC_RELEASE);
+}
+
 /* Returns the completions waiting in the slot's ring to the pool; the count. */
 static uint64_t
 cq_drain(struct zcs_engine_shared *sh, struct rte_ring *cq)
@@ -164,13 +185,56 @@ slot_take_over(struct zcs_client *c, const char *name)
 	s->gen = c->gen;
 	snprintf(s->name, sizeof(s->name), "%s", name != NULL ? name : "");
 	/* the previous owner's counts stay in the engine totals */
-	__atomic_fetch_add(&c->sh->retired_submitted,
-		__atomic_exchange_n(&s->submitted, 0, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
-	__atomic_fetch_add(&c->sh->retired_refused,
-		__atomic_exchange_n(&s->refused, 0, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
-	__atomic_fetch_add(&c->sh->retired_completed,
-		__atomic_exchange_n(&s->completed, 0, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+	slot_retire_counts(c->sh, s);
 	__atomic_store_n(&s->stale, stale, __ATOMIC_RELAXED);
+}
+
+unsigned int
+zcs_shards_reap(struct zcs_engine_shared *sh)
+{
+	int32_t self = (int32_t)getpid();
+	unsigned int i, reaped = 0;
+
+	for (i = 0; i < sh->client_slots; i++) {
+		struct zcs_client_slot *s = &sh->clients[i];
+		int32_t pid = __atomic_load_n(&s->pid, __ATOMIC_ACQUIRE);
+		uint32_t free_slot = 0;
+		uint64_t cached = 0, done;
+
+		if (__atomic_load_n(&s->in_use, __ATOMIC_ACQUIRE) != 0) {
+			/* A dead owner's slot: take it the way a claimer would (shards.h). */
+			if (pid == 0 || pid == self || !pid_dead(pid) ||
+				!__atomic_compare_exchange_n(&s->pid, &pid, self, false,
+					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+				continue;
+			if (s->cache != NULL) {
+				cached = s->cache->len;
+				rte_mempool_cache_flush(s->cache, sh->pool);
+				rte_mempool_cache_free(s->cache);
+				s->cache = NULL;
+			}
+			done = cq_drain(sh, s->cq);
+			count(&s->stale, done);
+			slot_retire_counts(sh, s);
+			__atomic_store_n(&s->submitting, 0, __ATOMIC_RELAXED);
+			ZCS_LOG(INFO,
+				"client slot %u (\"%.31s\") of dead process %d reclaimed: %" PRIu64
+				" cached requests and %" PRIu64 " completions back in the pool",
+				i, s->name, (int)pid, cached, done);
+			slot_release(s);
+			reaped++;
+			continue;
+		}
+		/* A free slot that still receives a dead owner's late completions. */
+		if (rte_ring_count(s->cq) == 0 ||
+			!__atomic_compare_exchange_n(&s->in_use, &free_slot, 1, false,
+				__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			continue;
+		__atomic_store_n(&s->pid, self, __ATOMIC_RELAXED);
+		count(&s->stale, cq_drain(sh, s->cq));
+		slot_release(s);
+	}
+	return reaped;
 }
 
 struct zcs_client *
@@ -244,9 +308,7 @@ zcs_detach(struct zcs_client *c)
 		rte_mempool_cache_free(c->cache);
 	}
 	s->cache = NULL;
-	/* pid first: in_use == 1 with pid == 0 is never taken for a dead owner. */
-	__atomic_store_n(&s->pid, 0, __ATOMIC_RELEASE);
-	__atomic_store_n(&s->in_use, 0, __ATOMIC_RELEASE);
+	slot_release(s);
 	free(c);
 }
 

@@ -202,6 +202,18 @@ struct zcs_client_slot {
 } __rte_cache_aligned;
 
 /*
+ * Reclaim the slots of dead client processes now rather than when slots run
+ * out: their private cache and the completions in their ring go back to the
+ * pool, their counters into the engine's retired totals, and the slot is free
+ * again; a free slot's ring that received a dead owner's late completions is
+ * emptied too. The engine calls it every ZCS_REAP_MS (an EAL alarm, so in
+ * zcsignd and in an embedding gateway alike). Returns the slots reclaimed.
+ */
+#define ZCS_REAP_MS 100
+struct zcs_engine_shared;
+unsigned int zcs_shards_reap(struct zcs_engine_shared *sh);
+
+/*
  * Test hook (NULL in production): zcs_submit*() call it after the stopping
  * check and before the enqueue, so a test can hold a client in that window.
  */

@@ -44,7 +44,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ring.h>
@@ -82,6 +81,9 @@
 
 /* The drain client: this program run as "test_engine --drain-client PREFIX MANIFEST". */
 #define DRAIN_CLIENT_ARG "--drain-client"
+/* A client killed with requests in flight and completions unpolled. */
+#define DEAD_CLIENT_ARG "--dead-client"
+#define DEAD_CLIENT_N 200
 #define DRAIN_READY 4000 /* accepted before it says "ready" */
 #define DRAIN_WINDOW 1024
 #define DRAIN_CLIENT_MS 60000
@@ -1261,6 +1263,68 @@ measurement_mismatch(void **state)
  * zcsignd exits 0, and its totals reconcile with the client's own counts
  * and its slot's counters.
  */
+/*
+ * A client killed mid-burst (kill -9: no detach) with requests in flight and
+ * completions unpolled: within a few reaper periods its slot is free again
+ * (status no longer lists it) and every object it held is back in the pool,
+ * without anyone attaching to make room.
+ */
+static void
+dead_client_reaped(void **state)
+{
+	struct env *e = *state;
+	char self[PATH_MAX], out[PATH_MAX], err[PATH_MAX], text[256];
+	char *argv[] = {self, (char *)DEAD_CLIENT_ARG, e->fx.prefix, e->fx.manifest, NULL};
+	struct zcs_client_info ci;
+	unsigned int before, now_avail = 0;
+	uint64_t deadline, killed;
+	int slot = -1, rc;
+	ssize_t n;
+
+	drain_strays(e);
+	before = rte_mempool_avail_count(e->ec.sh->pool);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	assert_true(n > 0);
+	self[n] = '\0';
+	assert_int_equal(proc_path(out, sizeof(out), e->fx.dir, "dead.out"), 0);
+	assert_int_equal(proc_path(err, sizeof(err), e->fx.dir, "dead.err"), 0);
+	e->helper = proc_spawn_tied(argv, out, err);
+	assert_true(e->helper > 0);
+	deadline = proc_now_ns() + (uint64_t)STALL_MS * 1000000u;
+	while (!proc_file_contains(out, "ready ")) {
+		if (!proc_alive(e->helper) || proc_now_ns() > deadline) {
+			proc_dump_log("dead client", err);
+			fail_msg("the dead client did not get going");
+		}
+		proc_sleep_ms(2);
+	}
+	assert_true(proc_read_file(out, text, sizeof(text)) > 0);
+	assert_int_equal(sscanf(strstr(text, "ready "), "ready %d", &slot), 1);
+	assert_int_equal(zcs_client_info(e->ec.sh, (unsigned int)slot, &ci), 0);
+	assert_int_equal(ci.pid, e->helper);
+	/* Its requests are out of the pool now: in flight, completed unpolled, cached. */
+	assert_true(rte_mempool_avail_count(e->ec.sh->pool) + DEAD_CLIENT_N <= before + 64);
+	proc_stop(e->helper, SIGKILL, PROC_STOP_MS, NULL);
+	killed = proc_now_ns();
+	e->helper = -1;
+	/* Nobody attaches: the engine's reaper alone must bring everything back. */
+	deadline = killed + 3000000000ULL;
+	for (;;) {
+		rc = zcs_client_info(e->ec.sh, (unsigned int)slot, &ci);
+		now_avail = rte_mempool_avail_count(e->ec.sh->pool);
+		if (rc == -ENOENT && now_avail == before)
+			break;
+		if (proc_now_ns() > deadline)
+			fail_msg("3 s after the kill: slot %d %s, pool %u of %u objects back", slot,
+				rc == 0 ? "still listed" : "free", now_avail, before);
+		proc_sleep_ms(5);
+	}
+	fprintf(stderr,
+		"dead client: slot %d free and %u pool objects back %.0f ms after kill -9\n", slot,
+		before, (double)(proc_now_ns() - killed) / 1e6);
+	assert_true(proc_file_contains(e->fx.log, "of dead process"));
+}
+
 static void
 sigterm_drain(void **state)
 {
@@ -1461,6 +1525,41 @@ drain_client(const char *prefix, const char *manifest)
 	return rc;
 }
 
+/*
+ * The client that dies: attach to the group's engine, submit DEAD_CLIENT_N
+ * requests and never poll (their completions pile up in its ring, its cache
+ * holds objects), say "ready", then wait to be killed.
+ */
+static int
+dead_client(const char *prefix, const char *manifest)
+{
+	struct zcs_manifest m;
+	struct zcs_sign_args a;
+	struct zcs_client *c;
+	uint8_t hash[32] = {9};
+	char err[512];
+	unsigned int i;
+
+	if (zcs_manifest_load(&m, err, sizeof(err), manifest) != 0 ||
+		engine_fixture_secondary("test_engine", prefix) != 0)
+		return drain_fail("no manifest or no EAL");
+	c = zcs_attach("dead_client");
+	if (c == NULL)
+		return drain_fail("zcs_attach failed");
+	for (i = 0; i < DEAD_CLIENT_N; i++) {
+		a = (struct zcs_sign_args){.account = m.accounts[i % m.count].account,
+			.cookie = i,
+			.algo = ZCS_ALGO_ECDSA,
+			.hash = hash};
+		if (zcs_submit(c, &a) != 0)
+			return drain_fail("zcs_submit refused");
+	}
+	printf("ready %d\n", zcs_client_slot(c));
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1475,9 +1574,12 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(cli_engine_usage, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(measurement_mismatch, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(sigterm_drain, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(dead_client_reaped, test_setup, test_teardown),
 	};
 
 	if (argc == 4 && strcmp(argv[1], DRAIN_CLIENT_ARG) == 0)
 		return drain_client(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], DEAD_CLIENT_ARG) == 0)
+		return dead_client(argv[2], argv[3]);
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
