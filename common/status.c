@@ -30,6 +30,7 @@ static const struct {
 	[ZCS_ERR_SEALED] = {"sealed", "signer holds no keys yet: it has not been provisioned"},
 	[ZCS_ERR_BUNDLE] = {"bundle", "key bundle refused: malformed, altered or not for this key"},
 	[ZCS_ERR_STALE] = {"stale", "key bundle generation not newer than the signer's"},
+	[ZCS_ERR_ENGINE_DOWN] = {"engine_down", "the engine died with the request in it"},
 };
 
 const char *

@@ -42,6 +42,7 @@ struct zcs_engine {
 	volatile int stop; /* read by every worker; set once by zcs_engine_stop() */
 	bool launched[ZCS_MAX_SHARDS];
 	bool stopped;
+	uint64_t alarms; /* engine_alarm() runs */
 };
 
 /* One engine per EAL: the shared object names are fixed. */
@@ -243,14 +244,19 @@ publish_telemetry(struct zcs_engine *e)
 			strerror(-rc));
 }
 
-/* The periodic client reaper (shards.h, zcs_shards_reap), on the EAL's alarm thread. */
+/*
+ * On the EAL's alarm thread, every ZCS_BEAT_MS: the heartbeat clients watch
+ * (shards.h), and every ZCS_REAP_MS the client reaper (zcs_shards_reap).
+ */
 static void
-reap_alarm(void *arg)
+engine_alarm(void *arg)
 {
 	struct zcs_engine *e = arg;
 
-	zcs_shards_reap(e->sh);
-	rte_eal_alarm_set(ZCS_REAP_MS * 1000, reap_alarm, e);
+	zcs_shards_beat(e->sh);
+	if (++e->alarms % (ZCS_REAP_MS / ZCS_BEAT_MS) == 0)
+		zcs_shards_reap(e->sh);
+	rte_eal_alarm_set(ZCS_BEAT_MS * 1000, engine_alarm, e);
 }
 
 struct zcs_engine *
@@ -320,10 +326,9 @@ zcs_engine_start(const struct zcs_engine_conf *conf)
 	running = e;
 	publish_telemetry(e);
 	/* Dead clients' slots and requests come back within ZCS_REAP_MS. */
-	if (rte_eal_alarm_set(ZCS_REAP_MS * 1000, reap_alarm, e) != 0)
-		ZCS_LOG(WARNING,
-			"engine: no EAL alarm: dead clients' slots are reclaimed only "
-			"when slots run out");
+	if (rte_eal_alarm_set(ZCS_BEAT_MS * 1000, engine_alarm, e) != 0)
+		ZCS_LOG(WARNING, "engine: no EAL alarm: no heartbeat for clients, and dead "
+				 "clients' slots are reclaimed only when slots run out");
 	ZCS_LOG(INFO, "engine: %u shards started, %s poll, ring %" PRIu32 ", inflight_max %" PRIu32,
 		e->conf.shards, zcs_poll_mode_name(e->conf.poll), e->conf.ring_size,
 		e->conf.inflight_max);
@@ -379,7 +384,7 @@ zcs_engine_stop(struct zcs_engine *e)
 	/* The workers' telemetry is freed below: hide it from the commands first. */
 	zcs_tel_engine_retract();
 	/* Returns once the alarm is not running (it re-arms itself otherwise). */
-	rte_eal_alarm_cancel(reap_alarm, e);
+	rte_eal_alarm_cancel(engine_alarm, e);
 	/* Clients first: once none is inside zcs_submit, the rings hold all there will be. */
 	__atomic_store_n(&e->sh->stopping, 1, __ATOMIC_SEQ_CST);
 	wait_submitters(e);

@@ -10,6 +10,7 @@
  * sit on a cache line only this client writes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -29,6 +30,7 @@
 #include <zcsign/client.h>
 
 #include "log.h"
+#include "clock.h"
 #include "shards.h"
 
 /* Longest run of same-shard requests zcs_submit_burst enqueues at once. */
@@ -61,6 +63,16 @@ struct zcs_client {
 	 * pointer there on every submit would pull the line across cores.
 	 */
 	struct rte_ring *rings[ZCS_MAX_SHARDS];
+	/*
+	 * The engine's heartbeat, looked at when a poll finds nothing (every
+	 * check_tsc at most). Once the engine is dead, down holds the requests
+	 * it took with it, completed ZCS_ERR_ENGINE_DOWN, for zcs_poll().
+	 */
+	uint64_t next_check_tsc;
+	uint64_t check_tsc;
+	bool engine_down;
+	struct zcs_request **down;
+	unsigned int ndown, down_pos;
 };
 
 /* The slot's counters have one writer (the owner); readers load them unlocked. */
@@ -288,6 +300,7 @@ zcs_attach(const char *name)
 	c->slot_id = (uint16_t)slot;
 	c->slot = &sh->clients[slot];
 	c->cq = c->slot->cq;
+	c->check_tsc = rte_get_tsc_hz() / 100; /* the heartbeat: at most every 10 ms */
 	slot_take_over(c, name);
 	ZCS_LOG(DEBUG, "client \"%s\" attached to slot %u", c->slot->name, c->slot_id);
 	return c;
@@ -308,6 +321,13 @@ zcs_detach(struct zcs_client *c)
 		rte_mempool_cache_free(c->cache);
 	}
 	s->cache = NULL;
+	/* After the engine died: what was not polled goes back too. */
+	while (c->down_pos < c->ndown) {
+		void *obj = c->down[c->down_pos++];
+
+		rte_mempool_generic_put(c->pool, &obj, 1, NULL);
+	}
+	free(c->down);
 	slot_release(s);
 	free(c);
 }
@@ -348,6 +368,7 @@ request_fill(const struct zcs_client *c, struct zcs_request *r, const struct zcs
 		memset(r->hash, 0, sizeof(r->hash));
 	r->algo = (uint8_t)a->algo;
 	r->recid = 0;
+	r->inflight = 1;
 	r->client = c->slot_id;
 	r->shard = (uint16_t)shard;
 	/* Until a worker completes it, a request reads as failed, never as signed. */
@@ -431,6 +452,8 @@ submit_one(struct zcs_client *c, const struct zcs_sign_args *a, uint8_t op)
 {
 	int rc;
 
+	if (unlikely(c->engine_down))
+		return refuse(c, -ENOTCONN);
 	if (unlikely(!submit_enter(c))) {
 		submit_leave(c);
 		return refuse(c, -ESHUTDOWN);
@@ -499,6 +522,12 @@ zcs_submit_burst(struct zcs_client *c, int *err, const struct zcs_sign_args *arg
 	uint64_t tsc;
 	int ret = 0;
 
+	if (unlikely(n > 0 && c->engine_down)) {
+		refuse(c, -ENOTCONN);
+		if (err != NULL)
+			*err = -ENOTCONN;
+		return 0;
+	}
 	if (unlikely(n > 0 && !submit_enter(c)))
 		ret = -ESHUTDOWN;
 	else if (unlikely(n > 0 && args == NULL))
@@ -537,6 +566,106 @@ zcs_submit_burst(struct zcs_client *c, int *err, const struct zcs_sign_args *arg
 
 /* ---- completions ---- */
 
+/*
+ * The engine's process is gone: no such pid, or a zombie its parent has not
+ * reaped yet (it runs no code any more). Slow path: read only once the
+ * heartbeat is stale.
+ */
+static bool
+process_gone(int32_t pid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	if (pid_dead(pid))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')'. */
+	p = strrchr(buf, ')');
+	return p != NULL && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+/* One of the requests the dead engine held: ours, submitted, never completed. */
+static void
+collect_down(struct rte_mempool *mp, void *arg, void *obj, unsigned int idx)
+{
+	struct zcs_client *c = arg;
+	struct zcs_request *r = obj;
+
+	RTE_SET_USED(mp);
+	RTE_SET_USED(idx);
+	if (r->client != c->slot_id || r->client_gen != c->gen || r->inflight == 0)
+		return;
+	if (c->down != NULL) {
+		r->inflight = 0;
+		r->status = ZCS_ERR_ENGINE_DOWN;
+		r->done_tsc = rte_rdtsc();
+		c->down[c->ndown] = r;
+	}
+	c->ndown++;
+}
+
+/*
+ * The engine is dead (its pid gone, its beat stale): every request of ours it
+ * held, in a ring or in a worker, will never complete. Find them in the pool
+ * (count, then collect) and hand them out with ZCS_ERR_ENGINE_DOWN.
+ */
+static void
+engine_went_down(struct zcs_client *c, uint64_t beat_age_ms)
+{
+	c->engine_down = true;
+	c->ndown = 0;
+	rte_mempool_obj_iter(c->pool, collect_down, c);
+	if (c->ndown > 0)
+		c->down = calloc(c->ndown, sizeof(*c->down));
+	c->ndown = 0;
+	if (c->down != NULL)
+		rte_mempool_obj_iter(c->pool, collect_down, c);
+	ZCS_LOG(ERR,
+		"engine (pid %d) is dead (last heartbeat %" PRIu64 " ms ago): %u requests it "
+		"held complete engine_down, new submits fail ENOTCONN; detach, and attach to "
+		"a restarted zcsignd (a secondary restarts its process; an embedding gateway "
+		"restarts the engine)",
+		(int)c->sh->engine_pid, beat_age_ms, c->ndown);
+}
+
+/*
+ * A poll that found nothing: every check_tsc, the heartbeat; once the engine
+ * is dead, the requests it took with it.
+ */
+static unsigned int
+poll_idle(struct zcs_client *c, struct zcs_request **out, unsigned int n)
+{
+	uint64_t now, beat, age;
+	unsigned int k = 0;
+
+	if (likely(!c->engine_down)) {
+		now = rte_rdtsc();
+		if (likely(now < c->next_check_tsc))
+			return 0;
+		c->next_check_tsc = now + c->check_tsc;
+		beat = __atomic_load_n(&c->sh->beat_ms, __ATOMIC_ACQUIRE);
+		age = zcs_mono_ms() - beat;
+		if (age <= ZCS_ENGINE_DEAD_MS || !process_gone(c->sh->engine_pid))
+			return 0;
+		engine_went_down(c, age);
+	}
+	while (k < n && c->down_pos < c->ndown)
+		out[k++] = c->down[c->down_pos++];
+	if (k > 0)
+		count(&c->slot->completed, k);
+	return k;
+}
+
 unsigned int
 zcs_poll(struct zcs_client *c, struct zcs_request **out, unsigned int n)
 {
@@ -544,6 +673,8 @@ zcs_poll(struct zcs_client *c, struct zcs_request **out, unsigned int n)
 	void *obj;
 
 	got = rte_ring_dequeue_burst(c->cq, (void **)out, n, NULL);
+	if (unlikely(got == 0))
+		return poll_idle(c, out, n);
 	for (i = 0; i < got; i++) {
 		/*
 		 * A request a previous owner of this slot submitted, completed

@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -22,6 +23,7 @@
 #include <rte_ring.h>
 
 #include "log.h"
+#include "clock.h"
 #include "shards.h"
 
 static int
@@ -211,6 +213,8 @@ zcs_shards_create(const struct zcs_shards_conf *conf)
 	sh->ring_size = conf->ring_size;
 	sh->tsc_hz = rte_get_tsc_hz();
 	sh->start_tsc = rte_rdtsc();
+	sh->engine_pid = (int32_t)getpid();
+	zcs_shards_beat(sh);
 	/* Publish: everything above is visible before the magic is. */
 	__atomic_store_n(&sh->magic, ZCS_ENGINE_MAGIC, __ATOMIC_RELEASE);
 	ZCS_LOG(DEBUG, "created %u shards (ring %u), %u client slots, pool %u (client cache %u)",
@@ -280,6 +284,12 @@ zcs_shards_lookup(void)
 }
 
 void
+zcs_shards_beat(struct zcs_engine_shared *sh)
+{
+	__atomic_store_n(&sh->beat_ms, zcs_mono_ms(), __ATOMIC_RELEASE);
+}
+
+void
 zcs_shards_complete(
 	struct zcs_engine_shared *sh, struct zcs_request *r, uint16_t status, uint64_t now_tsc)
 {
@@ -287,6 +297,7 @@ zcs_shards_complete(
 
 	r->status = status;
 	r->done_tsc = now_tsc;
+	r->inflight = 0;
 	/* The ring's release on its tail publishes the writes above to the client. */
 	if (likely(r->client < sh->client_slots &&
 		    rte_ring_enqueue(sh->clients[r->client].cq, obj) == 0))

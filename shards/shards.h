@@ -213,6 +213,11 @@ struct zcs_client_slot {
 struct zcs_engine_shared;
 unsigned int zcs_shards_reap(struct zcs_engine_shared *sh);
 
+/* The heartbeat (zcs_engine_shared.beat_ms): how often, and when a client gives up. */
+#define ZCS_BEAT_MS 20
+#define ZCS_ENGINE_DEAD_MS 100
+void zcs_shards_beat(struct zcs_engine_shared *sh);
+
 /*
  * Test hook (NULL in production): zcs_submit*() call it after the stopping
  * check and before the enqueue, so a test can hold a client in that window.
@@ -238,6 +243,14 @@ struct zcs_engine_shared {
 	uint64_t retired_submitted;
 	uint64_t retired_refused;
 	uint64_t retired_completed;
+	/*
+	 * The engine's heartbeat: its pid, and CLOCK_MONOTONIC ms of its last
+	 * beat (every ZCS_BEAT_MS, from an EAL alarm). A client that finds the
+	 * beat older than ZCS_ENGINE_DEAD_MS and the pid gone completes what it
+	 * has in flight with ZCS_ERR_ENGINE_DOWN (client.h).
+	 */
+	int32_t engine_pid;
+	uint64_t beat_ms;
 	struct zcs_client_slot clients[ZCS_MAX_CLIENTS];
 	struct zcs_shard_state shards[ZCS_MAX_SHARDS];
 } __rte_cache_aligned;

@@ -52,6 +52,7 @@
 #include <zcsign/shard.h>
 #include <zcsign/status.h>
 
+#include "clock.h"
 #include "engine_fixture.h"
 #include "hex.h"
 #include "secp_util.h"
@@ -84,6 +85,10 @@
 /* A client killed with requests in flight and completions unpolled. */
 #define DEAD_CLIENT_ARG "--dead-client"
 #define DEAD_CLIENT_N 200
+/* A client whose engine is killed: requests held by a stopped signer, and after. */
+#define DOWN_CLIENT_ARG "--down-client"
+#define DOWN_HELD 100 /* on shard 0, whose signer is stopped */
+#define DOWN_OK 20 /* on shard 1, completed before the kill */
 #define DRAIN_READY 4000 /* accepted before it says "ready" */
 #define DRAIN_WINDOW 1024
 #define DRAIN_CLIENT_MS 60000
@@ -1325,6 +1330,83 @@ dead_client_reaped(void **state)
 	assert_true(proc_file_contains(e->fx.log, "of dead process"));
 }
 
+/*
+ * zcsignd killed (kill -9) with requests inside it: its client sees the
+ * heartbeat stop, completes exactly the requests the engine held with
+ * engine_down (the ones that had completed stay ok), refuses new submits with
+ * ENOTCONN, within a few heartbeat periods of the kill.
+ */
+static void
+engine_death_seen(void **state)
+{
+	struct env *e = *state;
+	char prefix[64], self[PATH_MAX], out[PATH_MAX], err[PATH_MAX], text[512];
+	char *argv[5];
+	unsigned int ok, down, other;
+	uint64_t first_down, killed_ms, deadline;
+	ssize_t n;
+	int st, submit;
+	struct engine_fixture_conf c = {
+		.tag = "e2e-down",
+		.shards = 2,
+		.accounts = 200,
+		.lcores = "0@0,1@1,2@0",
+		.mem_mb = 128,
+	};
+
+	snprintf(prefix, sizeof(prefix), "zcs_e2e_%d_k", (int)getpid());
+	c.prefix = prefix;
+	assert_int_equal(engine_fixture_start(&e->aux, &c), 0);
+	aux_wait_states(e, "up", "up");
+	assert_int_equal(kill(e->aux.signer[0], SIGSTOP), 0);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	assert_true(n > 0);
+	self[n] = '\0';
+	assert_int_equal(proc_path(out, sizeof(out), e->aux.dir, "down.out"), 0);
+	assert_int_equal(proc_path(err, sizeof(err), e->aux.dir, "down.err"), 0);
+	argv[0] = self;
+	argv[1] = (char *)DOWN_CLIENT_ARG;
+	argv[2] = prefix;
+	argv[3] = e->aux.manifest;
+	argv[4] = NULL;
+	e->helper = proc_spawn_tied(argv, out, err);
+	assert_true(e->helper > 0);
+	deadline = proc_now_ns() + (uint64_t)STALL_MS * 1000000u;
+	while (!proc_file_contains(out, "ready\n")) {
+		if (!proc_alive(e->helper) || proc_now_ns() > deadline) {
+			proc_dump_log("down client", err);
+			fail_msg("the down client did not get going");
+		}
+		proc_sleep_ms(2);
+	}
+	assert_int_equal(kill(e->aux.pid, SIGKILL), 0);
+	killed_ms = zcs_mono_ms();
+	assert_int_equal(proc_wait(e->helper, 30000, &st), 0);
+	e->helper = -1;
+	assert_true(proc_exited_ok(st));
+	assert_true(proc_read_file(out, text, sizeof(text)) > 0);
+	assert_int_equal(sscanf(strstr(text, "ok="),
+				 "ok=%u down=%u other=%u first_down_ms=%" SCNu64 " submit=%d", &ok,
+				 &down, &other, &first_down, &submit),
+		5);
+	fprintf(stderr,
+		"engine death: %u ok before, %u engine_down %" PRIu64
+		" ms after kill -9, then submit %d\n",
+		ok, down, first_down - killed_ms, submit);
+	assert_int_equal(ok, DOWN_OK);
+	assert_int_equal(down, DOWN_HELD);
+	assert_int_equal(other, 0);
+	assert_int_equal(submit, -ENOTCONN);
+	assert_true(first_down >= killed_ms);
+	assert_true(first_down - killed_ms < 2000);
+	assert_true(proc_file_contains(err, "is dead (last heartbeat"));
+	/* The fixture reaps the killed zcsignd and cleans its files; the signer resumes. */
+	kill(e->aux.signer[0], SIGCONT);
+	waitpid(e->aux.pid, NULL, 0);
+	e->aux.pid = -1;
+	engine_eal_cleanup_files(prefix);
+}
+
 static void
 sigterm_drain(void **state)
 {
@@ -1560,6 +1642,90 @@ dead_client(const char *prefix, const char *manifest)
 		pause();
 }
 
+static const struct zcs_manifest_account *
+account_of_shard(const struct zcs_manifest *m, uint32_t shard, unsigned int k)
+{
+	size_t i;
+
+	for (i = 0; i < m->count; i++)
+		if (m->accounts[i].shard == shard && k-- == 0)
+			return &m->accounts[i];
+	return NULL;
+}
+
+/*
+ * The client whose engine dies: DOWN_OK requests on shard 1 (they complete),
+ * DOWN_HELD on shard 0 (its signer is stopped: they stay in the engine), say
+ * "ready", then poll until the held ones complete (engine_down, once the
+ * engine is killed); print the counts, the CLOCK_MONOTONIC ms of the first
+ * engine_down and what a submit then returns.
+ */
+static int
+down_client(const char *prefix, const char *manifest)
+{
+	struct zcs_manifest m;
+	struct zcs_request *out[64];
+	struct zcs_sign_args a;
+	struct zcs_client *c;
+	uint8_t hash[32] = {3};
+	unsigned int i, k, ok = 0, down = 0, other = 0;
+	uint64_t first_down = 0, end;
+	char err[512];
+	int rc;
+
+	if (zcs_manifest_load(&m, err, sizeof(err), manifest) != 0 ||
+		engine_fixture_secondary("test_engine", prefix) != 0)
+		return drain_fail("no manifest or no EAL");
+	c = zcs_attach("down_client");
+	if (c == NULL)
+		return drain_fail("zcs_attach failed");
+	for (i = 0; i < DOWN_OK + DOWN_HELD; i++) {
+		const struct zcs_manifest_account *acct =
+			account_of_shard(&m, i < DOWN_OK ? 1 : 0, i % 40);
+
+		a = (struct zcs_sign_args){.account = acct->account,
+			.cookie = i,
+			.algo = ZCS_ALGO_ECDSA,
+			.hash = hash};
+		if (zcs_submit(c, &a) != 0)
+			return drain_fail("zcs_submit refused");
+	}
+	end = proc_now_ns() + 20000000000ULL;
+	while (ok + down + other < DOWN_OK + DOWN_HELD && proc_now_ns() < end) {
+		k = zcs_poll(c, out, RTE_DIM(out));
+		for (i = 0; i < k; i++) {
+			if (out[i]->status == ZCS_OK)
+				ok++;
+			else if (out[i]->status == ZCS_ERR_ENGINE_DOWN && out[i]->cookie >= DOWN_OK)
+				down++;
+			else
+				other++;
+			if (out[i]->status == ZCS_ERR_ENGINE_DOWN && first_down == 0)
+				first_down = zcs_mono_ms();
+		}
+		zcs_release(c, out, k);
+		if (ok == DOWN_OK && down == 0) {
+			static bool said;
+
+			if (!said) {
+				printf("ready\n");
+				fflush(stdout);
+				said = true;
+			}
+		}
+		if (k == 0)
+			nap_us(200);
+	}
+	a.cookie = 999;
+	rc = zcs_submit(c, &a);
+	printf("ok=%u down=%u other=%u first_down_ms=%" PRIu64 " submit=%d\n", ok, down, other,
+		first_down, rc);
+	fflush(stdout);
+	zcs_detach(c);
+	zcs_manifest_free(&m);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1575,11 +1741,14 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(measurement_mismatch, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(sigterm_drain, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(dead_client_reaped, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(engine_death_seen, test_setup, test_teardown),
 	};
 
 	if (argc == 4 && strcmp(argv[1], DRAIN_CLIENT_ARG) == 0)
 		return drain_client(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], DEAD_CLIENT_ARG) == 0)
 		return dead_client(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], DOWN_CLIENT_ARG) == 0)
+		return down_client(argv[2], argv[3]);
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

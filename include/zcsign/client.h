@@ -59,7 +59,13 @@ struct zcs_request {
 	uint64_t done_tsc; /**< TSC when completed */
 	uint64_t signer_ns; /**< signer's own service time, from its reply */
 	uint8_t op; /**< enum zcs_op */
-	uint8_t pad[3];
+	/**
+	 * 1 from zcs_submit() until the engine completes it (internal: when the
+	 * engine dies, its client completes exactly these with
+	 * ZCS_ERR_ENGINE_DOWN).
+	 */
+	uint8_t inflight;
+	uint8_t pad[2];
 	/**
 	 * Claim generation of the client slot at submit: zcs_poll() drops (to the
 	 * pool) late completions of a previous owner of the slot.
@@ -138,6 +144,10 @@ uint16_t zcs_shard_count(const struct zcs_client *c);
  *   - -ENOBUFS: the request pool is empty (too much in flight); nothing queued.
  *   - -EBUSY: the shard's ring is full; nothing queued.
  *   - -ESHUTDOWN: the engine is stopping; nothing queued.
+ *   - -ENOTCONN: the engine process died (zcs_poll() saw its heartbeat stop);
+ *     nothing queued. Recovery: zcs_detach(), then attach to a restarted
+ *     zcsignd (a DPDK secondary must restart its process: its EAL cannot
+ *     attach to a new primary), or, embedded, restart the engine.
  */
 int zcs_submit(struct zcs_client *c, const struct zcs_sign_args *args);
 
@@ -161,6 +171,12 @@ unsigned int zcs_submit_burst(
 
 /**
  * Take completed requests. Never blocks.
+ *
+ * A poll that finds nothing also watches the engine's heartbeat (at most every
+ * 10 ms): once the beat is older than 100 ms and the engine's process is gone,
+ * every request this client submitted and the engine had not completed is
+ * returned, once, with status ZCS_ERR_ENGINE_DOWN (one log line says so), and
+ * zcs_submit() returns -ENOTCONN from then on.
  *
  * @return
  *   Number of requests written to out (0..n). Read status, sig, recid,

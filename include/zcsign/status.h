@@ -41,6 +41,7 @@ enum zcs_status {
 	ZCS_ERR_BUNDLE =
 		22, /**< a key bundle was refused (malformed, altered, wrong key or session) */
 	ZCS_ERR_STALE = 23, /**< a key bundle's generation is not newer than the signer's */
+	ZCS_ERR_ENGINE_DOWN = 24, /**< (client) the engine process died with the request in it */
 	ZCS_STATUS_MAX /**< number of codes; not a status */
 };
 
