@@ -12,15 +12,19 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_eal_memconfig.h>
 #include <rte_errno.h>
+#include <rte_memory.h>
 #include <rte_lcore.h>
 
 #include <zcsign/engine.h>
@@ -144,6 +148,47 @@ print_totals(const struct zcs_engine_shared *sh)
 		ei.clients.submitted, ei.signed_ok, ei.expired, ei.failed, ei.inflight);
 }
 
+/* One memory segment's backing file, found through its fd, unlinked. */
+static int
+unlink_segment(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void *arg)
+{
+	char link[64], path[PATH_MAX];
+	unsigned int *n = arg;
+	ssize_t len;
+	int fd;
+
+	RTE_SET_USED(msl);
+	fd = rte_memseg_get_fd_thread_unsafe(ms);
+	if (fd < 0)
+		return 0; /* no file (--no-huge, --in-memory) */
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	len = readlink(link, path, sizeof(path) - 1);
+	if (len <= 0)
+		return 0;
+	path[len] = '\0';
+	if (strstr(path, "map_") != NULL && unlink(path) == 0)
+		(*n)++;
+	return 0;
+}
+
+/*
+ * A clean stop leaves no hugepage files behind: the engine has drained and
+ * refuses new clients, so the files (DPDK keeps them for secondaries to map)
+ * go now; a client still attached keeps its mappings. A killed zcsignd leaves
+ * them: tuning/hugepages.sh and the tests' fixtures remove those.
+ */
+static void
+unlink_hugepage_files(void)
+{
+	unsigned int n = 0;
+
+	rte_mcfg_mem_read_lock();
+	rte_memseg_walk_thread_unsafe(unlink_segment, &n);
+	rte_mcfg_mem_read_unlock();
+	if (n > 0)
+		fprintf(stderr, PROG ": removed its %u hugepage files\n", n);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -199,6 +244,7 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": drain timed out: the rest failed with shutdown\n");
 	if (sh != NULL)
 		print_totals(sh);
+	unlink_hugepage_files();
 	rte_eal_cleanup();
 	return 0;
 }

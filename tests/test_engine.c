@@ -1269,6 +1269,39 @@ measurement_mismatch(void **state)
  * and its slot's counters.
  */
 /*
+ * This test binary again, as a helper client (mode: DRAIN_CLIENT_ARG, ...) of
+ * the engine under prefix, its stdout in dir/<tag>.out and stderr in
+ * dir/<tag>.err; returns once the helper printed ready (waits at most wait_ms).
+ */
+static void
+helper_start(struct env *e, const char *mode, const char *prefix, const char *dir,
+	const char *manifest, const char *tag, char *out, char *err, unsigned int wait_ms)
+{
+	char self[PATH_MAX], name[64];
+	char *argv[] = {self, (char *)mode, (char *)prefix, (char *)manifest, NULL};
+	uint64_t deadline;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	assert_true(n > 0);
+	self[n] = '\0';
+	snprintf(name, sizeof(name), "%s.out", tag);
+	assert_int_equal(proc_path(out, PATH_MAX, dir, name), 0);
+	snprintf(name, sizeof(name), "%s.err", tag);
+	assert_int_equal(proc_path(err, PATH_MAX, dir, name), 0);
+	e->helper = proc_spawn_tied(argv, out, err);
+	assert_true(e->helper > 0);
+	deadline = proc_now_ns() + (uint64_t)wait_ms * 1000000u;
+	while (!proc_file_contains(out, "ready")) {
+		if (!proc_alive(e->helper) || proc_now_ns() > deadline) {
+			proc_dump_log(tag, err);
+			fail_msg("the %s helper did not get going", tag);
+		}
+		proc_sleep_ms(2);
+	}
+}
+
+/*
  * A client killed mid-burst (kill -9: no detach) with requests in flight and
  * completions unpolled: within a few reaper periods its slot is free again
  * (status no longer lists it) and every object it held is back in the pool,
@@ -1278,31 +1311,16 @@ static void
 dead_client_reaped(void **state)
 {
 	struct env *e = *state;
-	char self[PATH_MAX], out[PATH_MAX], err[PATH_MAX], text[256];
-	char *argv[] = {self, (char *)DEAD_CLIENT_ARG, e->fx.prefix, e->fx.manifest, NULL};
+	char out[PATH_MAX], err[PATH_MAX], text[256];
 	struct zcs_client_info ci;
 	unsigned int before, now_avail = 0;
 	uint64_t deadline, killed;
 	int slot = -1, rc;
-	ssize_t n;
 
 	drain_strays(e);
 	before = rte_mempool_avail_count(e->ec.sh->pool);
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	assert_true(n > 0);
-	self[n] = '\0';
-	assert_int_equal(proc_path(out, sizeof(out), e->fx.dir, "dead.out"), 0);
-	assert_int_equal(proc_path(err, sizeof(err), e->fx.dir, "dead.err"), 0);
-	e->helper = proc_spawn_tied(argv, out, err);
-	assert_true(e->helper > 0);
-	deadline = proc_now_ns() + (uint64_t)STALL_MS * 1000000u;
-	while (!proc_file_contains(out, "ready ")) {
-		if (!proc_alive(e->helper) || proc_now_ns() > deadline) {
-			proc_dump_log("dead client", err);
-			fail_msg("the dead client did not get going");
-		}
-		proc_sleep_ms(2);
-	}
+	helper_start(e, DEAD_CLIENT_ARG, e->fx.prefix, e->fx.dir, e->fx.manifest, "dead", out, err,
+		STALL_MS);
 	assert_true(proc_read_file(out, text, sizeof(text)) > 0);
 	assert_int_equal(sscanf(strstr(text, "ready "), "ready %d", &slot), 1);
 	assert_int_equal(zcs_client_info(e->ec.sh, (unsigned int)slot, &ci), 0);
@@ -1340,11 +1358,9 @@ static void
 engine_death_seen(void **state)
 {
 	struct env *e = *state;
-	char prefix[64], self[PATH_MAX], out[PATH_MAX], err[PATH_MAX], text[512];
-	char *argv[5];
+	char prefix[64], out[PATH_MAX], err[PATH_MAX], text[512];
 	unsigned int ok, down, other;
-	uint64_t first_down, killed_ms, deadline;
-	ssize_t n;
+	uint64_t first_down, killed_ms;
 	int st, submit;
 	struct engine_fixture_conf c = {
 		.tag = "e2e-down",
@@ -1359,26 +1375,8 @@ engine_death_seen(void **state)
 	assert_int_equal(engine_fixture_start(&e->aux, &c), 0);
 	aux_wait_states(e, "up", "up");
 	assert_int_equal(kill(e->aux.signer[0], SIGSTOP), 0);
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	assert_true(n > 0);
-	self[n] = '\0';
-	assert_int_equal(proc_path(out, sizeof(out), e->aux.dir, "down.out"), 0);
-	assert_int_equal(proc_path(err, sizeof(err), e->aux.dir, "down.err"), 0);
-	argv[0] = self;
-	argv[1] = (char *)DOWN_CLIENT_ARG;
-	argv[2] = prefix;
-	argv[3] = e->aux.manifest;
-	argv[4] = NULL;
-	e->helper = proc_spawn_tied(argv, out, err);
-	assert_true(e->helper > 0);
-	deadline = proc_now_ns() + (uint64_t)STALL_MS * 1000000u;
-	while (!proc_file_contains(out, "ready\n")) {
-		if (!proc_alive(e->helper) || proc_now_ns() > deadline) {
-			proc_dump_log("down client", err);
-			fail_msg("the down client did not get going");
-		}
-		proc_sleep_ms(2);
-	}
+	helper_start(e, DOWN_CLIENT_ARG, prefix, e->aux.dir, e->aux.manifest, "down", out, err,
+		STALL_MS);
 	assert_int_equal(kill(e->aux.pid, SIGKILL), 0);
 	killed_ms = zcs_mono_ms();
 	assert_int_equal(proc_wait(e->helper, 30000, &st), 0);
@@ -1411,13 +1409,10 @@ static void
 sigterm_drain(void **state)
 {
 	struct env *e = *state;
-	char prefix[64], self[PATH_MAX], out[PATH_MAX], err[PATH_MAX], text[4096];
-	char *argv[6];
+	char prefix[64], out[PATH_MAX], err[PATH_MAX], text[4096];
 	uint64_t accepted, ok, shutdown, other, slot_sub, slot_done, refused, slot_ref;
-	uint64_t deadline;
 	struct engine_totals t;
 	const char *line;
-	ssize_t n;
 	int st;
 	struct engine_fixture_conf c = {
 		.tag = "e2e-drain",
@@ -1432,26 +1427,8 @@ sigterm_drain(void **state)
 	assert_int_equal(engine_fixture_start(&e->aux, &c), 0);
 	aux_wait_states(e, "up", "up");
 
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	assert_true(n > 0);
-	self[n] = '\0';
-	assert_int_equal(proc_path(out, sizeof(out), e->aux.dir, "client.out"), 0);
-	assert_int_equal(proc_path(err, sizeof(err), e->aux.dir, "client.err"), 0);
-	argv[0] = self;
-	argv[1] = (char *)DRAIN_CLIENT_ARG;
-	argv[2] = prefix;
-	argv[3] = e->aux.manifest;
-	argv[4] = NULL;
-	e->helper = proc_spawn_tied(argv, out, err);
-	assert_true(e->helper > 0);
-	deadline = proc_now_ns() + (uint64_t)DRAIN_CLIENT_MS * 1000000u;
-	while (!proc_file_contains(out, "ready\n")) {
-		if (!proc_alive(e->helper) || proc_now_ns() > deadline) {
-			proc_dump_log("drain client", err);
-			fail_msg("the drain client did not get going");
-		}
-		proc_sleep_ms(2);
-	}
+	helper_start(e, DRAIN_CLIENT_ARG, prefix, e->aux.dir, e->aux.manifest, "client", out, err,
+		DRAIN_CLIENT_MS);
 
 	/* Requests in flight now: stop the engine under them. */
 	assert_int_equal(engine_fixture_zcsignd_stop(&e->aux, &t), 0);

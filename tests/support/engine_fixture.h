@@ -119,9 +119,10 @@ int engine_telemetry_sock(char *out, size_t len, const char *prefix);
 /*
  * Remove what a primary with this prefix leaves behind: its hugepage files
  * (<prefix>map_<n>: the "map_" keeps zcs_e2e_1 from matching zcs_e2e_12's)
- * and its runtime directory. Only once no process of the prefix runs.
+ * and its runtime directory. Only once no process of the prefix runs. Returns
+ * the hugepage files it removed.
  */
-void engine_eal_cleanup_files(const char *prefix);
+unsigned int engine_eal_cleanup_files(const char *prefix);
 
 /*
  * "--lcores=0@(a-b,...)": a secondary's one lcore on every CPU this process
