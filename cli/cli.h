@@ -10,6 +10,7 @@
 #define ZCS_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CLI_PROG "zcsign-cli"
@@ -76,6 +77,37 @@ int cli_attest_main(const struct cli_args *a, int argc, char **argv);
  */
 int cli_signer_attest(
 	const struct cli_args *a, const uint8_t nonce[32], uint8_t *doc, size_t cap, size_t *len);
+
+/* A signer answers in microseconds; seconds of silence mean it is wedged. */
+#define CLI_REPLY_TIMEOUT_MS 5000
+
+/*
+ * One connection to a signer (after its HELLO reply) or to its control
+ * endpoint (signer_path.c): every outcome other than the expected reply is one
+ * line naming the signer.
+ */
+struct cli_conn {
+	int fd;
+	const char *signer; /* address text, for messages */
+	uint16_t shard_id;
+	unsigned int timeout_ms; /* per reply; 0: CLI_REPLY_TIMEOUT_MS */
+};
+
+union zcs_wire_frame;
+
+/* Send a frame; 0 or the exit status after a message. */
+int cli_conn_send(struct cli_conn *c, const void *frame, size_t len);
+
+/* The reply of type want to request seq into f; 0 or the exit status after a message. */
+int cli_conn_await(struct cli_conn *c, unsigned int want, uint64_t seq, const char *what,
+	union zcs_wire_frame *f);
+
+/*
+ * Send req (ATTEST or PROVISION, seq 1) and reassemble the document of its
+ * ATTEST_REPLY chunks into doc (cap bytes), *len its size. 0 or the exit status.
+ */
+int cli_conn_document(struct cli_conn *c, const void *req, size_t req_len, const char *what,
+	uint8_t *doc, size_t cap, size_t *len);
 
 /*
  * provision (provision_cmd.c): parse its options from argv (argv[0] is

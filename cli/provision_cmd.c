@@ -45,12 +45,9 @@
 #include "clock.h"
 #include "out.h"
 #include "secure.h"
-#include "wire_io.h"
 
 #define MAX_BUNDLES 16
 #define PROVISION_TIMEOUT_MS 10000
-/* The signer derives every key's public halves before it answers. */
-#define PER_KEY_TIMEOUT_US 100
 
 struct prov_args {
 	const char *operator_key;
@@ -267,45 +264,6 @@ open_bundles(struct plain *p, const struct cli_args *a, const struct prov_args *
 	return rc;
 }
 
-/* PROVISION with nonce; the document into doc. 0, or the exit status. */
-static int
-fetch_document(
-	int fd, const char *where, const uint8_t nonce[32], uint8_t *doc, size_t cap, size_t *len)
-{
-	struct zcs_attest_chunks in = {.buf = doc, .cap = cap};
-	struct zcs_wire_provision req;
-	union zcs_wire_frame f;
-	char why[128];
-	int rc, whole = 0;
-
-	zcs_wire_provision(&req, 1, nonce);
-	rc = zcs_wire_send_all(fd, &req, sizeof(req));
-	if (rc != 0)
-		return cli_fail(CLI_EXIT_RUNTIME, "provision: %s: send: %s", where, strerror(-rc));
-	while (whole == 0) {
-		rc = zcs_wire_recv_frame(fd, &f, PROVISION_TIMEOUT_MS);
-		if (rc != 0 || f.hdr.type != ZCS_FT_ATTEST_REPLY || f.attest_reply.seq != 1)
-			return cli_fail(CLI_EXIT_RUNTIME,
-				"provision: %s: no attestation document (%s)", where,
-				rc < 0		 ? strerror(-rc)
-					: rc > 0 ? zcs_status_name(rc)
-					: f.hdr.type == ZCS_FT_ERROR
-					? zcs_status_name(f.error.status)
-					: "unexpected reply");
-		if (f.attest_reply.status != ZCS_OK)
-			return cli_fail(CLI_EXIT_RUNTIME,
-				"provision: %s: no attestation document: %s (%s)", where,
-				zcs_strerror(f.attest_reply.status),
-				zcs_status_name(f.attest_reply.status));
-		whole = zcs_attest_chunks_add(&in, f.attest_reply.offset, f.attest_reply.total,
-			f.attest_reply.data, f.attest_reply.chunk_len, why, sizeof(why));
-		if (whole < 0)
-			return cli_fail(CLI_EXIT_RUNTIME, "provision: %s: %s", where, why);
-	}
-	*len = in.total;
-	return 0;
-}
-
 /* What this tool adds to attest's checks: the shard, and a usable key. */
 static int
 check_document(const struct zcs_attest_doc *d, const struct plain *p, const char *where)
@@ -327,7 +285,7 @@ check_document(const struct zcs_attest_doc *d, const struct plain *p, const char
 
 /* Seal p to pub, send it in BUNDLE chunks, read BUNDLE_REPLY. 0, or the exit status. */
 static int
-send_bundle(int fd, const char *where, struct plain *p, const uint8_t pub[ZCS_BUNDLE_PUB_LEN],
+send_bundle(struct cli_conn *c, struct plain *p, const uint8_t pub[ZCS_BUNDLE_PUB_LEN],
 	const uint8_t nonce[32], struct zcs_wire_bundle_reply *out)
 {
 	struct zcs_bundle_hdr h;
@@ -359,25 +317,19 @@ send_bundle(int fd, const char *where, struct plain *p, const uint8_t pub[ZCS_BU
 		zcs_wire_bundle(
 			&frames[k++], 1, (uint32_t)len, (uint32_t)off, sealed + off, (uint16_t)n);
 		if (k == batch || off + n == len) {
-			rc = zcs_wire_send_all(fd, frames, k * sizeof(*frames));
+			rc = cli_conn_send(c, frames, k * sizeof(*frames));
 			k = 0;
 		}
 	}
 	free(frames);
 	free(sealed);
-	if (rc != 0)
-		return cli_fail(CLI_EXIT_RUNTIME, "provision: %s: send: %s", where, strerror(-rc));
-	rc = zcs_wire_recv_frame(fd, &f,
-		PROVISION_TIMEOUT_MS + (unsigned int)(h.key_count / 1000 * PER_KEY_TIMEOUT_US));
-	if (rc != 0 || f.hdr.type != ZCS_FT_BUNDLE_REPLY)
-		return cli_fail(CLI_EXIT_RUNTIME, "provision: %s: no answer to the bundle (%s)",
-			where,
-			rc < 0				     ? strerror(-rc)
-				: rc > 0		     ? zcs_status_name(rc)
-				: f.hdr.type == ZCS_FT_ERROR ? zcs_status_name(f.error.status)
-							     : "unexpected reply");
-	*out = f.bundle_reply;
-	return 0;
+	/* The signer derives every key's public halves before it answers. */
+	c->timeout_ms = PROVISION_TIMEOUT_MS + h.key_count / 10;
+	if (rc == 0)
+		rc = cli_conn_await(c, ZCS_FT_BUNDLE_REPLY, 1, "BUNDLE", &f);
+	if (rc == 0)
+		*out = f.bundle_reply;
+	return rc;
 }
 
 static int
@@ -444,6 +396,8 @@ cli_provision_main(struct cli_args *a, int argc, char **argv)
 	static uint8_t buf[ZCS_WIRE_ATTEST_MAX];
 	struct zcs_attest_doc *doc = NULL;
 	struct zcs_wire_bundle_reply reply = {0};
+	struct zcs_wire_provision req;
+	struct cli_conn c = {.fd = -1};
 	struct plain p = {0};
 	uint8_t nonce[32], pub[ZCS_BUNDLE_PUB_LEN], *root_der = NULL;
 	char where[160], err[256];
@@ -475,8 +429,13 @@ cli_provision_main(struct cli_args *a, int argc, char **argv)
 		fd = connect_control(a, &x, where, sizeof(where));
 		rc = fd < 0 ? CLI_EXIT_RUNTIME : 0;
 	}
-	if (rc == 0)
-		rc = fetch_document(fd, where, nonce, buf, sizeof(buf), &len);
+	if (rc == 0) {
+		c.fd = fd;
+		c.signer = where;
+		c.timeout_ms = PROVISION_TIMEOUT_MS;
+		zcs_wire_provision(&req, 1, nonce);
+		rc = cli_conn_document(&c, &req, sizeof(req), "PROVISION", buf, sizeof(buf), &len);
+	}
 	if (rc == 0) {
 		doc = malloc(sizeof(*doc));
 		x.pol.nonce = nonce;
@@ -491,7 +450,7 @@ cli_provision_main(struct cli_args *a, int argc, char **argv)
 	}
 	if (rc == 0) {
 		memcpy(pub, doc->public_key.p, sizeof(pub));
-		rc = send_bundle(fd, where, &p, pub, nonce, &reply);
+		rc = send_bundle(&c, &p, pub, nonce, &reply);
 	}
 	if (rc == 0)
 		rc = report(a, &x, where, &reply, sent, (double)(zcs_mono_ns() - t0) / 1e6);

@@ -6,7 +6,7 @@
  * It speaks the engine's wire protocol over a blocking socket: HELLO naming
  * the shard of --shard I/N (default 0/1: a single-shard key set; a signer
  * refuses a HELLO for another shard), then one request and its reply, each
- * bounded by REPLY_TIMEOUT_MS. Latency does not matter here, a clear answer
+ * bounded by CLI_REPLY_TIMEOUT_MS. Latency does not matter here, a clear answer
  * does: every outcome other than the expected reply is one line naming the
  * signer, and a BUSY signer is told apart from a dead one.
  */
@@ -28,24 +28,14 @@
 #include "out.h"
 #include "wire_io.h"
 
-/* A signer answers in microseconds; seconds of silence mean it is wedged. */
-#define REPLY_TIMEOUT_MS 5000
-
-/* One connection to a signer, after its HELLO reply. */
-struct cli_conn {
-	int fd;
-	const char *signer;
-	uint16_t shard_id;
-};
-
-static int
-send_frame(struct cli_conn *c, const void *frame, size_t len)
+int
+cli_conn_send(struct cli_conn *c, const void *frame, size_t len)
 {
 	int rc = zcs_wire_send_all(c->fd, frame, len);
 
 	/*
 	 * A signer that refuses (BUSY) may close before reading our frame: its
-	 * ERROR is still queued for us, and await_reply() reads it, or reports the
+	 * ERROR is still queued for us, and cli_conn_await() reads it, or reports the
 	 * close. The reason beats "Broken pipe".
 	 */
 	if (rc == -EPIPE || rc == -ECONNRESET)
@@ -60,16 +50,17 @@ send_frame(struct cli_conn *c, const void *frame, size_t len)
  * Wait for the reply of type want to the request seq (HELLO has none: seq is
  * then ignored). Any other outcome is reported here, naming the signer.
  */
-static int
-await_reply(struct cli_conn *c, unsigned int want, uint64_t seq, const char *what,
+int
+cli_conn_await(struct cli_conn *c, unsigned int want, uint64_t seq, const char *what,
 	union zcs_wire_frame *f)
 {
-	int rc = zcs_wire_recv_frame(c->fd, f, REPLY_TIMEOUT_MS);
+	unsigned int timeout_ms = c->timeout_ms != 0 ? c->timeout_ms : CLI_REPLY_TIMEOUT_MS;
+	int rc = zcs_wire_recv_frame(c->fd, f, timeout_ms);
 	uint64_t got;
 
 	if (rc == -ETIMEDOUT)
-		return cli_fail(CLI_EXIT_RUNTIME, "signer at %s: no reply to %s within %d ms",
-			c->signer, what, REPLY_TIMEOUT_MS);
+		return cli_fail(CLI_EXIT_RUNTIME, "signer at %s: no reply to %s within %u ms",
+			c->signer, what, timeout_ms);
 	if (rc == -ECONNRESET)
 		return cli_fail(CLI_EXIT_RUNTIME,
 			"signer at %s closed the connection before replying to %s", c->signer,
@@ -95,6 +86,7 @@ await_reply(struct cli_conn *c, unsigned int want, uint64_t seq, const char *wha
 	got = want == ZCS_FT_SIGN_REPLY	      ? f->sign_reply.seq
 		: want == ZCS_FT_PUBKEY_REPLY ? f->pubkey_reply.seq
 		: want == ZCS_FT_ATTEST_REPLY ? f->attest_reply.seq
+		: want == ZCS_FT_BUNDLE_REPLY ? f->bundle_reply.seq
 					      : seq;
 	if (got != seq)
 		return cli_fail(CLI_EXIT_RUNTIME,
@@ -112,6 +104,7 @@ open_conn(struct cli_conn *c, const struct cli_args *a)
 	char err[256];
 	int rc;
 
+	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	c->signer = a->signer;
 	if (zcs_addr_parse(a->signer, false, &addr, err, sizeof(err)) != 0)
@@ -120,9 +113,9 @@ open_conn(struct cli_conn *c, const struct cli_args *a)
 	if (c->fd < 0)
 		return cli_fail(CLI_EXIT_RUNTIME, "%s", err);
 	zcs_wire_hello(&hello, a->shard_id, a->shard_count);
-	rc = send_frame(c, &hello, sizeof(hello));
+	rc = cli_conn_send(c, &hello, sizeof(hello));
 	if (rc == 0)
-		rc = await_reply(c, ZCS_FT_HELLO_REPLY, 0, "HELLO", &f);
+		rc = cli_conn_await(c, ZCS_FT_HELLO_REPLY, 0, "HELLO", &f);
 	if (rc != 0)
 		return rc;
 	c->shard_id = f.hello_reply.shard_id;
@@ -151,9 +144,9 @@ get_pubkey(struct cli_conn *c, const struct cli_args *a, uint64_t seq,
 
 	zcs_wire_pubkey(&req, seq, a->account);
 	t0 = zcs_mono_ns();
-	rc = send_frame(c, &req, sizeof(req));
+	rc = cli_conn_send(c, &req, sizeof(req));
 	if (rc == 0)
-		rc = await_reply(c, ZCS_FT_PUBKEY_REPLY, seq, "PUBKEY", &f);
+		rc = cli_conn_await(c, ZCS_FT_PUBKEY_REPLY, seq, "PUBKEY", &f);
 	if (latency_ns != NULL)
 		*latency_ns = zcs_mono_ns() - t0;
 	if (rc == 0)
@@ -175,9 +168,9 @@ cmd_sign(struct cli_conn *c, const struct cli_args *a)
 	zcs_wire_sign(&req, 1, a->account, (uint8_t)a->algo, a->hash);
 	/* Measured around send -> reply only: the number a client of the signer sees. */
 	t0 = zcs_mono_ns();
-	rc = send_frame(c, &req, sizeof(req));
+	rc = cli_conn_send(c, &req, sizeof(req));
 	if (rc == 0)
-		rc = await_reply(c, ZCS_FT_SIGN_REPLY, 1, "SIGN", &f);
+		rc = cli_conn_await(c, ZCS_FT_SIGN_REPLY, 1, "SIGN", &f);
 	latency = zcs_mono_ns() - t0;
 	if (rc == 0)
 		rc = request_status(a, f.sign_reply.status);
@@ -204,29 +197,23 @@ cmd_pubkey(struct cli_conn *c, const struct cli_args *a)
 }
 
 int
-cli_signer_attest(
-	const struct cli_args *a, const uint8_t nonce[32], uint8_t *doc, size_t cap, size_t *len)
+cli_conn_document(struct cli_conn *c, const void *req, size_t req_len, const char *what,
+	uint8_t *doc, size_t cap, size_t *len)
 {
 	struct zcs_attest_chunks in = {.buf = doc, .cap = cap};
-	struct zcs_wire_attest req;
 	union zcs_wire_frame f;
-	struct cli_conn c;
 	char why[96];
 	int rc, whole = 0;
 
-	rc = open_conn(&c, a);
-	if (rc == 0) {
-		zcs_wire_attest(&req, 1, nonce);
-		rc = send_frame(&c, &req, sizeof(req));
-	}
+	rc = cli_conn_send(c, req, req_len);
 	/* Chunks in order until the document is whole, or one refusal. */
 	while (rc == 0) {
-		rc = await_reply(&c, ZCS_FT_ATTEST_REPLY, 1, "ATTEST", &f);
+		rc = cli_conn_await(c, ZCS_FT_ATTEST_REPLY, 1, what, &f);
 		if (rc != 0)
 			break;
 		if (f.attest_reply.status != ZCS_OK) {
 			rc = cli_fail(CLI_EXIT_RUNTIME,
-				"signer at %s: no attestation document: %s (%s)", a->signer,
+				"signer at %s: no attestation document: %s (%s)", c->signer,
 				zcs_strerror(f.attest_reply.status),
 				zcs_status_name(f.attest_reply.status));
 			break;
@@ -234,11 +221,28 @@ cli_signer_attest(
 		whole = zcs_attest_chunks_add(&in, f.attest_reply.offset, f.attest_reply.total,
 			f.attest_reply.data, f.attest_reply.chunk_len, why, sizeof(why));
 		if (whole < 0)
-			rc = cli_fail(CLI_EXIT_RUNTIME, "signer at %s: %s", a->signer, why);
+			rc = cli_fail(CLI_EXIT_RUNTIME, "signer at %s: %s", c->signer, why);
 		if (whole != 0)
 			break;
 	}
 	*len = in.total;
+	return rc;
+}
+
+int
+cli_signer_attest(
+	const struct cli_args *a, const uint8_t nonce[32], uint8_t *doc, size_t cap, size_t *len)
+{
+	struct zcs_wire_attest req;
+	struct cli_conn c;
+	int rc;
+
+	*len = 0;
+	rc = open_conn(&c, a);
+	if (rc == 0) {
+		zcs_wire_attest(&req, 1, nonce);
+		rc = cli_conn_document(&c, &req, sizeof(req), "ATTEST", doc, cap, len);
+	}
 	if (c.fd >= 0)
 		close(c.fd);
 	return rc;

@@ -78,10 +78,10 @@ on_provision(
 	struct zcs_provisioner *p, struct session *s, int fd, const struct zcs_wire_provision *req)
 {
 	static uint8_t doc[ZCS_WIRE_ATTEST_MAX];
+	static struct zcs_wire_attest_reply frames[ZCS_WIRE_ATTEST_FRAMES(ZCS_WIRE_ATTEST_MAX)];
 	struct zcs_wire_attest_reply f;
-	size_t len = 0, off, n;
+	size_t len = 0;
 	char err[256];
-	int rc;
 
 	session_end(s); /* a second PROVISION replaces the first session */
 	if (p->conf.attest == NULL) {
@@ -101,15 +101,7 @@ on_provision(
 	}
 	s->seq = req->seq;
 	memcpy(s->nonce, req->nonce, sizeof(s->nonce));
-	for (off = 0; off < len; off += n) {
-		n = len - off < ZCS_WIRE_ATTEST_CHUNK ? len - off : ZCS_WIRE_ATTEST_CHUNK;
-		zcs_wire_attest_reply(
-			&f, req->seq, ZCS_OK, (uint32_t)len, (uint32_t)off, doc + off, (uint16_t)n);
-		rc = zcs_wire_send_all(fd, &f, sizeof(f));
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
+	return zcs_wire_send_all(fd, frames, zcs_wire_attest_doc(frames, req->seq, doc, len));
 }
 
 /*

@@ -281,7 +281,7 @@ static void
 handle_attest(struct zcs_server *srv, const struct zcs_wire_attest *req)
 {
 	static uint8_t doc[ZCS_WIRE_ATTEST_MAX];
-	size_t len = 0, off, n, frames;
+	size_t len = 0, bytes;
 	char err[256];
 
 	if (srv->conf.attest == NULL) {
@@ -294,16 +294,12 @@ handle_attest(struct zcs_server *srv, const struct zcs_wire_attest *req)
 		attest_refused(srv, req->seq, ZCS_ERR_INTERNAL);
 		return;
 	}
-	frames = (len + ZCS_WIRE_ATTEST_CHUNK - 1) / ZCS_WIRE_ATTEST_CHUNK;
-	if (tx_room(srv) < frames * sizeof(struct zcs_wire_attest_reply)) {
+	bytes = ZCS_WIRE_ATTEST_FRAMES(len) * sizeof(struct zcs_wire_attest_reply);
+	if (tx_room(srv) < bytes) {
 		attest_refused(srv, req->seq, ZCS_ERR_BUSY);
 		return;
 	}
-	for (off = 0; off < len; off += n) {
-		n = len - off < ZCS_WIRE_ATTEST_CHUNK ? len - off : ZCS_WIRE_ATTEST_CHUNK;
-		zcs_wire_attest_reply(tx_slot(srv, sizeof(struct zcs_wire_attest_reply)), req->seq,
-			ZCS_OK, (uint32_t)len, (uint32_t)off, doc + off, (uint16_t)n);
-	}
+	zcs_wire_attest_doc(tx_slot(srv, bytes), req->seq, doc, len);
 	srv->stats.attestations++;
 }
 

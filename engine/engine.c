@@ -7,7 +7,6 @@
  */
 #define _GNU_SOURCE /* cpu_set_t, rte_lcore_cpuset() */
 #include <errno.h>
-#include <signal.h>
 #include <inttypes.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -327,8 +326,9 @@ zcs_engine_start(const struct zcs_engine_conf *conf)
 	publish_telemetry(e);
 	/* Dead clients' slots and requests come back within ZCS_REAP_MS. */
 	if (rte_eal_alarm_set(ZCS_BEAT_MS * 1000, engine_alarm, e) != 0)
-		ZCS_LOG(WARNING, "engine: no EAL alarm: no heartbeat for clients, and dead "
-				 "clients' slots are reclaimed only when slots run out");
+		ZCS_LOG(WARNING,
+			"engine: no EAL alarm: no heartbeat for clients, and dead "
+			"clients' slots are reclaimed only when slots run out");
 	ZCS_LOG(INFO, "engine: %u shards started, %s poll, ring %" PRIu32 ", inflight_max %" PRIu32,
 		e->conf.shards, zcs_poll_mode_name(e->conf.poll), e->conf.ring_size,
 		e->conf.inflight_max);
@@ -359,7 +359,7 @@ wait_submitters(struct zcs_engine *e)
 			__atomic_load_n(&s->in_use, __ATOMIC_ACQUIRE) != 0) {
 			int32_t pid = __atomic_load_n(&s->pid, __ATOMIC_RELAXED);
 
-			if (pid > 0 && kill(pid, 0) != 0 && errno == ESRCH)
+			if (zcs_shards_process_gone(pid))
 				break; /* died inside: its request never reached a ring */
 			if (rte_rdtsc() > end) {
 				ZCS_LOG(WARNING,

@@ -84,14 +84,33 @@ count(uint64_t *counter, uint64_t n)
 
 /* ---- slots ---- */
 
-static bool
-pid_dead(int32_t pid)
+bool
+zcs_shards_process_gone(int32_t pid)
 {
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0)
+		return false;
 	/*
 	 * ESRCH only: EPERM means a live process of another user. This assumes
 	 * every client shares the engine's PID namespace.
 	 */
-	return pid > 0 && kill(pid, 0) == -1 && errno == ESRCH;
+	if (kill(pid, 0) == -1 && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')'; a zombie runs no code. */
+	p = strrchr(buf, ')');
+	return p != NULL && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
 }
 
 /*
@@ -123,7 +142,7 @@ slot_claim(struct zcs_engine_shared *sh)
 		 * processes may find the same dead pid; the CAS on pid lets one win.
 		 */
 		if (__atomic_load_n(&s->in_use, __ATOMIC_ACQUIRE) == 0 || pid == 0 || pid == self ||
-			!pid_dead(pid))
+			!zcs_shards_process_gone(pid))
 			continue;
 		if (__atomic_compare_exchange_n(
 			    &s->pid, &pid, self, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
@@ -172,6 +191,28 @@ cq_drain(struct zcs_engine_shared *sh, struct rte_ring *cq)
 }
 
 /*
+ * What a slot's previous owner left goes back: its cache (only a dead owner
+ * leaves one: a detach frees it; *cached says how many requests it held) and
+ * its unpolled completions (the count returned) to the pool, its counters into
+ * the engine's totals; a submit it died inside no longer holds up a stop. The
+ * caller holds the slot (claimed, or taken from a dead owner).
+ */
+static uint64_t
+slot_scrub(struct zcs_engine_shared *sh, struct zcs_client_slot *s, uint64_t *cached)
+{
+	*cached = 0;
+	if (s->cache != NULL) {
+		*cached = s->cache->len;
+		rte_mempool_cache_flush(s->cache, sh->pool);
+		rte_mempool_cache_free(s->cache);
+		s->cache = NULL;
+	}
+	slot_retire_counts(sh, s);
+	__atomic_store_n(&s->submitting, 0, __ATOMIC_RELAXED);
+	return cq_drain(sh, s->cq);
+}
+
+/*
  * Make a claimed slot ours: what the previous owner left (a dead owner's
  * cache, completions of requests it submitted) goes back to the pool.
  */
@@ -179,14 +220,9 @@ static void
 slot_take_over(struct zcs_client *c, const char *name)
 {
 	struct zcs_client_slot *s = c->slot;
-	uint64_t stale;
+	uint64_t stale, cached;
 
-	if (s->cache != NULL) {
-		/* Only a dead owner leaves its cache: a detach frees it. */
-		rte_mempool_cache_flush(s->cache, c->pool);
-		rte_mempool_cache_free(s->cache);
-	}
-	stale = cq_drain(c->sh, c->cq);
+	stale = slot_scrub(c->sh, s, &cached);
 	if (stale > 0)
 		ZCS_LOG(DEBUG,
 			"client slot %u: %" PRIu64 " completions of its previous owner "
@@ -196,8 +232,6 @@ slot_take_over(struct zcs_client *c, const char *name)
 	c->gen = s->gen + 1;
 	s->gen = c->gen;
 	snprintf(s->name, sizeof(s->name), "%s", name != NULL ? name : "");
-	/* the previous owner's counts stay in the engine totals */
-	slot_retire_counts(c->sh, s);
 	__atomic_store_n(&s->stale, stale, __ATOMIC_RELAXED);
 }
 
@@ -211,24 +245,16 @@ zcs_shards_reap(struct zcs_engine_shared *sh)
 		struct zcs_client_slot *s = &sh->clients[i];
 		int32_t pid = __atomic_load_n(&s->pid, __ATOMIC_ACQUIRE);
 		uint32_t free_slot = 0;
-		uint64_t cached = 0, done;
+		uint64_t cached, done;
 
 		if (__atomic_load_n(&s->in_use, __ATOMIC_ACQUIRE) != 0) {
 			/* A dead owner's slot: take it the way a claimer would (shards.h). */
-			if (pid == 0 || pid == self || !pid_dead(pid) ||
+			if (pid == 0 || pid == self || !zcs_shards_process_gone(pid) ||
 				!__atomic_compare_exchange_n(&s->pid, &pid, self, false,
 					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 				continue;
-			if (s->cache != NULL) {
-				cached = s->cache->len;
-				rte_mempool_cache_flush(s->cache, sh->pool);
-				rte_mempool_cache_free(s->cache);
-				s->cache = NULL;
-			}
-			done = cq_drain(sh, s->cq);
+			done = slot_scrub(sh, s, &cached);
 			count(&s->stale, done);
-			slot_retire_counts(sh, s);
-			__atomic_store_n(&s->submitting, 0, __ATOMIC_RELAXED);
 			ZCS_LOG(INFO,
 				"client slot %u (\"%.31s\") of dead process %d reclaimed: %" PRIu64
 				" cached requests and %" PRIu64 " completions back in the pool",
@@ -566,34 +592,6 @@ zcs_submit_burst(struct zcs_client *c, int *err, const struct zcs_sign_args *arg
 
 /* ---- completions ---- */
 
-/*
- * The engine's process is gone: no such pid, or a zombie its parent has not
- * reaped yet (it runs no code any more). Slow path: read only once the
- * heartbeat is stale.
- */
-static bool
-process_gone(int32_t pid)
-{
-	char path[64], buf[256], *p;
-	ssize_t n;
-	int fd;
-
-	if (pid_dead(pid))
-		return true;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	/* "pid (comm) S ...": the state follows the last ')'. */
-	p = strrchr(buf, ')');
-	return p != NULL && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
-}
-
 /* One of the requests the dead engine held: ours, submitted, never completed. */
 static void
 collect_down(struct rte_mempool *mp, void *arg, void *obj, unsigned int idx)
@@ -605,31 +603,28 @@ collect_down(struct rte_mempool *mp, void *arg, void *obj, unsigned int idx)
 	RTE_SET_USED(idx);
 	if (r->client != c->slot_id || r->client_gen != c->gen || r->inflight == 0)
 		return;
-	if (c->down != NULL) {
-		r->inflight = 0;
-		r->status = ZCS_ERR_ENGINE_DOWN;
-		r->done_tsc = rte_rdtsc();
-		c->down[c->ndown] = r;
-	}
-	c->ndown++;
+	r->inflight = 0;
+	r->status = ZCS_ERR_ENGINE_DOWN;
+	r->done_tsc = rte_rdtsc();
+	c->down[c->ndown++] = r;
 }
 
 /*
  * The engine is dead (its pid gone, its beat stale): every request of ours it
  * held, in a ring or in a worker, will never complete. Find them in the pool
- * (count, then collect) and hand them out with ZCS_ERR_ENGINE_DOWN.
+ * (one pass) and hand them out with ZCS_ERR_ENGINE_DOWN.
  */
 static void
 engine_went_down(struct zcs_client *c, uint64_t beat_age_ms)
 {
 	c->engine_down = true;
 	c->ndown = 0;
-	rte_mempool_obj_iter(c->pool, collect_down, c);
-	if (c->ndown > 0)
-		c->down = calloc(c->ndown, sizeof(*c->down));
-	c->ndown = 0;
+	/* Room for the whole pool: the one pass cannot find more than that. */
+	c->down = calloc(c->pool->size, sizeof(*c->down));
 	if (c->down != NULL)
 		rte_mempool_obj_iter(c->pool, collect_down, c);
+	else
+		ZCS_LOG(ERR, "engine down: no memory to collect the requests it held");
 	ZCS_LOG(ERR,
 		"engine (pid %d) is dead (last heartbeat %" PRIu64 " ms ago): %u requests it "
 		"held complete engine_down, new submits fail ENOTCONN; detach, and attach to "
@@ -655,7 +650,7 @@ poll_idle(struct zcs_client *c, struct zcs_request **out, unsigned int n)
 		c->next_check_tsc = now + c->check_tsc;
 		beat = __atomic_load_n(&c->sh->beat_ms, __ATOMIC_ACQUIRE);
 		age = zcs_mono_ms() - beat;
-		if (age <= ZCS_ENGINE_DEAD_MS || !process_gone(c->sh->engine_pid))
+		if (age <= ZCS_ENGINE_DEAD_MS || !zcs_shards_process_gone(c->sh->engine_pid))
 			return 0;
 		engine_went_down(c, age);
 	}

@@ -211,6 +211,13 @@ struct zcs_client_slot {
  */
 #define ZCS_REAP_MS 100
 struct zcs_engine_shared;
+
+/*
+ * The process pid runs no code any more: no such pid, or a zombie its parent
+ * has not reaped yet. For a slot's owner (reclaim) and the engine (death).
+ * Reads /proc: not for a hot path.
+ */
+bool zcs_shards_process_gone(int32_t pid);
 unsigned int zcs_shards_reap(struct zcs_engine_shared *sh);
 
 /* The heartbeat (zcs_engine_shared.beat_ms): how often, and when a client gives up. */

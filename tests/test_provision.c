@@ -531,9 +531,8 @@ static void *
 replay_run(void *arg)
 {
 	struct replayer *rp = arg;
-	struct zcs_wire_attest_reply out;
+	static struct zcs_wire_attest_reply out[ZCS_WIRE_ATTEST_FRAMES(ZCS_WIRE_ATTEST_MAX)];
 	union zcs_wire_frame f;
-	size_t off, n;
 	int fd = accept(rp->lfd, NULL, NULL);
 
 	if (fd < 0)
@@ -543,12 +542,8 @@ replay_run(void *arg)
 			atomic_fetch_add(&rp->bundles_seen, 1);
 			continue;
 		}
-		for (off = 0; off < rp->len; off += n) {
-			n = rp->len - off < 64 ? rp->len - off : 64;
-			zcs_wire_attest_reply(&out, f.provision.seq, ZCS_OK, (uint32_t)rp->len,
-				(uint32_t)off, rp->doc + off, (uint16_t)n);
-			zcs_wire_send_all(fd, &out, sizeof(out));
-		}
+		zcs_wire_send_all(
+			fd, out, zcs_wire_attest_doc(out, f.provision.seq, rp->doc, rp->len));
 	}
 	close(fd);
 	return NULL;

@@ -366,6 +366,32 @@ stats_reply_round_trip(void **state)
 	assert_true(f.stats_reply.signed_ok == 5);
 }
 
+/* A document as ATTEST_REPLY frames: in order, each decodable, the last one short. */
+static void
+attest_doc_frames(void **state)
+{
+	struct zcs_wire_attest_reply out[ZCS_WIRE_ATTEST_FRAMES(150)];
+	union zcs_wire_frame f;
+	uint8_t doc[150];
+	size_t used, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(doc); i++)
+		doc[i] = (uint8_t)i;
+	assert_int_equal(ZCS_WIRE_ATTEST_FRAMES(150), 3);
+	assert_int_equal(ZCS_WIRE_ATTEST_FRAMES(128), 2);
+	assert_int_equal(zcs_wire_attest_doc(out, 7, doc, sizeof(doc)), 3 * sizeof(out[0]));
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(decode(&out[i], sizeof(out[i]), &f, &used), 0);
+		assert_true(f.attest_reply.seq == 7);
+		assert_int_equal(f.attest_reply.status, ZCS_OK);
+		assert_int_equal(f.attest_reply.total, 150);
+		assert_int_equal(f.attest_reply.offset, 64 * i);
+		assert_int_equal(f.attest_reply.chunk_len, i < 2 ? 64 : 22);
+		assert_memory_equal(f.attest_reply.data, doc + 64 * i, f.attest_reply.chunk_len);
+	}
+}
+
 /* The control endpoint's frames: PROVISION, BUNDLE chunks, BUNDLE_REPLY. */
 static void
 provision_frames(void **state)
@@ -714,6 +740,7 @@ main(void)
 		cmocka_unit_test(stats_reply_bad_fields),
 		cmocka_unit_test(provision_frames),
 		cmocka_unit_test(attest_round_trip),
+		cmocka_unit_test(attest_doc_frames),
 		cmocka_unit_test(header_faults_are_fatal),
 		cmocka_unit_test(short_buffers_need_more),
 		cmocka_unit_test(back_to_back_frames_unaligned),

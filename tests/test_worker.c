@@ -196,8 +196,8 @@ fake_sign_doc(const uint8_t nonce[32])
 static void
 fake_attest(int fd, const struct zcs_wire_attest *a)
 {
+	static struct zcs_wire_attest_reply frames[ZCS_WIRE_ATTEST_FRAMES(ZCS_WIRE_ATTEST_MAX)];
 	struct zcs_wire_attest_reply r;
-	size_t off, n;
 
 	if (fake.doc == NULL || atomic_load(&fake.honest)) {
 		free(fake.doc);
@@ -211,12 +211,7 @@ fake_attest(int fd, const struct zcs_wire_attest *a)
 	} else {
 		atomic_fetch_add(&fake.docs_replayed, 1);
 	}
-	for (off = 0; off < fake.doc_len; off += n) {
-		n = RTE_MIN(fake.doc_len - off, (size_t)ZCS_WIRE_ATTEST_CHUNK);
-		zcs_wire_attest_reply(&r, a->seq, ZCS_OK, (uint32_t)fake.doc_len, (uint32_t)off,
-			fake.doc + off, (uint16_t)n);
-		fake_send(fd, &r, sizeof(r));
-	}
+	fake_send(fd, frames, zcs_wire_attest_doc(frames, a->seq, fake.doc, fake.doc_len));
 }
 
 /* Answer frames in rx; returns bytes consumed, or -1 to close. */

@@ -582,6 +582,28 @@ zcs_wire_stats_reply(
 	f->signed_ok = htole64(r->signed_ok);
 }
 
+/** ATTEST_REPLY frames a document of len bytes takes. */
+#define ZCS_WIRE_ATTEST_FRAMES(len) (((len) + ZCS_WIRE_ATTEST_CHUNK - 1) / ZCS_WIRE_ATTEST_CHUNK)
+
+/**
+ * A whole document (status ok) as ZCS_WIRE_ATTEST_FRAMES(len) ATTEST_REPLY
+ * frames, back to back at out, ready for one send.
+ * @return
+ *   Bytes written.
+ */
+static inline size_t
+zcs_wire_attest_doc(struct zcs_wire_attest_reply *out, uint64_t seq, const uint8_t *doc, size_t len)
+{
+	size_t off, n, k = 0;
+
+	for (off = 0; off < len; off += n) {
+		n = len - off < ZCS_WIRE_ATTEST_CHUNK ? len - off : ZCS_WIRE_ATTEST_CHUNK;
+		zcs_wire_attest_reply(&out[k++], seq, ZCS_OK, (uint32_t)len, (uint32_t)off,
+			doc + off, (uint16_t)n);
+	}
+	return k * sizeof(*out);
+}
+
 static inline void
 zcs_wire_provision(struct zcs_wire_provision *f, uint64_t seq, const uint8_t nonce[32])
 {
